@@ -1,0 +1,321 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseQueryString } from 'node:querystring';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TSchema } from '@sinclair/typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { Settings } from './config/settings.js';
+import { ConnectorsClient } from './connectors/client.js';
+import { CONNECTOR_TYPES, ConnectorTypeRegistry } from './connectors/registry.js';
+import type { AnyConnectorType, ConnectorEnv, IndexService } from './connectors/types.js';
+import { HttpError, INTERNAL_ERROR_MESSAGE, toEnvelope } from './errors.js';
+import { ElasticsearchIndex } from './es/elasticsearch.js';
+import { EmbeddedIndex } from './es/embedded.js';
+import { EventLogWriter } from './event-log/writer.js';
+import { AllowedHosts } from './http/allowed-hosts.js';
+import { HttpClient } from './http/client.js';
+import { createLogger } from './logger.js';
+import type { TypedApp } from './routes/common.js';
+import { connectorRoutes } from './routes/connectors.js';
+import { embeddedIndexRoutes } from './routes/embedded-index.js';
+import { eventLogRoutes } from './routes/event-log.js';
+import { securityRoutes } from './routes/security.js';
+import { spacesRoutes } from './routes/spaces.js';
+import { statusRoutes } from './routes/status.js';
+import { formatFailure, validate } from './schemas/validate.js';
+import { ApiKeyService } from './security/api-keys.js';
+import { Authenticator, builtinUser } from './security/authenticator.js';
+import { SuperuserOnlyAuthorization } from './security/authorization.js';
+import { registerSecurityHooks } from './security/hooks.js';
+import { SUPERUSER_ROLE } from './security/principal.js';
+import { rewriteSpaceUrl, spaceIdOf } from './spaces/rewrite.js';
+import { SpacesService } from './spaces/service.js';
+import { SecretsCipher } from './store/crypto.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+import { KIBANA_VERSION } from './version.js';
+
+export const DEFAULT_ELASTIC_PASSWORD = 'changeme';
+const DOCS_PREFIX = '/api/docs';
+
+export interface AppOptions {
+  settings: Settings;
+  /** Defaults to a pino logger at logging.root.level on stdout. */
+  logger?: Logger;
+  /** Where ELASTIC_PASSWORD is read from. Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Connector types to serve; defaults to every registered type. */
+  connectorTypes?: readonly AnyConnectorType[];
+}
+
+/** The server uuid Kibana keeps in its data folder, created on first start. */
+function serverUuid(dataDir: string): string {
+  const file = join(dataDir, 'uuid');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const uuid = randomUUID();
+    writeFileSync(file, uuid, { mode: 0o600 });
+    return uuid;
+  }
+}
+
+/** The configured encryption key, or one generated once and kept under path.data. */
+function encryptionKey(settings: Settings, dataDir: string, logger: Logger): string {
+  const configured = settings['xpack.encryptedSavedObjects.encryptionKey'];
+  if (configured !== undefined) return configured;
+  if (settings['store.engine'] !== 'sqlite') {
+    throw new Error(
+      '[xpack.encryptedSavedObjects.encryptionKey]: must be set when store.engine is not sqlite, so every instance shares it',
+    );
+  }
+  const file = join(dataDir, 'encryption.key');
+  let key: string;
+  try {
+    key = readFileSync(file, 'utf8').trim();
+  } catch {
+    key = randomBytes(32).toString('hex');
+    writeFileSync(file, key, { mode: 0o600 });
+  }
+  logger.warn(
+    `xpack.encryptedSavedObjects.encryptionKey is not set: using a generated key kept in ${file}. Set the key to keep connector secrets readable if the data folder is moved or lost.`,
+  );
+  return key;
+}
+
+function openStore(settings: Settings, dataDir: string): Store {
+  if (settings['store.engine'] === 'sqlite') return openSqliteStore(dataDir);
+  throw new Error(
+    `[store.engine]: the "${settings['store.engine']}" engine is not available in this build`,
+  );
+}
+
+/** Fastify's own errors, mapped to what Kibana (hapi) answers for the same fault. */
+function errorEnvelope(err: FastifyError, maxPayload: number) {
+  if (err instanceof HttpError) return toEnvelope(err.statusCode, err.message, err.attributes);
+  switch (err.code) {
+    case 'FST_ERR_VALIDATION':
+      return toEnvelope(400, err.message);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return toEnvelope(413, `Payload content length greater than maximum allowed: ${maxPayload}`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return toEnvelope(415);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return toEnvelope(400, 'Bad Request');
+    default:
+      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+        return toEnvelope(err.statusCode, err.message);
+      }
+      return undefined;
+  }
+}
+
+/** One line per request, after the answer: method, path, space, status and time; no headers. */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    _error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url,
+        space: request.spaceId,
+        statusCode: reply.statusCode,
+        responseTime: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request completed',
+    );
+  }
+}
+
+const PART_NAMES: Record<string, string> = {
+  body: 'request body',
+  querystring: 'request query',
+  params: 'request params',
+  headers: 'request headers',
+};
+
+export async function buildApp(options: AppOptions): Promise<TypedApp> {
+  const { settings } = options;
+  const logger = options.logger ?? createLogger(settings['logging.root.level']);
+  const env = options.env ?? process.env;
+  const dataDir = resolve(settings['path.data']);
+  mkdirSync(dataDir, { recursive: true });
+
+  const uuid = serverUuid(dataDir);
+  const cipher = new SecretsCipher(encryptionKey(settings, dataDir, logger));
+  const store = openStore(settings, dataDir);
+
+  const elasticPassword = env.ELASTIC_PASSWORD;
+  if (elasticPassword === undefined || elasticPassword === DEFAULT_ELASTIC_PASSWORD) {
+    logger.warn(
+      `The built-in superuser "elastic" uses the default password "${DEFAULT_ELASTIC_PASSWORD}". Set ELASTIC_PASSWORD before exposing this server.`,
+    );
+  }
+  const authenticator = new Authenticator(
+    [builtinUser('elastic', elasticPassword ?? DEFAULT_ELASTIC_PASSWORD, [SUPERUSER_ROLE])],
+    store.apiKeys,
+  );
+  const authorization = new SuperuserOnlyAuthorization();
+
+  const allowedHosts = new AllowedHosts(settings['xpack.actions.allowedHosts']);
+  const baseUrls = settings['connectors.baseUrls'];
+  const connectorEnv: ConnectorEnv = {
+    allowedHosts,
+    settings,
+    baseUrl: (typeId, fallback) => baseUrls[typeId] ?? fallback,
+  };
+  const http = new HttpClient({
+    allowedHosts,
+    responseTimeoutMs: settings['xpack.actions.responseTimeout'],
+    maxContentLength: settings['xpack.actions.maxResponseContentLength'],
+    verificationMode: settings['xpack.actions.ssl.verificationMode'],
+    logger: logger.child({ name: 'plugins.actions.http' }),
+  });
+  const embedded =
+    settings['elasticsearch.hosts'] === undefined ? new EmbeddedIndex(store.indices) : undefined;
+  const elasticsearch = embedded === undefined ? new ElasticsearchIndex(settings) : undefined;
+  const index: IndexService = embedded ?? (elasticsearch as ElasticsearchIndex);
+  const eventLog = new EventLogWriter(store.events, logger.child({ name: 'plugins.eventLog' }));
+  const registry = new ConnectorTypeRegistry(
+    options.connectorTypes ?? CONNECTOR_TYPES,
+    settings['xpack.actions.enabledActionTypes'],
+  );
+  const connectors = new ConnectorsClient({
+    store,
+    registry,
+    preconfigured: settings['xpack.actions.preconfigured'],
+    cipher,
+    authorization,
+    env: connectorEnv,
+    http,
+    services: { index },
+    eventLog,
+    logger: logger.child({ name: 'plugins.actions' }),
+    serverUuid: uuid,
+    version: KIBANA_VERSION,
+  });
+  const spaces = new SpacesService(store.spaces, authorization, settings['xpack.spaces.maxSpaces']);
+  const apiKeys = new ApiKeyService(store.apiKeys);
+
+  const maxPayload = settings['server.maxPayload'];
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new OneLinePerRequest(),
+    bodyLimit: maxPayload,
+    rewriteUrl: rewriteSpaceUrl,
+    routerOptions: { maxParamLength: 1000 },
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('principal', undefined);
+  app.decorateRequest('spaceId', 'default');
+
+  // Every request part is validated with config-schema's messages: `[request body.x]: ...`.
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const prefix = PART_NAMES[httpPart ?? 'body'] ?? 'request';
+    const coerceScalars = httpPart === 'querystring' || httpPart === 'params';
+    return (data: unknown) => {
+      const value = httpPart === 'body' && data === null ? null : data;
+      const result = validate(schema as TSchema, value, { coerceScalars });
+      if (result.ok) return { value: result.value };
+      const error = new Error(formatFailure(result, prefix)) as FastifyError;
+      error.code = 'FST_ERR_VALIDATION';
+      return { error };
+    };
+  });
+
+  // JSON bodies: an empty body is no body; __proto__ and constructor.prototype are refused.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    jsonParser(request, body as string, (err, parsed) =>
+      err ? done(new HttpError(400, 'Invalid request payload JSON format')) : done(null, parsed),
+    );
+  });
+  // What hapi makes of forms and text, so a request Kibana refuses with 400 gets the same here.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, { ...parseQueryString(body as string) }),
+  );
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const body = errorEnvelope(err, maxPayload);
+    if (body !== undefined) return reply.code(body.statusCode).send(body);
+    request.log.error({ err }, 'unhandled error');
+    return reply.code(500).send(toEnvelope(500, INTERNAL_ERROR_MESSAGE));
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(toEnvelope(404)));
+
+  const serverName = settings['server.name'];
+  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
+    request.spaceId = spaceIdOf(request.raw);
+    reply.header('kbn-name', serverName);
+  });
+  registerSecurityHooks(app, {
+    authenticator,
+    settings,
+    version: KIBANA_VERSION,
+    publicPrefixes: [DOCS_PREFIX],
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Kibana connectors API',
+        description:
+          'Kibana-compatible Actions (connectors) API. Every path also works under `/s/{space_id}` for a space other than the default one. Unsafe methods need a `kbn-xsrf` header.',
+        version: KIBANA_VERSION,
+      },
+      components: {
+        securitySchemes: {
+          basicAuth: { type: 'http', scheme: 'basic' },
+          apiKeyAuth: { type: 'apiKey', in: 'header', name: 'Authorization' },
+        },
+      },
+      security: [{ basicAuth: [] }, { apiKeyAuth: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+
+  connectorRoutes(app, connectors);
+  spacesRoutes(app, spaces);
+  securityRoutes(app, apiKeys);
+  eventLogRoutes(app, connectors, eventLog);
+  statusRoutes(app, {
+    settings,
+    uuid,
+    version: KIBANA_VERSION,
+    buildHash: 'standalone',
+    buildDate: new Date(0).toISOString(),
+  });
+  if (embedded !== undefined) embeddedIndexRoutes(app, embedded);
+
+  app.addHook('onClose', async () => {
+    await eventLog.flush();
+    await Promise.all([http.close(), elasticsearch?.close()]);
+    await store.close();
+  });
+  return app;
+}

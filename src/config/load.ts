@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import {
+  defaultSettings,
+  isSettingKey,
+  SettingError,
+  type SettingKey,
+  type Settings,
+  SPEC,
+  specOf,
+} from './settings.js';
+
+export { SettingError };
+
+/**
+ * Settings come from, in rising priority: defaults, the YAML file (flat dotted keys or nested
+ * maps, as kibana.yml), then environment variables named as in Kibana's Docker image
+ * (SERVER_PORT → server.port, XPACK_ACTIONS_ALLOWEDHOSTS → xpack.actions.allowedHosts).
+ */
+export interface LoadOptions {
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values that win over everything else (tests, embedding). */
+  overrides?: Partial<Record<SettingKey, unknown>>;
+}
+
+function parseYamlSafely(text: string): unknown {
+  // The core schema knows only plain scalars, maps and lists: no custom tags, nothing executable.
+  return parseYaml(text, { schema: 'core', uniqueKeys: true, maxAliasCount: 100, merge: false });
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Flatten nested maps into dotted keys, stopping at known settings (some are maps themselves). */
+function flatten(source: Record<string, unknown>, prefix: string, out: Map<string, unknown>): void {
+  for (const [part, value] of Object.entries(source)) {
+    const key = prefix === '' ? part : `${prefix}.${part}`;
+    if (isSettingKey(key) || !isMap(value)) out.set(key, value);
+    else flatten(value, key, out);
+  }
+}
+
+export function envName(key: string): string {
+  return key.toUpperCase().replace(/\./g, '_');
+}
+
+const ENV_TO_KEY = new Map(Object.keys(SPEC).map((key) => [envName(key), key as SettingKey]));
+
+function fromEnv(env: NodeJS.ProcessEnv, out: Map<string, unknown>): void {
+  for (const [name, text] of Object.entries(env)) {
+    const key = ENV_TO_KEY.get(name);
+    if (key === undefined || text === undefined) continue;
+    let value: unknown;
+    try {
+      value = parseYamlSafely(text);
+    } catch {
+      value = text;
+    }
+    if (specOf(key).list && typeof value === 'string') {
+      value = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+    }
+    // A bare string that YAML read as a number or boolean stays text for string settings.
+    if (typeof value !== 'string' && !Array.isArray(value) && !isMap(value) && specOf(key).text) {
+      value = text;
+    }
+    out.set(key, value);
+  }
+  if (env.DATABASE_URL && !out.has('store.postgres.url'))
+    out.set('store.postgres.url', env.DATABASE_URL);
+}
+
+export function loadSettings(options: LoadOptions = {}): Settings {
+  const raw = new Map<string, unknown>();
+  if (options.configPath !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.configPath, 'utf8');
+    } catch (err) {
+      throw new Error(
+        `Unable to read the settings file ${options.configPath}: ${(err as Error).message}`,
+      );
+    }
+    let doc: unknown;
+    try {
+      doc = parseYamlSafely(text);
+    } catch (err) {
+      throw new Error(
+        `Invalid YAML in ${options.configPath}: ${(err as Error).message.split('\n')[0]}`,
+      );
+    }
+    if (doc !== null && doc !== undefined) {
+      if (!isMap(doc))
+        throw new Error(`The settings file ${options.configPath} must hold a map of settings`);
+      flatten(doc, '', raw);
+    }
+  }
+  fromEnv(options.env ?? {}, raw);
+  for (const [key, value] of Object.entries(options.overrides ?? {})) raw.set(key, value);
+
+  const unknown = [...raw.keys()].filter((key) => !isSettingKey(key));
+  if (unknown.length > 0) {
+    const list = unknown.map((k) => `"${k}"`).join(', ');
+    throw new Error(
+      `Unknown configuration key(s): ${list}. Check for spelling errors and ensure that expected plugins are installed.`,
+    );
+  }
+
+  const settings: Record<string, unknown> = { ...defaultSettings() };
+  for (const [key, value] of raw) {
+    if (value === null || value === undefined) continue;
+    settings[key] = specOf(key as SettingKey).parse(value, key);
+  }
+  return settings as Settings;
+}

@@ -1,0 +1,408 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { PreconfiguredConnector } from '../config/settings.js';
+import {
+  badRequest,
+  forbidden,
+  HttpError,
+  savedObjectConflict,
+  savedObjectNotFound,
+} from '../errors.js';
+import { executionEvents } from '../event-log/execution.js';
+import type { EventLogWriter } from '../event-log/writer.js';
+import type { HttpClient } from '../http/client.js';
+import type { Authorization } from '../security/authorization.js';
+import type { Principal } from '../security/principal.js';
+import { connectorAad, DecryptionError, type SecretsCipher } from '../store/crypto.js';
+import { type Store, StoreConflictError, type StoredConnector } from '../store/types.js';
+import type { ConnectorTypeRegistry } from './registry.js';
+import { fail } from './result.js';
+import { checkConfig, checkConnector, checkSecrets, runConnector } from './run.js';
+import type {
+  AnyConnectorType,
+  ConnectorEnv,
+  ConnectorResult,
+  ConnectorServices,
+  FeatureId,
+} from './types.js';
+
+/**
+ * The actions client: every connector operation, with Kibana's checks in Kibana's order
+ * (authorization, preconfigured and type rules, validation, enablement, storage). Routes call it
+ * with a caller and a space; it speaks camelCase and throws HttpErrors.
+ */
+
+export interface Caller {
+  principal: Principal;
+  spaceId: string;
+}
+
+export interface Connector {
+  id: string;
+  name: string;
+  typeId: string;
+  config?: Record<string, unknown>;
+  isPreconfigured: boolean;
+  isSystemAction: boolean;
+  isDeprecated: boolean;
+  isMissingSecrets?: boolean;
+  isConnectorTypeDeprecated: boolean;
+}
+
+export interface ListedConnector extends Connector {
+  referencedByCount: number;
+}
+
+export interface ConnectorTypeInfo {
+  id: string;
+  name: string;
+  enabled: boolean;
+  enabledInConfig: boolean;
+  enabledInLicense: boolean;
+  minimumLicenseRequired: string;
+  supportedFeatureIds: readonly FeatureId[];
+  isSystemActionType: boolean;
+  isDeprecated: boolean;
+  subFeature?: string;
+}
+
+export interface ExecutionOutcome {
+  connectorId: string;
+  result: ConnectorResult;
+}
+
+export interface ConnectorsClientDeps {
+  store: Store;
+  registry: ConnectorTypeRegistry;
+  preconfigured: readonly PreconfiguredConnector[];
+  cipher: SecretsCipher;
+  authorization: Authorization;
+  env: ConnectorEnv;
+  http: HttpClient;
+  services: ConnectorServices;
+  eventLog: EventLogWriter;
+  logger: Logger;
+  serverUuid: string;
+  version: string;
+}
+
+/** ServiceNow ITSM and SecOps connectors not using the table API are reported deprecated. */
+export function isConnectorDeprecated(typeId: string, config: unknown): boolean {
+  if (typeId !== '.servicenow' && typeId !== '.servicenow-sir') return false;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) return false;
+  if (!Object.hasOwn(config, 'usesTableApi')) return true;
+  return Boolean((config as { usesTableApi?: unknown }).usesTableApi);
+}
+
+export const notEnabledMessage = (typeId: string) =>
+  `action type "${typeId}" is not enabled in the Kibana config xpack.actions.enabledActionTypes`;
+
+export const notRegisteredMessage = (typeId: string) =>
+  `Action type "${typeId}" is not registered.`;
+
+interface Loaded {
+  id: string;
+  name: string;
+  typeId: string;
+  config: Record<string, unknown>;
+  secrets: unknown;
+  isPreconfigured: boolean;
+}
+
+export class ConnectorsClient {
+  private readonly preconfigured: ReadonlyMap<string, PreconfiguredConnector>;
+
+  constructor(private readonly deps: ConnectorsClientDeps) {
+    this.preconfigured = new Map(deps.preconfigured.map((c) => [c.id, c]));
+  }
+
+  private type(typeId: string): AnyConnectorType | undefined {
+    return this.deps.registry.get(typeId);
+  }
+
+  private isTypeDeprecated(typeId: string): boolean {
+    return this.type(typeId)?.isDeprecated === true;
+  }
+
+  private fromStored(c: StoredConnector): Connector {
+    return {
+      id: c.id,
+      name: c.name,
+      typeId: c.typeId,
+      config: c.config,
+      isPreconfigured: false,
+      isSystemAction: false,
+      isDeprecated: isConnectorDeprecated(c.typeId, c.config),
+      isMissingSecrets: c.isMissingSecrets,
+      isConnectorTypeDeprecated: this.isTypeDeprecated(c.typeId),
+    };
+  }
+
+  private fromPreconfigured(c: PreconfiguredConnector, withConfig: boolean): Connector {
+    return {
+      id: c.id,
+      name: c.name,
+      typeId: c.actionTypeId,
+      ...(withConfig ? { config: c.config } : {}),
+      isPreconfigured: true,
+      isSystemAction: false,
+      isDeprecated: isConnectorDeprecated(c.actionTypeId, c.config),
+      isConnectorTypeDeprecated: this.isTypeDeprecated(c.actionTypeId),
+    };
+  }
+
+  /** Validated config and encrypted secrets for a type, or Kibana's 400/403. */
+  private prepare(
+    type: AnyConnectorType,
+    caller: Caller,
+    id: string,
+    config: unknown,
+    secrets: unknown,
+  ) {
+    const env = this.deps.env;
+    const checkedConfig = checkConfig(type, config, env);
+    if (!checkedConfig.ok) throw badRequest(checkedConfig.message);
+    const checkedSecrets = checkSecrets(type, secrets, env);
+    if (!checkedSecrets.ok) throw badRequest(checkedSecrets.message);
+    const refused = checkConnector(type, checkedConfig.value, checkedSecrets.value);
+    if (refused) throw badRequest(refused);
+    if (!this.deps.registry.isEnabledInConfig(type.id)) throw forbidden(notEnabledMessage(type.id));
+    return {
+      config: checkedConfig.value,
+      secrets: this.deps.cipher.encrypt(
+        checkedSecrets.value,
+        connectorAad(caller.spaceId, type.id, id),
+      ),
+    };
+  }
+
+  async create(
+    caller: Caller,
+    input: { id?: string; name: string; typeId: string; config: unknown; secrets: unknown },
+  ): Promise<Connector> {
+    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'create', input.typeId);
+    const id = input.id ?? randomUUID();
+    if (this.preconfigured.has(id))
+      throw badRequest(`This ${id} already exists in a preconfigured action.`);
+    const type = this.type(input.typeId);
+    if (type === undefined) throw badRequest(notRegisteredMessage(input.typeId));
+    const prepared = this.prepare(type, caller, id, input.config, input.secrets);
+    const now = new Date().toISOString();
+    const stored: StoredConnector = {
+      id,
+      spaceId: caller.spaceId,
+      typeId: type.id,
+      name: input.name,
+      config: prepared.config,
+      secrets: prepared.secrets,
+      isMissingSecrets: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.deps.store.connectors.create(stored);
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw savedObjectConflict('action', id);
+      throw err;
+    }
+    return this.fromStored(stored);
+  }
+
+  async get(caller: Caller, id: string): Promise<Connector> {
+    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'get');
+    const pre = this.preconfigured.get(id);
+    if (pre !== undefined) return this.fromPreconfigured(pre, pre.exposeConfig);
+    const stored = await this.deps.store.connectors.get(caller.spaceId, id);
+    if (stored === undefined) throw savedObjectNotFound('action', id);
+    return this.fromStored(stored);
+  }
+
+  async list(caller: Caller): Promise<ListedConnector[]> {
+    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'get');
+    const stored = await this.deps.store.connectors.list(caller.spaceId);
+    const all: ListedConnector[] = [
+      ...stored.map((c) => ({ ...this.fromStored(c), referencedByCount: 0 })),
+      ...[...this.preconfigured.values()].map((c) => ({
+        ...this.fromPreconfigured(c, false),
+        referencedByCount: 0,
+      })),
+    ];
+    return all.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async update(
+    caller: Caller,
+    id: string,
+    input: { name: string; config: unknown; secrets: unknown },
+  ): Promise<Connector> {
+    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'update');
+    if (this.preconfigured.has(id))
+      throw badRequest(`Preconfigured action ${id} can not be updated.`);
+    const existing = await this.deps.store.connectors.get(caller.spaceId, id);
+    if (existing === undefined) throw savedObjectNotFound('action', id);
+    const type = this.type(existing.typeId);
+    if (type === undefined) throw badRequest(notRegisteredMessage(existing.typeId));
+    const prepared = this.prepare(type, caller, id, input.config, input.secrets);
+    const updated = await this.deps.store.connectors.update(caller.spaceId, id, {
+      name: input.name,
+      config: prepared.config,
+      secrets: prepared.secrets,
+    });
+    if (updated === undefined) throw savedObjectNotFound('action', id);
+    return this.fromStored(updated);
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'delete');
+    const deleted = await this.deps.store.connectors.delete(caller.spaceId, id);
+    if (deleted) return;
+    if (this.preconfigured.has(id))
+      throw badRequest(`Preconfigured action ${id} is not allowed to delete.`);
+    throw savedObjectNotFound('action', id);
+  }
+
+  listTypes(featureId?: string): ConnectorTypeInfo[] {
+    const registry = this.deps.registry;
+    return registry
+      .list()
+      .filter(
+        (t) =>
+          featureId === undefined ||
+          (t.supportedFeatureIds as readonly string[]).includes(featureId),
+      )
+      .map((t) => {
+        const enabledInConfig = registry.isEnabledInConfig(t.id);
+        return {
+          id: t.id,
+          name: t.name,
+          enabled: enabledInConfig,
+          enabledInConfig,
+          enabledInLicense: true,
+          minimumLicenseRequired: t.minimumLicenseRequired,
+          supportedFeatureIds: t.supportedFeatureIds,
+          isSystemActionType: false,
+          isDeprecated: t.isDeprecated === true,
+          ...(t.subFeature !== undefined ? { subFeature: t.subFeature } : {}),
+        };
+      });
+  }
+
+  private async load(caller: Caller, id: string): Promise<Loaded | undefined> {
+    const pre = this.preconfigured.get(id);
+    if (pre !== undefined) {
+      return {
+        id,
+        name: pre.name,
+        typeId: pre.actionTypeId,
+        config: pre.config,
+        secrets: pre.secrets,
+        isPreconfigured: true,
+      };
+    }
+    const stored = await this.deps.store.connectors.get(caller.spaceId, id);
+    if (stored === undefined) return undefined;
+    let secrets: unknown = {};
+    if (stored.secrets !== null) {
+      try {
+        secrets = this.deps.cipher.decrypt(
+          stored.secrets,
+          connectorAad(stored.spaceId, stored.typeId, stored.id),
+        );
+      } catch (err) {
+        if (!(err instanceof DecryptionError)) throw err;
+        secrets = undefined;
+      }
+    }
+    return {
+      id,
+      name: stored.name,
+      typeId: stored.typeId,
+      config: stored.config,
+      secrets,
+      isPreconfigured: false,
+    };
+  }
+
+  async execute(
+    caller: Caller,
+    id: string,
+    params: unknown,
+    signal: AbortSignal,
+  ): Promise<ExecutionOutcome> {
+    const connector = await this.load(caller, id);
+    this.deps.authorization.ensureActions(
+      caller.principal,
+      caller.spaceId,
+      'execute',
+      connector?.typeId,
+    );
+    if (connector === undefined) throw savedObjectNotFound('action', id);
+    if (!connector.isPreconfigured && !this.deps.registry.isEnabledInConfig(connector.typeId)) {
+      throw forbidden(notEnabledMessage(connector.typeId));
+    }
+    const type = this.type(connector.typeId);
+    if (type === undefined) throw badRequest(notRegisteredMessage(connector.typeId));
+
+    const executionId = randomUUID();
+    const start = new Date();
+    const startedAt = process.hrtime.bigint();
+    const log = this.deps.logger.child({ connector: { id, type: type.id } });
+    const http = this.deps.http;
+    let result: ConnectorResult;
+    if (connector.secrets === undefined) {
+      result = fail(
+        'Unable to decrypt the connector secrets; update the connector to store them again',
+        {
+          retry: false,
+          errorSource: 'framework',
+        },
+      );
+    } else {
+      result = await runConnector({
+        type,
+        config: connector.config,
+        secrets: connector.secrets,
+        params,
+        context: {
+          connectorId: id,
+          connectorName: connector.name,
+          spaceId: caller.spaceId,
+          http: {
+            request: (req) => http.request(req, signal),
+            stream: (req) => http.stream(req, signal),
+          },
+          log,
+          signal,
+          env: this.deps.env,
+          services: this.deps.services,
+        },
+      });
+    }
+    const durationNs = process.hrtime.bigint() - startedAt;
+    this.deps.eventLog.write(
+      executionEvents({
+        connector: {
+          id,
+          name: connector.name,
+          typeId: type.id,
+          isInMemory: connector.isPreconfigured,
+        },
+        spaceId: caller.spaceId,
+        principal: caller.principal,
+        executionId,
+        serverUuid: this.deps.serverUuid,
+        version: this.deps.version,
+        start,
+        end: new Date(),
+        durationNs,
+        result,
+      }),
+    );
+    if (result.status === 'error') {
+      log.debug({ outcome: 'failure', message: result.message }, 'connector run failed');
+    }
+    return { connectorId: id, result };
+  }
+}
+
+export { HttpError };

@@ -1,0 +1,138 @@
+import type { TSchema } from '@sinclair/typebox';
+import { formatFailure, validate } from '../schemas/validate.js';
+import { fail } from './result.js';
+import type {
+  AnyConnectorType,
+  ConnectorEnv,
+  ConnectorResult,
+  ConnectorResultError,
+  ExecuteContext,
+} from './types.js';
+
+/**
+ * Validation of a type's config, secrets and params (the same rules for create, update and every
+ * run), and one run of a connector: params first, then the stored config and secrets, then the
+ * executor, whose exceptions become Kibana's generic error result.
+ */
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export const MESSAGES = {
+  params: 'error validating action params: ',
+  config: 'error validating connector type config: ',
+  secrets: 'error validating connector type secrets: ',
+  connector: 'error validating action type connector: ',
+  thrown: 'an error occurred while running the action',
+} as const;
+
+function check<T>(
+  schema: TSchema,
+  value: unknown,
+  prefix: string,
+  rule: ((v: T) => void) | undefined,
+): Checked<T> {
+  const result = validate<T>(schema, value);
+  if (!result.ok) return { ok: false, message: prefix + formatFailure(result) };
+  try {
+    rule?.(result.value);
+  } catch (err) {
+    return { ok: false, message: prefix + (err as Error).message };
+  }
+  return { ok: true, value: result.value };
+}
+
+type Rules = {
+  config?: (v: unknown, env: ConnectorEnv) => void;
+  secrets?: (v: unknown, env: ConnectorEnv) => void;
+  params?: (v: unknown, env: ConnectorEnv) => void;
+  connector?: (config: unknown, secrets: unknown) => string | null;
+};
+
+function rules(type: AnyConnectorType): Rules {
+  return (type.validate ?? {}) as Rules;
+}
+
+export function checkConfig(type: AnyConnectorType, config: unknown, env: ConnectorEnv) {
+  const rule = rules(type).config;
+  return check<Record<string, unknown>>(
+    type.schema.config,
+    config,
+    MESSAGES.config,
+    rule && ((v) => rule(v, env)),
+  );
+}
+
+export function checkSecrets(type: AnyConnectorType, secrets: unknown, env: ConnectorEnv) {
+  const rule = rules(type).secrets;
+  return check<Record<string, unknown>>(
+    type.schema.secrets,
+    secrets,
+    MESSAGES.secrets,
+    rule && ((v) => rule(v, env)),
+  );
+}
+
+export function checkParams(type: AnyConnectorType, params: unknown, env: ConnectorEnv) {
+  const rule = rules(type).params;
+  return check<unknown>(type.schema.params, params, MESSAGES.params, rule && ((v) => rule(v, env)));
+}
+
+/** The cross-field rule; returns the full message when the pair is refused. */
+export function checkConnector(
+  type: AnyConnectorType,
+  config: unknown,
+  secrets: unknown,
+): string | undefined {
+  const reason = rules(type).connector?.(config, secrets);
+  return reason ? MESSAGES.connector + reason : undefined;
+}
+
+export interface RunInput {
+  type: AnyConnectorType;
+  /** Stored config and decrypted secrets, validated again before every run. */
+  config: unknown;
+  secrets: unknown;
+  params: unknown;
+  context: Omit<ExecuteContext, 'config' | 'secrets' | 'params'>;
+}
+
+export async function runConnector({
+  type,
+  config,
+  secrets,
+  params,
+  context,
+}: RunInput): Promise<ConnectorResult> {
+  const checkedParams = checkParams(type, params, context.env);
+  if (!checkedParams.ok) {
+    return fail(checkedParams.message, { retry: false, errorSource: 'user' });
+  }
+  const checkedConfig = checkConfig(type, config, context.env);
+  if (!checkedConfig.ok)
+    return fail(checkedConfig.message, { retry: false, errorSource: 'framework' });
+  const checkedSecrets = checkSecrets(type, secrets, context.env);
+  if (!checkedSecrets.ok)
+    return fail(checkedSecrets.message, { retry: false, errorSource: 'framework' });
+  const refused = checkConnector(type, checkedConfig.value, checkedSecrets.value);
+  if (refused) return fail(refused, { retry: false, errorSource: 'framework' });
+
+  let result: ConnectorResult | undefined;
+  try {
+    result = await type.execute({
+      ...context,
+      config: checkedConfig.value,
+      secrets: checkedSecrets.value,
+      params: checkedParams.value,
+    } as ExecuteContext<never, never, never>);
+  } catch (err) {
+    const e = err as { message?: string; errorSource?: ConnectorResultError['errorSource'] };
+    return fail(MESSAGES.thrown, {
+      serviceMessage: e.message ?? String(err),
+      retry: true,
+      errorSource: e.errorSource ?? 'framework',
+    });
+  }
+  if (result == null) return { status: 'ok' };
+  if (result.status === 'error') return { ...result, errorSource: result.errorSource ?? 'user' };
+  return result;
+}

@@ -1,0 +1,229 @@
+import type { FastifyRequest } from 'fastify';
+import type {
+  Caller,
+  Connector,
+  ConnectorsClient,
+  ConnectorTypeInfo,
+  ListedConnector,
+} from '../connectors/client.js';
+import type { ConnectorResult } from '../connectors/types.js';
+import {
+  ConnectorIdParams,
+  ConnectorListResponse,
+  ConnectorResponse,
+  ConnectorTypesQuery,
+  ConnectorTypesResponse,
+  CreateConnectorBody,
+  ExecuteBody,
+  ExecuteResponse,
+  OptionalConnectorIdParams,
+  UpdateConnectorBody,
+} from '../schemas/connectors.js';
+import { errorResponses, type TypedApp } from './common.js';
+
+/**
+ * Kibana's public connectors API. Routes translate between the wire (snake_case) and the
+ * connectors client (camelCase); every rule lives in the client.
+ */
+
+const TAGS = ['connectors'];
+
+export function callerOf(request: FastifyRequest): Caller {
+  if (request.principal === undefined) throw new Error('route requires an authenticated caller');
+  return { principal: request.principal, spaceId: request.spaceId };
+}
+
+export function connectorToWire(c: Connector) {
+  return {
+    id: c.id,
+    name: c.name,
+    connector_type_id: c.typeId,
+    ...(c.config !== undefined ? { config: c.config } : {}),
+    is_preconfigured: c.isPreconfigured,
+    is_system_action: c.isSystemAction,
+    is_deprecated: c.isDeprecated,
+    ...(c.isMissingSecrets !== undefined ? { is_missing_secrets: c.isMissingSecrets } : {}),
+    is_connector_type_deprecated: c.isConnectorTypeDeprecated,
+  };
+}
+
+function listedToWire(c: ListedConnector) {
+  return { ...connectorToWire(c), referenced_by_count: c.referencedByCount };
+}
+
+function typeToWire(t: ConnectorTypeInfo) {
+  return {
+    id: t.id,
+    name: t.name,
+    enabled: t.enabled,
+    enabled_in_config: t.enabledInConfig,
+    enabled_in_license: t.enabledInLicense,
+    minimum_license_required: t.minimumLicenseRequired,
+    supported_feature_ids: [...t.supportedFeatureIds],
+    is_system_action_type: t.isSystemActionType,
+    is_deprecated: t.isDeprecated,
+    ...(t.subFeature !== undefined ? { sub_feature: t.subFeature } : {}),
+  };
+}
+
+/** Kibana's execute envelope: connector_id, service_message, ISO retry; errorSource stays camelCase. */
+export function resultToWire(connectorId: string, result: ConnectorResult) {
+  if (result.status === 'ok') {
+    return {
+      status: 'ok' as const,
+      connector_id: connectorId,
+      ...(result.data !== undefined ? { data: result.data } : {}),
+    };
+  }
+  return {
+    status: 'error' as const,
+    connector_id: connectorId,
+    ...(result.data !== undefined ? { data: result.data } : {}),
+    message: result.message,
+    ...(result.serviceMessage ? { service_message: result.serviceMessage } : {}),
+    ...(result.retry !== undefined
+      ? { retry: result.retry instanceof Date ? result.retry.toISOString() : result.retry }
+      : {}),
+    ...(result.errorSource !== undefined ? { errorSource: result.errorSource } : {}),
+  };
+}
+
+/** An AbortSignal that fires when the client goes away before the answer is sent. */
+function disconnectSignal(request: FastifyRequest): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const response = request.raw.socket;
+  const onClose = () => controller.abort();
+  response.once('close', onClose);
+  return { signal: controller.signal, done: () => response.off('close', onClose) };
+}
+
+export function connectorRoutes(app: TypedApp, client: ConnectorsClient): void {
+  app.post(
+    '/api/actions/connector/:id?',
+    {
+      schema: {
+        summary: 'Create a connector',
+        tags: TAGS,
+        params: OptionalConnectorIdParams,
+        body: CreateConnectorBody,
+        response: { 200: ConnectorResponse, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request) => {
+      const { name, connector_type_id, config, secrets } = request.body;
+      const created = await client.create(callerOf(request), {
+        ...(request.params.id !== undefined ? { id: request.params.id } : {}),
+        name,
+        typeId: connector_type_id,
+        config,
+        secrets,
+      });
+      return connectorToWire(created);
+    },
+  );
+
+  app.get(
+    '/api/actions/connector/:id',
+    {
+      schema: {
+        summary: 'Get connector information',
+        tags: TAGS,
+        params: ConnectorIdParams,
+        response: { 200: ConnectorResponse, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => connectorToWire(await client.get(callerOf(request), request.params.id)),
+  );
+
+  app.get(
+    '/api/actions/connectors',
+    {
+      schema: {
+        summary: 'Get all connectors',
+        tags: TAGS,
+        response: { 200: ConnectorListResponse, ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => (await client.list(callerOf(request))).map(listedToWire),
+  );
+
+  app.put(
+    '/api/actions/connector/:id',
+    {
+      schema: {
+        summary: 'Update a connector',
+        tags: TAGS,
+        params: ConnectorIdParams,
+        body: UpdateConnectorBody,
+        response: { 200: ConnectorResponse, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { name, config, secrets } = request.body;
+      return connectorToWire(
+        await client.update(callerOf(request), request.params.id, { name, config, secrets }),
+      );
+    },
+  );
+
+  app.delete(
+    '/api/actions/connector/:id',
+    {
+      schema: {
+        summary: 'Delete a connector',
+        tags: TAGS,
+        params: ConnectorIdParams,
+        response: {
+          204: { type: 'null', description: 'Deleted.' },
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      await client.delete(callerOf(request), request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/actions/connector/:id/_execute',
+    {
+      schema: {
+        summary: 'Run a connector',
+        description:
+          'Runs the connector inside the request. Failures of the connector or the vendor answer 200 with status "error".',
+        tags: TAGS,
+        params: ConnectorIdParams,
+        body: ExecuteBody,
+        response: { 200: ExecuteResponse, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { signal, done } = disconnectSignal(request);
+      try {
+        const outcome = await client.execute(
+          callerOf(request),
+          request.params.id,
+          request.body.params,
+          signal,
+        );
+        return resultToWire(outcome.connectorId, outcome.result);
+      } finally {
+        done();
+      }
+    },
+  );
+
+  app.get(
+    '/api/actions/connector_types',
+    {
+      schema: {
+        summary: 'Get connector types',
+        tags: TAGS,
+        querystring: ConnectorTypesQuery,
+        response: { 200: ConnectorTypesResponse, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => client.listTypes(request.query.feature_id).map(typeToWire),
+  );
+}

@@ -1,0 +1,300 @@
+import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
+
+/**
+ * Validation with Kibana's (@kbn/config-schema) messages.
+ *
+ * TypeBox schemas are walked in declaration order; the first failure wins and is reported as
+ * `[<path>]: <reason>`, exactly as config-schema words it. The walk also applies schema defaults
+ * and returns a fresh value, so a route handler or connector sees validated data only.
+ * Objects are strict unless their schema says `additionalProperties: true` (or a schema):
+ * unknown keys are refused, never stripped.
+ */
+
+/** A rule a schema cannot say (cross-field, allowed hosts, ...): returns a reason, or nothing. */
+export type CustomCheck = (value: unknown) => CheckFailure | string | undefined;
+export interface CheckFailure {
+  path: ReadonlyArray<string | number>;
+  message: string;
+}
+
+/** Attach a custom rule to a schema; it runs after the structural checks pass. */
+export const CheckKey: unique symbol = Symbol.for('kcs.check');
+
+export function withCheck<T extends TSchema>(schema: T, check: CustomCheck): T {
+  return Object.assign(schema, { [CheckKey]: check });
+}
+
+type Path = Array<string | number>;
+
+class Failure {
+  constructor(
+    readonly path: Path,
+    readonly reason: string,
+  ) {}
+}
+
+export type ValidationResult<T = unknown> =
+  | { ok: true; value: T }
+  | { ok: false; path: ReadonlyArray<string | number>; reason: string };
+
+export interface ValidateOptions {
+  /** Query strings arrive as text: accept "true"/"false" and numbers written as text. */
+  coerceScalars?: boolean;
+}
+
+export function validate<T = unknown>(
+  schema: TSchema,
+  value: unknown,
+  options: ValidateOptions = {},
+): ValidationResult<T> {
+  try {
+    const out = walk(schema, value, [], options.coerceScalars === true);
+    return { ok: true, value: out as T };
+  } catch (err) {
+    if (err instanceof Failure) return { ok: false, path: err.path, reason: err.reason };
+    throw err;
+  }
+}
+
+/** `[a.b]: reason`, or just `reason` at the root; `prefix` gives `[request body.a.b]: reason`. */
+export function formatFailure(
+  failure: { path: ReadonlyArray<string | number>; reason: string },
+  prefix?: string,
+): string {
+  const path = failure.path.join('.');
+  if (prefix === undefined) return path === '' ? failure.reason : `[${path}]: ${failure.reason}`;
+  return `[${path === '' ? prefix : `${prefix}.${path}`}]: ${failure.reason}`;
+}
+
+/** Validate and return the value, or throw an Error carrying the formatted message. */
+export function validateOrThrow<T>(schema: TSchema, value: unknown, prefix?: string): T {
+  const result = validate<T>(schema, value);
+  if (!result.ok) throw new Error(formatFailure(result, prefix));
+  return result.value;
+}
+
+/** config-schema's names for a value's type (type-detect). */
+export function typeName(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'Array';
+  if (value instanceof Date) return 'Date';
+  if (typeof value === 'object') return 'Object';
+  return typeof value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function expectedType(type: string, value: unknown): string {
+  return `expected value of type [${type}] but got [${typeName(value)}]`;
+}
+
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+function runCheck(schema: TSchema, value: unknown, path: Path): void {
+  const check = (schema as { [CheckKey]?: CustomCheck })[CheckKey];
+  if (check === undefined) return;
+  const failed = check(value);
+  if (failed === undefined) return;
+  if (typeof failed === 'string') throw new Failure(path, failed);
+  throw new Failure([...path, ...failed.path], failed.message);
+}
+
+function walk(schema: TSchema, value: unknown, path: Path, coerce: boolean): unknown {
+  const out = walkStructure(schema, value, path, coerce);
+  runCheck(schema, out, path);
+  return out;
+}
+
+function walkStructure(schema: TSchema, input: unknown, path: Path, coerce: boolean): unknown {
+  let value = input;
+  if (value === undefined && schema.default !== undefined) value = structuredClone(schema.default);
+  switch (schema[Kind]) {
+    case 'Any':
+    case 'Unknown':
+      return value;
+    case 'String':
+      return checkString(schema, value, path);
+    case 'Number':
+    case 'Integer': {
+      if (coerce && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(+value)) {
+        value = +value;
+      }
+      return checkNumber(schema, value, path);
+    }
+    case 'Boolean':
+      if (coerce && (value === 'true' || value === 'false')) value = value === 'true';
+      if (typeof value !== 'boolean') throw new Failure(path, expectedType('boolean', value));
+      return value;
+    case 'Null':
+      if (value !== null) throw new Failure(path, 'expected value to equal [null]');
+      return value;
+    case 'Literal':
+      if (value !== schema.const) {
+        throw new Failure(path, `expected value to equal [${String(schema.const)}]`);
+      }
+      return value;
+    case 'Union':
+      return walkUnion(schema, value, path, coerce);
+    case 'Array':
+      return walkArray(schema, value, path, coerce);
+    case 'Record':
+      return walkRecord(schema, value, path, coerce);
+    case 'Object':
+      return walkObject(schema, value, path, coerce);
+    default:
+      throw new Error(`validate: unsupported schema kind ${String(schema[Kind])}`);
+  }
+}
+
+function checkString(schema: TSchema, value: unknown, path: Path): string {
+  if (typeof value !== 'string') throw new Failure(path, expectedType('string', value));
+  const { minLength, maxLength, pattern } = schema as {
+    minLength?: number;
+    maxLength?: number;
+    pattern?: string;
+  };
+  if (minLength !== undefined && value.length < minLength) {
+    throw new Failure(
+      path,
+      `value has length [${value.length}] but it must have a minimum length of [${minLength}].`,
+    );
+  }
+  if (maxLength !== undefined && value.length > maxLength) {
+    throw new Failure(
+      path,
+      `value has length [${value.length}] but it must have a maximum length of [${maxLength}].`,
+    );
+  }
+  if (pattern !== undefined && !new RegExp(pattern).test(value)) {
+    throw new Failure(path, `value [${value}] does not match the pattern [${pattern}]`);
+  }
+  if (schema.format === 'uri' && !isUri(value)) {
+    throw new Failure(path, 'value must be a valid URI (see RFC 3986).');
+  }
+  return value;
+}
+
+function isUri(value: string): boolean {
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkNumber(schema: TSchema, value: unknown, path: Path): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new Failure(path, expectedType('number', value));
+  }
+  if (schema[Kind] === 'Integer' && !Number.isInteger(value)) {
+    throw new Failure(path, `expected value of type [integer] but got [${value}]`);
+  }
+  const { minimum, maximum } = schema as { minimum?: number; maximum?: number };
+  if (minimum !== undefined && value < minimum) {
+    throw new Failure(path, `Value must be equal to or greater than [${minimum}].`);
+  }
+  if (maximum !== undefined && value > maximum) {
+    throw new Failure(path, `Value must be equal to or lower than [${maximum}].`);
+  }
+  return value;
+}
+
+function walkUnion(schema: TSchema, value: unknown, path: Path, coerce: boolean): unknown {
+  const branches = (schema.anyOf ?? []) as TSchema[];
+  const reasons: string[] = [];
+  for (const [index, branch] of branches.entries()) {
+    try {
+      return walk(branch, value, path, coerce);
+    } catch (err) {
+      if (!(err instanceof Failure)) throw err;
+      const inner = err.path.slice(path.length);
+      const where = [...path, index, ...inner].join('.');
+      reasons.push(`- [${where}]: ${err.reason}`);
+    }
+  }
+  throw new Failure(path, `types that failed validation:\n${reasons.join('\n')}`);
+}
+
+function walkArray(schema: TSchema, value: unknown, path: Path, coerce: boolean): unknown[] {
+  if (!Array.isArray(value)) throw new Failure(path, expectedType('array', value));
+  const { minItems, maxItems } = schema as { minItems?: number; maxItems?: number };
+  if (minItems !== undefined && value.length < minItems) {
+    throw new Failure(
+      path,
+      `array size is [${value.length}], but cannot be smaller than [${minItems}]`,
+    );
+  }
+  if (maxItems !== undefined && value.length > maxItems) {
+    throw new Failure(
+      path,
+      `array size is [${value.length}], but cannot be greater than [${maxItems}]`,
+    );
+  }
+  const items = schema.items as TSchema;
+  return value.map((item, index) => walk(items, item, [...path, index], coerce));
+}
+
+function walkRecord(schema: TSchema, value: unknown, path: Path, coerce: boolean): unknown {
+  if (!isPlainObject(value)) throw new Failure(path, expectedType('object', value));
+  const patterns = Object.values(schema.patternProperties ?? {}) as TSchema[];
+  const valueSchema = patterns[0];
+  if (valueSchema === undefined || valueSchema[Kind] === 'Any' || valueSchema[Kind] === 'Unknown') {
+    return value;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    setOwn(out, key, walk(valueSchema, item, [...path, key], coerce));
+  }
+  return out;
+}
+
+function walkObject(
+  schema: TSchema,
+  value: unknown,
+  path: Path,
+  coerce: boolean,
+): Record<string, unknown> {
+  if (!isPlainObject(value)) {
+    throw new Failure(
+      path,
+      `expected a plain object value, but found [${typeName(value)}] instead.`,
+    );
+  }
+  const properties = (schema.properties ?? {}) as Record<string, TSchema>;
+  const out: Record<string, unknown> = {};
+  for (const [key, propSchema] of Object.entries(properties)) {
+    const item = Object.hasOwn(value, key) ? value[key] : undefined;
+    if (
+      item === undefined &&
+      propSchema[OptionalKind] === 'Optional' &&
+      propSchema.default === undefined
+    ) {
+      continue;
+    }
+    const checked = walk(propSchema, item, [...path, key], coerce);
+    if (checked !== undefined) setOwn(out, key, checked);
+  }
+  const extra = schema.additionalProperties as boolean | TSchema | undefined;
+  for (const key of Object.keys(value)) {
+    if (Object.hasOwn(properties, key)) continue;
+    if (extra === true) {
+      setOwn(out, key, value[key]);
+    } else if (typeof extra === 'object') {
+      setOwn(out, key, walk(extra, value[key], [...path, key], coerce));
+    } else {
+      throw new Failure([...path, key], 'definition for this key is missing');
+    }
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Settings } from '../config/settings.js';
+import { badRequest, HttpError, unauthorized } from '../errors.js';
+import type { Authenticator } from './authenticator.js';
+import type { Principal } from './principal.js';
+
+/**
+ * Authentication (onRequest, after routing: an unknown route answers 404 first) and the XSRF and
+ * kbn-version checks (preValidation, after authentication and before body validation), the
+ * order Kibana's HTTP server runs them in.
+ */
+
+export type AuthMode = 'required' | 'optional' | 'none';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** 'optional': anonymous callers get through with no principal. Default 'required'. */
+    auth?: AuthMode;
+  }
+  interface FastifyRequest {
+    principal: Principal | undefined;
+    spaceId: string;
+  }
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+
+export const XSRF_MISSING = 'Request must contain a kbn-xsrf header.';
+
+export function registerSecurityHooks(
+  app: FastifyInstance,
+  options: {
+    authenticator: Authenticator;
+    settings: Settings;
+    version: string;
+    publicPrefixes: readonly string[];
+  },
+): void {
+  const { authenticator, settings, version, publicPrefixes } = options;
+  const xsrfOff = settings['server.xsrf.disableProtection'];
+  const xsrfAllowlist = new Set(settings['server.xsrf.allowlist']);
+
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (request.is404) return;
+    const mode = request.routeOptions.config.auth ?? 'required';
+    if (mode === 'none' || publicPrefixes.some((p) => request.url.startsWith(p))) return;
+    const principal = await authenticator.authenticate(request.headers.authorization);
+    if (principal === undefined && mode === 'required') throw unauthorized();
+    request.principal = principal;
+  });
+
+  app.addHook('preValidation', async (request: FastifyRequest, _reply: FastifyReply) => {
+    const versionHeader = request.headers['kbn-version'];
+    if (UNSAFE_METHODS.has(request.method) && !xsrfOff) {
+      const path = request.routeOptions.url ?? '';
+      if (
+        request.headers['kbn-xsrf'] === undefined &&
+        versionHeader === undefined &&
+        !xsrfAllowlist.has(path)
+      ) {
+        throw badRequest(XSRF_MISSING);
+      }
+    }
+    if (typeof versionHeader === 'string' && versionHeader !== version) {
+      throw new HttpError(
+        400,
+        `Browser client is out of date, please refresh the page ("kbn-version" header was "${versionHeader}" but should be "${version}")`,
+        { expected: version, got: versionHeader },
+      );
+    }
+  });
+}

@@ -1,0 +1,397 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  type ApiKeyRepository,
+  type ConnectorPatch,
+  type ConnectorRepository,
+  DEFAULT_SPACE,
+  type EventPage,
+  type EventQuery,
+  type EventRepository,
+  type IndexItemResult,
+  type IndexRepository,
+  type Space,
+  type SpaceRepository,
+  type Store,
+  StoreConflictError,
+  type StoredApiKey,
+  type StoredConnector,
+  type StoredEvent,
+} from './types.js';
+
+/**
+ * The embedded store: one SQLite file under path.data.
+ *
+ * Journal and sync: WAL with synchronous=FULL. A write is acknowledged only after its WAL frame
+ * is fsynced, so an acknowledged create or update survives a SIGKILL of the process and a power
+ * loss alike; readers never block the writer.
+ */
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE spaces (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     doc TEXT NOT NULL
+   );
+   CREATE TABLE connectors (
+     id TEXT PRIMARY KEY,
+     space_id TEXT NOT NULL,
+     type_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     config TEXT NOT NULL,
+     secrets TEXT,
+     is_missing_secrets INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX connectors_by_space ON connectors (space_id);
+   CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     username TEXT NOT NULL,
+     role_descriptors TEXT NOT NULL,
+     metadata TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expiration INTEGER,
+     invalidated INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE event_log (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     ts TEXT NOT NULL,
+     space_id TEXT NOT NULL,
+     saved_object_id TEXT NOT NULL,
+     action TEXT NOT NULL,
+     doc TEXT NOT NULL
+   );
+   CREATE INDEX event_log_by_object ON event_log (saved_object_id, space_id, seq);
+   CREATE TABLE indices (
+     name TEXT PRIMARY KEY,
+     next_seq_no INTEGER NOT NULL
+   );
+   CREATE TABLE index_docs (
+     index_name TEXT NOT NULL,
+     id TEXT NOT NULL,
+     seq_no INTEGER NOT NULL,
+     version INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     PRIMARY KEY (index_name, id)
+   );
+   CREATE INDEX index_docs_by_seq ON index_docs (index_name, seq_no);`,
+];
+
+interface ConnectorRow {
+  id: string;
+  space_id: string;
+  type_id: string;
+  name: string;
+  config: string;
+  secrets: string | null;
+  is_missing_secrets: number;
+  created_at: string;
+  updated_at: string;
+}
+
+function toConnector(row: ConnectorRow): StoredConnector {
+  return {
+    id: row.id,
+    spaceId: row.space_id,
+    typeId: row.type_id,
+    name: row.name,
+    config: JSON.parse(row.config),
+    secrets: row.secrets,
+    isMissingSecrets: row.is_missing_secrets === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+interface ApiKeyRow {
+  id: string;
+  name: string;
+  hash: string;
+  username: string;
+  role_descriptors: string;
+  metadata: string;
+  created_at: number;
+  expiration: number | null;
+  invalidated: number;
+}
+
+function toApiKey(row: ApiKeyRow): StoredApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    hash: row.hash,
+    username: row.username,
+    roleDescriptors: JSON.parse(row.role_descriptors),
+    metadata: JSON.parse(row.metadata),
+    createdAt: row.created_at,
+    expiration: row.expiration,
+    invalidated: row.invalidated === 1,
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export function openSqliteStore(dataDir: string): Store {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, 'connectors.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+
+  const connectors = sqliteConnectors(db);
+  const spaces = sqliteSpaces(db);
+  const apiKeys = sqliteApiKeys(db);
+  const events = sqliteEvents(db);
+  const indices = sqliteIndices(db);
+  let closed = false;
+  return {
+    engine: 'sqlite',
+    connectors,
+    spaces,
+    apiKeys,
+    events,
+    indices,
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
+  const applied = db
+    .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')
+    .get() as { v: number };
+  const apply = db.transaction((version: number, sql: string) => {
+    db.exec(sql);
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+      version,
+      new Date().toISOString(),
+    );
+  });
+  for (let version = applied.v + 1; version <= MIGRATIONS.length; version++) {
+    apply(version, MIGRATIONS[version - 1] as string);
+  }
+  db.prepare('INSERT OR IGNORE INTO spaces (id, name, doc) VALUES (?, ?, ?)').run(
+    DEFAULT_SPACE.id,
+    DEFAULT_SPACE.name,
+    JSON.stringify(DEFAULT_SPACE),
+  );
+}
+
+function sqliteConnectors(db: Database.Database): ConnectorRepository {
+  const insert = db.prepare(
+    `INSERT INTO connectors (id, space_id, type_id, name, config, secrets, is_missing_secrets, created_at, updated_at)
+     VALUES (@id, @spaceId, @typeId, @name, @config, @secrets, @isMissingSecrets, @createdAt, @updatedAt)`,
+  );
+  const selectOne = db.prepare('SELECT * FROM connectors WHERE id = ? AND space_id = ?');
+  const selectSpace = db.prepare('SELECT * FROM connectors WHERE space_id = ?');
+  const updateOne = db.prepare(
+    `UPDATE connectors SET name = @name, config = @config, secrets = @secrets, is_missing_secrets = 0, updated_at = @updatedAt
+     WHERE id = @id AND space_id = @spaceId`,
+  );
+  const deleteOne = db.prepare('DELETE FROM connectors WHERE id = ? AND space_id = ?');
+  return {
+    async create(c) {
+      try {
+        insert.run({
+          ...c,
+          config: JSON.stringify(c.config),
+          isMissingSecrets: c.isMissingSecrets ? 1 : 0,
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError();
+        throw err;
+      }
+    },
+    async get(spaceId, id) {
+      const row = selectOne.get(id, spaceId) as ConnectorRow | undefined;
+      return row && toConnector(row);
+    },
+    async list(spaceId) {
+      return (selectSpace.all(spaceId) as ConnectorRow[]).map(toConnector);
+    },
+    async update(spaceId, id, patch: ConnectorPatch) {
+      const info = updateOne.run({
+        id,
+        spaceId,
+        name: patch.name,
+        config: JSON.stringify(patch.config),
+        secrets: patch.secrets,
+        updatedAt: new Date().toISOString(),
+      });
+      if (info.changes === 0) return undefined;
+      return toConnector(selectOne.get(id, spaceId) as ConnectorRow);
+    },
+    async delete(spaceId, id) {
+      return deleteOne.run(id, spaceId).changes > 0;
+    },
+  };
+}
+
+function sqliteSpaces(db: Database.Database): SpaceRepository {
+  const all = db.prepare('SELECT doc FROM spaces');
+  const one = db.prepare('SELECT doc FROM spaces WHERE id = ?');
+  const count = db.prepare('SELECT COUNT(*) AS n FROM spaces');
+  const insert = db.prepare('INSERT INTO spaces (id, name, doc) VALUES (?, ?, ?)');
+  const update = db.prepare('UPDATE spaces SET name = ?, doc = ? WHERE id = ?');
+  const remove = db.transaction((id: string) => {
+    db.prepare('DELETE FROM connectors WHERE space_id = ?').run(id);
+    return db.prepare('DELETE FROM spaces WHERE id = ?').run(id).changes > 0;
+  });
+  const parse = (row: { doc: string }) => JSON.parse(row.doc) as Space;
+  return {
+    async list() {
+      return (all.all() as { doc: string }[]).map(parse);
+    },
+    async get(id) {
+      const row = one.get(id) as { doc: string } | undefined;
+      return row && parse(row);
+    },
+    async count() {
+      return (count.get() as { n: number }).n;
+    },
+    async create(space) {
+      try {
+        insert.run(space.id, space.name, JSON.stringify(space));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError();
+        throw err;
+      }
+    },
+    async update(space) {
+      return update.run(space.name, JSON.stringify(space), space.id).changes > 0;
+    },
+    async delete(id) {
+      return remove(id);
+    },
+  };
+}
+
+function sqliteApiKeys(db: Database.Database): ApiKeyRepository {
+  const insert = db.prepare(
+    `INSERT INTO api_keys (id, name, hash, username, role_descriptors, metadata, created_at, expiration, invalidated)
+     VALUES (@id, @name, @hash, @username, @roleDescriptors, @metadata, @createdAt, @expiration, 0)`,
+  );
+  const one = db.prepare('SELECT * FROM api_keys WHERE id = ?');
+  const all = db.prepare('SELECT * FROM api_keys ORDER BY created_at');
+  const invalidate = db.prepare(
+    'UPDATE api_keys SET invalidated = 1 WHERE id = ? AND invalidated = 0',
+  );
+  return {
+    async create(key) {
+      insert.run({
+        ...key,
+        roleDescriptors: JSON.stringify(key.roleDescriptors),
+        metadata: JSON.stringify(key.metadata),
+      });
+    },
+    async get(id) {
+      const row = one.get(id) as ApiKeyRow | undefined;
+      return row && toApiKey(row);
+    },
+    async list() {
+      return (all.all() as ApiKeyRow[]).map(toApiKey);
+    },
+    async invalidate(ids) {
+      const done: string[] = [];
+      db.transaction(() => {
+        for (const id of ids) if (invalidate.run(id).changes > 0) done.push(id);
+      })();
+      return done;
+    },
+  };
+}
+
+function sqliteEvents(db: Database.Database): EventRepository {
+  const insert = db.prepare(
+    'INSERT INTO event_log (ts, space_id, saved_object_id, action, doc) VALUES (?, ?, ?, ?, ?)',
+  );
+  const appendAll = db.transaction((events: readonly StoredEvent[]) => {
+    for (const e of events)
+      insert.run(e.doc['@timestamp'], e.spaceId, e.savedObjectId, e.action, JSON.stringify(e.doc));
+  });
+  const countQ = db.prepare(
+    'SELECT COUNT(*) AS n FROM event_log WHERE saved_object_id = ? AND space_id = ?',
+  );
+  const pageAsc = db.prepare(
+    'SELECT doc FROM event_log WHERE saved_object_id = ? AND space_id = ? ORDER BY seq ASC LIMIT ? OFFSET ?',
+  );
+  const pageDesc = db.prepare(
+    'SELECT doc FROM event_log WHERE saved_object_id = ? AND space_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?',
+  );
+  return {
+    async append(events) {
+      if (events.length > 0) appendAll(events);
+    },
+    async find(q: EventQuery): Promise<EventPage> {
+      const total = (countQ.get(q.savedObjectId, q.spaceId) as { n: number }).n;
+      const stmt = q.sortOrder === 'asc' ? pageAsc : pageDesc;
+      const rows = stmt.all(q.savedObjectId, q.spaceId, q.perPage, (q.page - 1) * q.perPage) as {
+        doc: string;
+      }[];
+      return { total, data: rows.map((r) => JSON.parse(r.doc)) };
+    },
+  };
+}
+
+function sqliteIndices(db: Database.Database): IndexRepository {
+  const getIndex = db.prepare('SELECT next_seq_no FROM indices WHERE name = ?');
+  const createIndex = db.prepare('INSERT INTO indices (name, next_seq_no) VALUES (?, 0)');
+  const setSeq = db.prepare('UPDATE indices SET next_seq_no = ? WHERE name = ?');
+  const insertDoc = db.prepare(
+    'INSERT INTO index_docs (index_name, id, seq_no, version, source) VALUES (?, ?, ?, 1, ?)',
+  );
+  const countDocs = db.prepare('SELECT COUNT(*) AS n FROM index_docs WHERE index_name = ?');
+  const pageDocs = db.prepare(
+    'SELECT id, source FROM index_docs WHERE index_name = ? ORDER BY seq_no LIMIT ? OFFSET ?',
+  );
+  const bulk = db.transaction(
+    (
+      index: string,
+      docs: readonly Record<string, unknown>[],
+      newId: () => string,
+    ): IndexItemResult[] => {
+      let row = getIndex.get(index) as { next_seq_no: number } | undefined;
+      if (row === undefined) {
+        createIndex.run(index);
+        row = { next_seq_no: 0 };
+      }
+      let seq = row.next_seq_no;
+      const results: IndexItemResult[] = [];
+      for (const doc of docs) {
+        const id = newId();
+        insertDoc.run(index, id, seq, JSON.stringify(doc));
+        results.push({ id, version: 1, seqNo: seq });
+        seq += 1;
+      }
+      setSeq.run(seq, index);
+      return results;
+    },
+  );
+  return {
+    async bulkCreate(index, docs, newId) {
+      return bulk(index, docs, newId);
+    },
+    async exists(index) {
+      return getIndex.get(index) !== undefined;
+    },
+    async search(index, from, size) {
+      const total = (countDocs.get(index) as { n: number }).n;
+      const rows = pageDocs.all(index, size, from) as { id: string; source: string }[];
+      return { total, hits: rows.map((r) => ({ id: r.id, source: JSON.parse(r.source) })) };
+    },
+  };
+}
