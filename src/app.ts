@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { Settings } from './config/settings.js';
 import { ConnectorsClient } from './connectors/client.js';
 import { CONNECTOR_TYPES, ConnectorTypeRegistry } from './connectors/registry.js';
+import { ConnectorTokens } from './connectors/tokens.js';
 import type { AnyConnectorType, ConnectorEnv, IndexService } from './connectors/types.js';
 import { HttpError, INTERNAL_ERROR_MESSAGE, toEnvelope } from './errors.js';
 import { ElasticsearchIndex } from './es/elasticsearch.js';
@@ -205,6 +206,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     http,
     services: { index },
     eventLog,
+    tokens: new ConnectorTokens(),
     logger: logger.child({ name: 'plugins.actions' }),
     serverUuid: uuid,
     version: KIBANA_VERSION,

@@ -18,6 +18,7 @@ import { type Store, StoreConflictError, type StoredConnector } from '../store/t
 import type { ConnectorTypeRegistry } from './registry.js';
 import { fail } from './result.js';
 import { checkConfig, checkConnector, checkSecrets, runConnector } from './run.js';
+import type { ConnectorTokens } from './tokens.js';
 import type {
   AnyConnectorType,
   ConnectorEnv,
@@ -81,6 +82,7 @@ export interface ConnectorsClientDeps {
   http: HttpClient;
   services: ConnectorServices;
   eventLog: EventLogWriter;
+  tokens: ConnectorTokens;
   logger: Logger;
   serverUuid: string;
   version: string;
@@ -249,13 +251,17 @@ export class ConnectorsClient {
       secrets: prepared.secrets,
     });
     if (updated === undefined) throw savedObjectNotFound('action', id);
+    this.deps.tokens.forget(caller.spaceId, id);
     return this.fromStored(updated);
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
     this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'delete');
     const deleted = await this.deps.store.connectors.delete(caller.spaceId, id);
-    if (deleted) return;
+    if (deleted) {
+      this.deps.tokens.forget(caller.spaceId, id);
+      return;
+    }
     if (this.preconfigured.has(id))
       throw badRequest(`Preconfigured action ${id} is not allowed to delete.`);
     throw savedObjectNotFound('action', id);
@@ -375,6 +381,7 @@ export class ConnectorsClient {
           signal,
           env: this.deps.env,
           services: this.deps.services,
+          tokens: this.deps.tokens.scope(caller.spaceId, id),
         },
       });
     }
@@ -404,5 +411,3 @@ export class ConnectorsClient {
     return { connectorId: id, result };
   }
 }
-
-export { HttpError };

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.js';
 import type { AllowedHosts } from '../http/allowed-hosts.js';
 import type { OutboundRequest, OutboundResponse, OutboundStream } from '../http/client.js';
+import type { ConnectorTokenScope } from './tokens.js';
 
 /**
  * THE connector contract. A connector type is a plain object made with `defineConnector`: its
@@ -106,6 +107,8 @@ export interface ExecuteContext<C = unknown, S = unknown, P = unknown> {
   signal: AbortSignal;
   env: ConnectorEnv;
   services: ConnectorServices;
+  /** OAuth tokens cached for this connector in this space. */
+  tokens: ConnectorTokenScope;
 }
 
 export interface ConnectorSchemas<C extends TSchema, S extends TSchema, P extends TSchema> {
