@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PreconfiguredConnector } from '../config/settings.js';
-import {
-  badRequest,
-  forbidden,
-  HttpError,
-  savedObjectConflict,
-  savedObjectNotFound,
-} from '../errors.js';
+import { badRequest, forbidden, savedObjectConflict, savedObjectNotFound } from '../errors.js';
 import { executionEvents } from '../event-log/execution.js';
 import type { EventLogWriter } from '../event-log/writer.js';
 import type { HttpClient } from '../http/client.js';

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ConnectorResult, ConnectorResultError } from './types.js';
 
 /**
@@ -7,6 +8,23 @@ import type { ConnectorResult, ConnectorResultError } from './types.js';
 
 export function ok(data?: unknown): ConnectorResult {
   return data === undefined ? { status: 'ok' } : { status: 'ok', data };
+}
+
+/**
+ * A successful run whose data is a stream: `_execute` answers 200 with the stream's bytes as they
+ * arrive (e.g. an LLM's server-sent events) instead of the JSON envelope.
+ */
+export function okStream(body: Readable, contentType: string): ConnectorResult {
+  return { status: 'ok', data: Object.assign(body, { contentType }) };
+}
+
+export function isStreamData(data: unknown): data is Readable & { contentType?: string } {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    typeof (data as Readable).pipe === 'function' &&
+    typeof (data as Readable).on === 'function'
+  );
 }
 
 export function fail(

@@ -6,6 +6,7 @@ import type {
   ConnectorTypeInfo,
   ListedConnector,
 } from '../connectors/client.js';
+import { isStreamData } from '../connectors/result.js';
 import type { ConnectorResult } from '../connectors/types.js';
 import {
   ConnectorIdParams,
@@ -198,18 +199,28 @@ export function connectorRoutes(app: TypedApp, client: ConnectorsClient): void {
         response: { 200: ExecuteResponse, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { signal, done } = disconnectSignal(request);
+      let streaming = false;
       try {
-        const outcome = await client.execute(
+        const { connectorId, result } = await client.execute(
           callerOf(request),
           request.params.id,
           request.body.params,
           signal,
         );
-        return resultToWire(outcome.connectorId, outcome.result);
+        if (result.status === 'ok' && isStreamData(result.data)) {
+          // The vendor's bytes go out as they arrive; the client going away still cancels the run.
+          const stream = result.data;
+          streaming = true;
+          stream.once('close', done);
+          reply.header('content-type', stream.contentType ?? 'application/octet-stream');
+          // The 200 schema describes the JSON envelope; a stream bypasses the serializer.
+          return reply.send(stream as never);
+        }
+        return resultToWire(connectorId, result);
       } finally {
-        done();
+        if (!streaming) done();
       }
     },
   );

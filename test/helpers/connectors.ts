@@ -10,7 +10,11 @@ export interface CreateInput {
   secrets?: Record<string, unknown>;
 }
 
-export async function createConnector(api: Api, input: CreateInput, spacePrefix = ''): Promise<string> {
+export async function createConnector(
+  api: Api,
+  input: CreateInput,
+  spacePrefix = '',
+): Promise<string> {
   const res = await api<{ id: string }>('POST', `${spacePrefix}/api/actions/connector`, {
     body: { name: input.name ?? `test ${input.connector_type_id}`, ...input },
   });
@@ -28,16 +32,29 @@ export interface ExecuteEnvelope {
   errorSource?: 'user' | 'framework';
 }
 
-export async function execute(api: Api, id: string, params: unknown, spacePrefix = ''): Promise<ExecuteEnvelope> {
-  const res = await api<ExecuteEnvelope>('POST', `${spacePrefix}/api/actions/connector/${id}/_execute`, {
-    body: { params },
-  });
+export async function execute(
+  api: Api,
+  id: string,
+  params: unknown,
+  spacePrefix = '',
+): Promise<ExecuteEnvelope> {
+  const res = await api<ExecuteEnvelope>(
+    'POST',
+    `${spacePrefix}/api/actions/connector/${id}/_execute`,
+    {
+      body: { params },
+    },
+  );
   if (res.status !== 200) throw new Error(`execute answered ${res.status}: ${res.text}`);
   return res.body;
 }
 
 /** No secret may appear in any log line or in the given reply texts. */
-export function expectNoSecrets(server: TestServer, secrets: readonly string[], replies: readonly unknown[] = []): void {
+export function expectNoSecrets(
+  server: TestServer,
+  secrets: readonly string[],
+  replies: readonly unknown[] = [],
+): void {
   const logs = server.logs.join('\n');
   const texts = replies.map((r) => (typeof r === 'string' ? r : JSON.stringify(r)));
   for (const secret of secrets) {
