@@ -33,6 +33,7 @@ import { eventLogRoutes } from './routes/event-log.js';
 import { securityRoutes } from './routes/security.js';
 import { spacesRoutes } from './routes/spaces.js';
 import { statusRoutes } from './routes/status.js';
+import { relaxDefaults } from './schemas/openapi.js';
 import { formatFailure, validate } from './schemas/validate.js';
 import { ApiKeyService } from './security/api-keys.js';
 import { Authenticator, builtinUser } from './security/authenticator.js';
@@ -298,6 +299,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
       },
       security: [{ basicAuth: [] }, { apiKeyAuth: [] }],
     },
+    transform: ({ schema, url }) => ({ schema: relaxDefaults(schema) as typeof schema, url }),
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import {
   defaultSettings,
   isSettingKey,
@@ -24,9 +24,15 @@ export interface LoadOptions {
   overrides?: Partial<Record<SettingKey, unknown>>;
 }
 
+/**
+ * The core schema knows only plain scalars, maps and lists; an unknown tag (`!!js/function`,
+ * `!!binary`, ...) is refused rather than read as text, and alias expansion is bounded.
+ */
 function parseYamlSafely(text: string): unknown {
-  // The core schema knows only plain scalars, maps and lists: no custom tags, nothing executable.
-  return parseYaml(text, { schema: 'core', uniqueKeys: true, maxAliasCount: 100, merge: false });
+  const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, merge: false });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem !== undefined) throw new Error(problem.message.split('\n')[0]);
+  return doc.toJS({ maxAliasCount: 100 });
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {

@@ -17,7 +17,6 @@ import {
   CreateConnectorBody,
   ExecuteBody,
   ExecuteResponse,
-  OptionalConnectorIdParams,
   UpdateConnectorBody,
 } from '../schemas/connectors.js';
 import { errorResponses, type TypedApp } from './common.js';
@@ -99,28 +98,36 @@ function disconnectSignal(request: FastifyRequest): { signal: AbortSignal; done:
 }
 
 export function connectorRoutes(app: TypedApp, client: ConnectorsClient): void {
+  const createSchema = {
+    summary: 'Create a connector',
+    tags: TAGS,
+    body: CreateConnectorBody,
+    response: { 200: ConnectorResponse, ...errorResponses(400, 401, 403, 409) },
+  };
+  const create = async (caller: Caller, body: CreateConnectorBody, id?: string) => {
+    const { name, connector_type_id, config, secrets } = body;
+    const created = await client.create(caller, {
+      ...(id !== undefined ? { id } : {}),
+      name,
+      typeId: connector_type_id,
+      config,
+      secrets,
+    });
+    return connectorToWire(created);
+  };
+  app.post('/api/actions/connector', { schema: createSchema }, async (request) =>
+    create(callerOf(request), request.body),
+  );
   app.post(
-    '/api/actions/connector/:id?',
+    '/api/actions/connector/:id',
     {
       schema: {
-        summary: 'Create a connector',
-        tags: TAGS,
-        params: OptionalConnectorIdParams,
-        body: CreateConnectorBody,
-        response: { 200: ConnectorResponse, ...errorResponses(400, 401, 403, 409) },
+        ...createSchema,
+        summary: 'Create a connector with a chosen id',
+        params: ConnectorIdParams,
       },
     },
-    async (request) => {
-      const { name, connector_type_id, config, secrets } = request.body;
-      const created = await client.create(callerOf(request), {
-        ...(request.params.id !== undefined ? { id: request.params.id } : {}),
-        name,
-        typeId: connector_type_id,
-        config,
-        secrets,
-      });
-      return connectorToWire(created);
-    },
+    async (request) => create(callerOf(request), request.body, request.params.id),
   );
 
   app.get(

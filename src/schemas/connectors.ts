@@ -7,14 +7,6 @@ export const ConnectorIdParams = StrictObject({
   id: Type.String({ description: 'An identifier for the connector.' }),
 });
 
-export const OptionalConnectorIdParams = StrictObject({
-  id: Type.Optional(
-    Type.String({
-      description: 'An identifier for the connector; a UUID is generated when absent.',
-    }),
-  ),
-});
-
 export const CreateConnectorBody = StrictObject({
   name: NonBlankString({ description: 'The display name for the connector.' }),
   connector_type_id: NonBlankString({ description: 'The type of connector, such as `.index`.' }),

@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { generateOpenApi } from '../scripts/openapi.js';
+
+describe('openapi.yaml', () => {
+  it('matches the route schemas (run `npm run openapi` after changing a route)', async () => {
+    const committed = readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8');
+    expect(await generateOpenApi()).toBe(committed);
+  });
+
+  it('documents the connectors API with Kibana paths', () => {
+    const spec = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/actions/connector/{id}',
+        '/api/actions/connector/{id}/_execute',
+        '/api/actions/connectors',
+        '/api/actions/connector_types',
+        '/api/spaces/space',
+        '/api/status',
+      ]),
+    );
+  });
+});

@@ -1,0 +1,286 @@
+import { rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { indexConnector } from '../../src/connectors/es_index/index.js';
+import { createConnector, execute } from '../helpers/connectors.js';
+import { ELASTIC_AUTH, startServer, type TestServer, tempDir } from '../helpers/server.js';
+import {
+  type ElasticsearchSimulator,
+  startElasticsearchSimulator,
+} from '../simulators/elasticsearch.js';
+
+interface EventPage {
+  page: number;
+  per_page: number;
+  total: number;
+  data: Array<Record<string, unknown> & { event: Record<string, unknown>; message: string }>;
+}
+
+describe('_execute', () => {
+  let server: TestServer;
+  let serverLogId: string;
+
+  beforeAll(async () => {
+    server = await startServer({
+      settings: {
+        'xpack.actions.enabledActionTypes': ['.index'],
+        'xpack.actions.preconfigured': {
+          'pre-log': { name: 'pre log', actionTypeId: '.server-log' },
+          'pre-broken': { name: 'pre broken', actionTypeId: '.index', config: { refresh: 'yes' } },
+        },
+      },
+    });
+    serverLogId = 'pre-log';
+  });
+  afterAll(() => server.close());
+
+  it('runs .server-log: status ok, the message in the server log with control characters replaced', async () => {
+    const result = await execute(server.api, serverLogId, {
+      message: 'hello\nworld\tok',
+      level: 'warn',
+    });
+    expect(result).toEqual({ status: 'ok', connector_id: 'pre-log' });
+    const line = server.logs
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'Server log: hello;world\tok');
+    expect(line).toMatchObject({ level: 40, name: 'plugins.actions.server-log' });
+  });
+
+  it('answers params errors as a 200 envelope naming the field', async () => {
+    expect(await execute(server.api, serverLogId, { level: 'info' })).toEqual({
+      status: 'error',
+      connector_id: 'pre-log',
+      message:
+        'error validating action params: [message]: expected value of type [string] but got [undefined]',
+      retry: false,
+      errorSource: 'user',
+    });
+    expect(await execute(server.api, serverLogId, { message: 'm', level: 'loud' })).toEqual({
+      status: 'error',
+      connector_id: 'pre-log',
+      message:
+        'error validating action params: [level]: types that failed validation:\n' +
+        '- [level.0]: expected value to equal [trace]\n' +
+        '- [level.1]: expected value to equal [debug]\n' +
+        '- [level.2]: expected value to equal [info]\n' +
+        '- [level.3]: expected value to equal [warn]\n' +
+        '- [level.4]: expected value to equal [error]\n' +
+        '- [level.5]: expected value to equal [fatal]',
+      retry: false,
+      errorSource: 'user',
+    });
+  });
+
+  it('answers an invalid stored config as a framework error result', async () => {
+    expect(await execute(server.api, 'pre-broken', { documents: [{}] })).toEqual({
+      status: 'error',
+      connector_id: 'pre-broken',
+      message:
+        'error validating connector type config: [index]: expected value of type [string] but got [undefined]',
+      retry: false,
+      errorSource: 'framework',
+    });
+  });
+
+  it('refuses the body as Kibana does', async () => {
+    const missing = await server.api('POST', `/api/actions/connector/${serverLogId}/_execute`, {
+      body: {},
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: '[request body.params]: expected value of type [object] but got [undefined]',
+    });
+    const extra = await server.api('POST', `/api/actions/connector/${serverLogId}/_execute`, {
+      body: { params: {}, other: 1 },
+    });
+    expect(extra.body).toMatchObject({
+      message: '[request body.other]: definition for this key is missing',
+    });
+  });
+
+  it('answers 404 for an unknown id and for a connector of another space', async () => {
+    const unknown = await server.api('POST', '/api/actions/connector/nope/_execute', {
+      body: { params: {} },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'Saved object [action/nope] not found',
+    });
+
+    await server.api('POST', '/api/spaces/space', { body: { id: 'elsewhere', name: 'Elsewhere' } });
+    const id = await createConnector(
+      server.api,
+      { connector_type_id: '.index', config: { index: 'x' } },
+      '/s/elsewhere',
+    );
+    const other = await server.api('POST', `/api/actions/connector/${id}/_execute`, {
+      body: { params: { documents: [] } },
+    });
+    expect(other.status).toBe(404);
+    expect(other.body).toMatchObject({ message: `Saved object [action/${id}] not found` });
+    expect(await execute(server.api, id, { documents: [{ a: 1 }] }, '/s/elsewhere')).toMatchObject({
+      status: 'ok',
+    });
+  });
+
+  it('answers 403 for a disabled type unless the connector is preconfigured', async () => {
+    // pre-log is a .server-log connector, a type missing from enabledActionTypes: it still runs.
+    expect((await execute(server.api, 'pre-log', { message: 'm' })).status).toBe('ok');
+  });
+
+  it('records execute-start and execute in the event log with the caller and the space', async () => {
+    await server.api('POST', '/api/spaces/space', { body: { id: 'logs', name: 'Logs' } });
+    const id = await createConnector(
+      server.api,
+      { name: 'logged', connector_type_id: '.index', config: { index: 'ev' } },
+      '/s/logs',
+    );
+    await execute(server.api, id, { documents: [{ a: 1 }] }, '/s/logs');
+    await execute(server.api, id, {}, '/s/logs');
+    const page = await server.api<EventPage>(
+      'GET',
+      `/s/logs/internal/event_log/action/${id}/_find?per_page=10`,
+    );
+    expect(page.status).toBe(200);
+    expect(page.body.total).toBe(4);
+    const actions = page.body.data.map((d) => [d.event.action, d.event.outcome]);
+    expect(actions).toEqual([
+      ['execute-start', undefined],
+      ['execute', 'success'],
+      ['execute-start', undefined],
+      ['execute', 'failure'],
+    ]);
+    const success = page.body.data[1];
+    expect(success?.message).toBe(`action executed: .index:${id}: logged`);
+    expect(success?.event).toMatchObject({
+      provider: 'actions',
+      kind: 'action',
+      duration: expect.stringMatching(/^\d+$/),
+    });
+    expect(success?.kibana).toMatchObject({
+      saved_objects: [{ rel: 'primary', type: 'action', id, type_id: '.index', namespace: 'logs' }],
+      space_ids: ['logs'],
+      action: {
+        name: 'logged',
+        id,
+        type_id: '.index',
+        execution: { source: 'http_request', uuid: expect.any(String) },
+      },
+    });
+    expect(success?.user).toEqual({ name: 'elastic' });
+    const failure = page.body.data[3];
+    expect(failure?.message).toBe(`action execution failure: .index:${id}: logged`);
+    expect(failure?.error).toEqual({
+      message:
+        'error validating action params: [documents]: expected value of type [array] but got [undefined]',
+    });
+
+    const desc = await server.api<EventPage>(
+      'GET',
+      `/s/logs/internal/event_log/action/${id}/_find?per_page=1&sort_order=desc`,
+    );
+    expect(desc.body).toMatchObject({ page: 1, per_page: 1, total: 4 });
+    expect(desc.body.data[0]?.event.outcome).toBe('failure');
+    // Another space cannot read them.
+    expect((await server.api('GET', `/internal/event_log/action/${id}/_find`)).status).toBe(404);
+  });
+});
+
+describe('_execute and the caller going away', () => {
+  let es: ElasticsearchSimulator;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    es = await startElasticsearchSimulator();
+    server = await startServer({ settings: { 'elasticsearch.hosts': [es.url] } });
+  });
+  afterAll(async () => {
+    await server.close();
+    await es.close();
+  });
+
+  it('cancels the vendor call when the client disconnects', async () => {
+    const id = await createConnector(server.api, {
+      connector_type_id: '.index',
+      config: { index: 'slow' },
+    });
+    const url = new URL(`${server.url}/api/actions/connector/${id}/_execute`);
+    const body = JSON.stringify({ params: { documents: [{ simulate: 'slow' }] } });
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(url, {
+        method: 'POST',
+        headers: {
+          authorization: ELASTIC_AUTH,
+          'kbn-xsrf': 'true',
+          'content-type': 'application/json',
+        },
+      });
+      req.on('error', () => resolve());
+      req.end(body);
+      // Give up once the vendor has the request.
+      const wait = setInterval(() => {
+        if (es.requests.length > 0) {
+          clearInterval(wait);
+          req.destroy();
+          resolve();
+        }
+      }, 10);
+    });
+    // The server gives up on Elasticsearch too: the simulator sees its connection closed well
+    // before it would have answered (2 s).
+    const started = Date.now();
+    let closed = false;
+    while (!closed && Date.now() - started < 1500) {
+      await new Promise((r) => setTimeout(r, 20));
+      const events = await server.api<EventPage>('GET', `/internal/event_log/action/${id}/_find`);
+      closed = events.body.total === 2;
+    }
+    expect(closed).toBe(true);
+    const events = await server.api<EventPage>('GET', `/internal/event_log/action/${id}/_find`);
+    expect(events.body.data[1]?.event.outcome).toBe('failure');
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
+
+describe('_execute after a restart with other settings', () => {
+  it('answers 403 for a stored connector whose type was disabled, 400 when the type is gone', async () => {
+    const first = await startServer({ dataDir: tempDir() });
+    const id = await createConnector(first.api, { connector_type_id: '.server-log' });
+    await first.close();
+
+    const disabled = await startServer({
+      dataDir: first.dataDir,
+      settings: { 'xpack.actions.enabledActionTypes': ['.index'] },
+    });
+    const refused = await disabled.api('POST', `/api/actions/connector/${id}/_execute`, {
+      body: { params: { message: 'm' } },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({
+      statusCode: 403,
+      error: 'Forbidden',
+      message:
+        'action type ".server-log" is not enabled in the Kibana config xpack.actions.enabledActionTypes',
+    });
+    await disabled.close();
+
+    const orphan = await startServer({ dataDir: first.dataDir, connectorTypes: [indexConnector] });
+    const gone = await orphan.api('POST', `/api/actions/connector/${id}/_execute`, {
+      body: { params: { message: 'm' } },
+    });
+    expect(gone.status).toBe(400);
+    expect(gone.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Action type ".server-log" is not registered.',
+    });
+    // An orphan can still be deleted.
+    expect((await orphan.api('DELETE', `/api/actions/connector/${id}`)).status).toBe(204);
+    await orphan.close();
+    rmSync(first.dataDir, { recursive: true, force: true });
+  });
+});

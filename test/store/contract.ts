@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_SPACE,
+  type Store,
+  StoreConflictError,
+  type StoredConnector,
+} from '../../src/store/types.js';
+
+/**
+ * What every store engine must do, run against each engine by its own test file.
+ * `open` gives a fresh, empty, migrated store.
+ */
+export function storeContract(engine: string, open: () => Promise<Store>): void {
+  describe(`store contract: ${engine}`, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(() => store.close());
+
+    const connector = (id: string, spaceId = 'default'): StoredConnector => ({
+      id,
+      spaceId,
+      typeId: '.index',
+      name: `name ${id}`,
+      config: { index: id, nested: { list: [1, 'two'] } },
+      secrets: 'v1.k.iv.tag.data',
+      isMissingSecrets: false,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+
+    it('has the default space after migration', async () => {
+      expect(await store.spaces.get('default')).toEqual(DEFAULT_SPACE);
+      expect(await store.spaces.count()).toBe(1);
+    });
+
+    it('creates, reads, lists, updates and deletes connectors per space', async () => {
+      await store.connectors.create(connector('c1'));
+      await store.connectors.create(connector('c2', 'other'));
+      expect(await store.connectors.get('default', 'c1')).toEqual(connector('c1'));
+      expect(await store.connectors.get('other', 'c1')).toBeUndefined();
+      expect((await store.connectors.list('default')).map((c) => c.id)).toEqual(['c1']);
+      const updated = await store.connectors.update('default', 'c1', {
+        name: 'new',
+        config: { a: 1 },
+        secrets: null,
+      });
+      expect(updated).toMatchObject({
+        id: 'c1',
+        name: 'new',
+        config: { a: 1 },
+        secrets: null,
+        isMissingSecrets: false,
+      });
+      expect(
+        await store.connectors.update('other', 'c1', { name: 'x', config: {}, secrets: null }),
+      ).toBeUndefined();
+      expect(await store.connectors.delete('other', 'c1')).toBe(false);
+      expect(await store.connectors.delete('default', 'c1')).toBe(true);
+      expect(await store.connectors.get('default', 'c1')).toBeUndefined();
+    });
+
+    it('refuses an id taken in any space', async () => {
+      await store.connectors.create(connector('taken', 'one'));
+      await expect(store.connectors.create(connector('taken', 'two'))).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+    });
+
+    it('deletes a space with its connectors', async () => {
+      await store.spaces.create({ id: 'gone', name: 'Gone', disabledFeatures: [] });
+      await expect(
+        store.spaces.create({ id: 'gone', name: 'Again', disabledFeatures: [] }),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      await store.connectors.create(connector('in-gone', 'gone'));
+      expect(await store.spaces.delete('gone')).toBe(true);
+      expect(await store.connectors.get('gone', 'in-gone')).toBeUndefined();
+      expect(await store.spaces.get('gone')).toBeUndefined();
+      expect(await store.spaces.delete('gone')).toBe(false);
+    });
+
+    it('keeps API keys and invalidates them', async () => {
+      const key = {
+        id: 'k1',
+        name: 'key',
+        hash: 'scrypt$x',
+        username: 'elastic',
+        roleDescriptors: { r: { cluster: ['all'] } },
+        metadata: { m: 1 },
+        createdAt: 1,
+        expiration: null,
+        invalidated: false,
+      };
+      await store.apiKeys.create(key);
+      expect(await store.apiKeys.get('k1')).toEqual(key);
+      expect(await store.apiKeys.invalidate(['k1', 'nope'])).toEqual(['k1']);
+      expect(await store.apiKeys.invalidate(['k1'])).toEqual([]);
+      expect((await store.apiKeys.get('k1'))?.invalidated).toBe(true);
+    });
+
+    it('pages the event log of one object in one space', async () => {
+      const doc = (n: number) => ({ '@timestamp': new Date(n).toISOString(), n });
+      await store.events.append(
+        [1, 2, 3].map((n) => ({
+          spaceId: 's',
+          savedObjectId: 'o',
+          action: 'execute',
+          doc: doc(n),
+        })),
+      );
+      await store.events.append([
+        { spaceId: 't', savedObjectId: 'o', action: 'execute', doc: doc(9) },
+      ]);
+      expect(
+        await store.events.find({
+          savedObjectId: 'o',
+          spaceId: 's',
+          page: 1,
+          perPage: 2,
+          sortOrder: 'asc',
+        }),
+      ).toEqual({
+        total: 3,
+        data: [doc(1), doc(2)],
+      });
+      expect(
+        await store.events.find({
+          savedObjectId: 'o',
+          spaceId: 's',
+          page: 2,
+          perPage: 2,
+          sortOrder: 'asc',
+        }),
+      ).toEqual({
+        total: 3,
+        data: [doc(3)],
+      });
+      expect(
+        (
+          await store.events.find({
+            savedObjectId: 'o',
+            spaceId: 's',
+            page: 1,
+            perPage: 1,
+            sortOrder: 'desc',
+          })
+        ).data,
+      ).toEqual([doc(3)]);
+    });
+
+    it('stores index documents in order with sequence numbers', async () => {
+      let n = 0;
+      const ids = () => `id-${n++}`;
+      expect(await store.indices.exists('logs')).toBe(false);
+      expect(await store.indices.bulkCreate('logs', [{ a: 1 }, { a: 2 }], ids)).toEqual([
+        { id: 'id-0', version: 1, seqNo: 0 },
+        { id: 'id-1', version: 1, seqNo: 1 },
+      ]);
+      expect(await store.indices.bulkCreate('logs', [{ a: 3 }], ids)).toEqual([
+        { id: 'id-2', version: 1, seqNo: 2 },
+      ]);
+      expect(await store.indices.search('logs', 1, 5)).toEqual({
+        total: 3,
+        hits: [
+          { id: 'id-1', source: { a: 2 } },
+          { id: 'id-2', source: { a: 3 } },
+        ],
+      });
+    });
+  });
+}

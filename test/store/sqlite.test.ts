@@ -1,0 +1,104 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { indexConnector } from '../../src/connectors/es_index/index.js';
+import { connectorAad, SecretsCipher } from '../../src/store/crypto.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { createConnector, execute } from '../helpers/connectors.js';
+import { startServer, tempDir } from '../helpers/server.js';
+import { secretEchoConnector } from '../helpers/test-connector.js';
+import { storeContract } from './contract.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+storeContract('sqlite', async () => {
+  const dir = tempDir('kcs-store-');
+  dirs.push(dir);
+  return openSqliteStore(dir);
+});
+
+describe('secrets at rest', () => {
+  it('seals with AES-256-GCM bound to space, type and id', () => {
+    const cipher = new SecretsCipher('k'.repeat(32));
+    const blob = cipher.encrypt({ token: 'abc' }, connectorAad('default', '.x', 'id1'));
+    expect(blob).toMatch(/^v1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(cipher.decrypt(blob, connectorAad('default', '.x', 'id1'))).toEqual({ token: 'abc' });
+    expect(() => cipher.decrypt(blob, connectorAad('default', '.x', 'id2'))).toThrow(
+      'Unable to decrypt secrets',
+    );
+    expect(() => cipher.decrypt(blob, connectorAad('other', '.x', 'id1'))).toThrow(
+      'Unable to decrypt secrets',
+    );
+    expect(() => cipher.decrypt(blob, connectorAad('default', '.y', 'id1'))).toThrow(
+      'Unable to decrypt secrets',
+    );
+    expect(() =>
+      new SecretsCipher('z'.repeat(32)).decrypt(blob, connectorAad('default', '.x', 'id1')),
+    ).toThrow('Secrets were encrypted with an unknown key');
+    // A rotated-out key still opens old blobs.
+    const rotated = new SecretsCipher('z'.repeat(32), ['k'.repeat(32)]);
+    expect(rotated.decrypt(blob, connectorAad('default', '.x', 'id1'))).toEqual({ token: 'abc' });
+  });
+
+  it('leaves no plaintext secret anywhere under path.data, and survives a restart', async () => {
+    const dataDir = tempDir('kcs-rest-');
+    dirs.push(dataDir);
+    const secret = 'plaintext-secret-value-4242';
+    const server = await startServer({
+      dataDir,
+      connectorTypes: [secretEchoConnector, indexConnector],
+    });
+    const id = await createConnector(server.api, {
+      connector_type_id: '.test-secret',
+      secrets: { token: secret },
+    });
+    const got = await server.api('GET', `/api/actions/connector/${id}`);
+    expect(got.text).not.toContain(secret);
+    expect(await execute(server.api, id, { echo: 'hi' })).toEqual({
+      status: 'ok',
+      connector_id: id,
+      data: { tokenLength: secret.length, echo: 'hi' },
+    });
+    for (const file of readdirSync(dataDir)) {
+      expect(readFileSync(join(dataDir, file)).includes(secret), file).toBe(false);
+    }
+    await server.close();
+    for (const file of readdirSync(dataDir)) {
+      expect(readFileSync(join(dataDir, file)).includes(secret), file).toBe(false);
+    }
+    const again = await startServer({ dataDir, connectorTypes: [secretEchoConnector] });
+    expect((await execute(again.api, id, {})).status).toBe('ok');
+    await again.close();
+  });
+
+  it('answers a connector whose secrets were moved onto another with an error result, not a 500', async () => {
+    const dataDir = tempDir('kcs-swap-');
+    dirs.push(dataDir);
+    const server = await startServer({ dataDir, connectorTypes: [secretEchoConnector] });
+    const a = await createConnector(server.api, {
+      connector_type_id: '.test-secret',
+      secrets: { token: 'aaaa' },
+    });
+    const b = await createConnector(server.api, {
+      connector_type_id: '.test-secret',
+      secrets: { token: 'bbbb' },
+    });
+    const db = new Database(join(dataDir, 'connectors.sqlite'));
+    db.prepare(
+      'UPDATE connectors SET secrets = (SELECT secrets FROM connectors WHERE id = ?) WHERE id = ?',
+    ).run(a, b);
+    db.close();
+    expect(await execute(server.api, b, {})).toEqual({
+      status: 'error',
+      connector_id: b,
+      message: 'Unable to decrypt the connector secrets; update the connector to store them again',
+      retry: false,
+      errorSource: 'framework',
+    });
+    await server.close();
+  });
+});
