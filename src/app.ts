@@ -316,7 +316,15 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   });
   if (embedded !== undefined) embeddedIndexRoutes(app, embedded);
 
+  // Keep-alive connections that finish their last request while closing are let go at once,
+  // rather than after the keep-alive timeout.
+  let reaper: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+    reaper.unref();
+  });
   app.addHook('onClose', async () => {
+    clearInterval(reaper);
     await eventLog.flush();
     await Promise.all([http.close(), elasticsearch?.close()]);
     await store.close();
