@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { generateOpenApi } from '../scripts/openapi.js';
+import { startServer } from './helpers/server.js';
 
 describe('openapi.yaml', () => {
   it('matches the route schemas (run `npm run openapi` after changing a route)', async () => {
@@ -20,6 +21,21 @@ describe('openapi.yaml', () => {
         '/api/spaces/space',
         '/api/status',
       ]),
+    );
+  });
+});
+
+describe('Swagger UI', () => {
+  it('is served at /api/docs without credentials', async () => {
+    const server = await startServer();
+    const page = await fetch(`${server.url}/api/docs/static/index.html`);
+    const json = await fetch(`${server.url}/api/docs/json`);
+    await server.close();
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('swagger');
+    expect(json.status).toBe(200);
+    expect(((await json.json()) as { info: { title: string } }).info.title).toBe(
+      'Kibana connectors API',
     );
   });
 });

@@ -26,7 +26,7 @@ export interface RecordedRequest {
   json: unknown;
 }
 
-export type Handler = (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
+export type Handler = (req: RecordedRequest, res: ServerResponse) => unknown;
 
 export interface Simulator {
   url: string;
