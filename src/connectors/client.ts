@@ -9,6 +9,7 @@ import type { Authorization } from '../security/authorization.js';
 import type { Principal } from '../security/principal.js';
 import { connectorAad, DecryptionError, type SecretsCipher } from '../store/crypto.js';
 import { type Store, StoreConflictError, type StoredConnector } from '../store/types.js';
+import { ConnectorCache } from './cache.js';
 import type { ConnectorTypeRegistry } from './registry.js';
 import { fail } from './result.js';
 import { checkConfig, checkConnector, checkSecrets, runConnector } from './run.js';
@@ -107,9 +108,11 @@ interface Loaded {
 
 export class ConnectorsClient {
   private readonly preconfigured: ReadonlyMap<string, PreconfiguredConnector>;
+  private readonly cache: ConnectorCache<Loaded>;
 
   constructor(private readonly deps: ConnectorsClientDeps) {
     this.preconfigured = new Map(deps.preconfigured.map((c) => [c.id, c]));
+    this.cache = new ConnectorCache(deps.store.changes);
   }
 
   private type(typeId: string): AnyConnectorType | undefined {
@@ -299,28 +302,30 @@ export class ConnectorsClient {
         isPreconfigured: true,
       };
     }
-    const stored = await this.deps.store.connectors.get(caller.spaceId, id);
-    if (stored === undefined) return undefined;
-    let secrets: unknown = {};
-    if (stored.secrets !== null) {
-      try {
-        secrets = this.deps.cipher.decrypt(
-          stored.secrets,
-          connectorAad(stored.spaceId, stored.typeId, stored.id),
-        );
-      } catch (err) {
-        if (!(err instanceof DecryptionError)) throw err;
-        secrets = undefined;
+    return this.cache.get(caller.spaceId, id, async () => {
+      const stored = await this.deps.store.connectors.get(caller.spaceId, id);
+      if (stored === undefined) return undefined;
+      let secrets: unknown = {};
+      if (stored.secrets !== null) {
+        try {
+          secrets = this.deps.cipher.decrypt(
+            stored.secrets,
+            connectorAad(stored.spaceId, stored.typeId, stored.id),
+          );
+        } catch (err) {
+          if (!(err instanceof DecryptionError)) throw err;
+          secrets = undefined;
+        }
       }
-    }
-    return {
-      id,
-      name: stored.name,
-      typeId: stored.typeId,
-      config: stored.config,
-      secrets,
-      isPreconfigured: false,
-    };
+      return {
+        id,
+        name: stored.name,
+        typeId: stored.typeId,
+        config: stored.config,
+        secrets,
+        isPreconfigured: false,
+      };
+    });
   }
 
   async execute(

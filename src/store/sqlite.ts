@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { ChangeFeed } from './changes.js';
 import {
   type ApiKeyRepository,
   type ConnectorPatch,
@@ -146,9 +147,10 @@ export function openSqliteStore(dataDir: string): Store {
   db.pragma('foreign_keys = ON');
   migrate(db);
 
-  const connectors = sqliteConnectors(db);
-  const spaces = sqliteSpaces(db);
-  const apiKeys = sqliteApiKeys(db);
+  const changes = new ChangeFeed();
+  const connectors = sqliteConnectors(db, changes);
+  const spaces = sqliteSpaces(db, changes);
+  const apiKeys = sqliteApiKeys(db, changes);
   const events = sqliteEvents(db);
   const indices = sqliteIndices(db);
   let closed = false;
@@ -159,6 +161,7 @@ export function openSqliteStore(dataDir: string): Store {
     apiKeys,
     events,
     indices,
+    changes,
     async close() {
       if (closed) return;
       closed = true;
@@ -191,7 +194,7 @@ function migrate(db: Database.Database): void {
   );
 }
 
-function sqliteConnectors(db: Database.Database): ConnectorRepository {
+function sqliteConnectors(db: Database.Database, changes: ChangeFeed): ConnectorRepository {
   const insert = db.prepare(
     `INSERT INTO connectors (id, space_id, type_id, name, config, secrets, is_missing_secrets, created_at, updated_at)
      VALUES (@id, @spaceId, @typeId, @name, @config, @secrets, @isMissingSecrets, @createdAt, @updatedAt)`,
@@ -233,15 +236,18 @@ function sqliteConnectors(db: Database.Database): ConnectorRepository {
         updatedAt: new Date().toISOString(),
       });
       if (info.changes === 0) return undefined;
+      changes.publish({ kind: 'connector', spaceId, id });
       return toConnector(selectOne.get(id, spaceId) as ConnectorRow);
     },
     async delete(spaceId, id) {
-      return deleteOne.run(id, spaceId).changes > 0;
+      const deleted = deleteOne.run(id, spaceId).changes > 0;
+      if (deleted) changes.publish({ kind: 'connector', spaceId, id });
+      return deleted;
     },
   };
 }
 
-function sqliteSpaces(db: Database.Database): SpaceRepository {
+function sqliteSpaces(db: Database.Database, changes: ChangeFeed): SpaceRepository {
   const all = db.prepare('SELECT doc FROM spaces');
   const one = db.prepare('SELECT doc FROM spaces WHERE id = ?');
   const count = db.prepare('SELECT COUNT(*) AS n FROM spaces');
@@ -275,12 +281,14 @@ function sqliteSpaces(db: Database.Database): SpaceRepository {
       return update.run(space.name, JSON.stringify(space), space.id).changes > 0;
     },
     async delete(id) {
-      return remove(id);
+      const deleted = remove(id);
+      if (deleted) changes.publish({ kind: 'space', id });
+      return deleted;
     },
   };
 }
 
-function sqliteApiKeys(db: Database.Database): ApiKeyRepository {
+function sqliteApiKeys(db: Database.Database, changes: ChangeFeed): ApiKeyRepository {
   const insert = db.prepare(
     `INSERT INTO api_keys (id, name, hash, username, role_descriptors, metadata, created_at, expiration, invalidated)
      VALUES (@id, @name, @hash, @username, @roleDescriptors, @metadata, @createdAt, @expiration, 0)`,
@@ -310,6 +318,7 @@ function sqliteApiKeys(db: Database.Database): ApiKeyRepository {
       db.transaction(() => {
         for (const id of ids) if (invalidate.run(id).changes > 0) done.push(id);
       })();
+      for (const id of done) changes.publish({ kind: 'apiKey', id });
       return done;
     },
   };

@@ -1,3 +1,5 @@
+import type { ChangeFeed } from './changes.js';
+
 /**
  * The storage contract. Every engine (SQLite embedded, PostgreSQL shared) implements it with the
  * same behaviour; the shared contract suite in test/store runs against each.
@@ -141,6 +143,8 @@ export interface Store {
   readonly apiKeys: ApiKeyRepository;
   readonly events: EventRepository;
   readonly indices: IndexRepository;
+  /** Writes that caches must forget, from this instance and (shared engines) the others. */
+  readonly changes: ChangeFeed;
   close(): Promise<void>;
 }
 

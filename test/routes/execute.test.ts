@@ -132,6 +132,25 @@ describe('_execute', () => {
     expect((await execute(server.api, 'pre-log', { message: 'm' })).status).toBe('ok');
   });
 
+  it('runs the updated connector right after an update, and nothing after a delete', async () => {
+    const id = await createConnector(server.api, {
+      connector_type_id: '.index',
+      config: { index: 'before' },
+    });
+    const first = await execute(server.api, id, { documents: [{ a: 1 }] });
+    expect(first.data).toMatchObject({ items: [{ create: { _index: 'before' } }] });
+    await server.api('PUT', `/api/actions/connector/${id}`, {
+      body: { name: 'n', config: { index: 'after' } },
+    });
+    const second = await execute(server.api, id, { documents: [{ a: 1 }] });
+    expect(second.data).toMatchObject({ items: [{ create: { _index: 'after' } }] });
+    await server.api('DELETE', `/api/actions/connector/${id}`);
+    const gone = await server.api('POST', `/api/actions/connector/${id}/_execute`, {
+      body: { params: { documents: [] } },
+    });
+    expect(gone.status).toBe(404);
+  });
+
   it('records execute-start and execute in the event log with the caller and the space', async () => {
     await server.api('POST', '/api/spaces/space', { body: { id: 'logs', name: 'Logs' } });
     const id = await createConnector(
