@@ -25,6 +25,7 @@ import { EmbeddedIndex } from './es/embedded.js';
 import { EventLogWriter } from './event-log/writer.js';
 import { AllowedHosts } from './http/allowed-hosts.js';
 import { HttpClient } from './http/client.js';
+import { EgressGuard } from './http/egress.js';
 import { createLogger } from './logger.js';
 import type { TypedApp } from './routes/common.js';
 import { connectorRoutes } from './routes/connectors.js';
@@ -182,7 +183,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     baseUrl: (typeId, fallback) => baseUrls[typeId] ?? fallback,
   };
   const http = new HttpClient({
-    allowedHosts,
+    egress: new EgressGuard(allowedHosts, settings['xpack.actions.egress.deny']),
     responseTimeoutMs: settings['xpack.actions.responseTimeout'],
     maxContentLength: settings['xpack.actions.maxResponseContentLength'],
     verificationMode: settings['xpack.actions.ssl.verificationMode'],

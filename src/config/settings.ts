@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { Type } from '@sinclair/typebox';
+import { ipFamily, isCidr } from '../http/allowed-hosts.js';
+import { DEFAULT_EGRESS_DENY } from '../http/egress.js';
 import { AnyRecord, StrictObject } from '../schemas/common.js';
 import { formatFailure, typeName, validate } from '../schemas/validate.js';
 import { parseByteSize, parseDuration } from './units.js';
@@ -135,6 +137,25 @@ function strList(fallback: string[] | undefined, help: string): Spec<string[] | 
   };
 }
 
+function cidrs(fallback: readonly string[], help: string): Spec<string[]> {
+  const list = strList([...fallback], help);
+  return {
+    ...list,
+    parse(raw, key) {
+      const entries = list.parse(raw, key);
+      for (const [i, entry] of entries.entries()) {
+        if (!isCidr(entry) && ipFamily(entry) === undefined) {
+          throw new SettingError(
+            `${key}.${i}`,
+            `expected an IP address or CIDR range, got [${entry}]`,
+          );
+        }
+      }
+      return entries;
+    },
+  } as Spec<string[]>;
+}
+
 function oneOf<const T extends readonly string[]>(
   values: T,
   fallback: T[number],
@@ -264,6 +285,10 @@ export const SPEC = {
   ),
   'xpack.actions.preconfigured': preconfigured(
     'Connectors defined in settings, visible in every space.',
+  ),
+  'xpack.actions.egress.deny': cidrs(
+    DEFAULT_EGRESS_DENY,
+    'Addresses connectors may never reach (CIDR), even when allowedHosts is "*".',
   ),
   'xpack.actions.maxResponseContentLength': bytes('1mb', 'Largest vendor response body read.'),
   'xpack.actions.responseTimeout': duration('60s', 'Timeout of each vendor request.'),

@@ -3,7 +3,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
-import { type AllowedHosts, allowedHostsMessage } from './allowed-hosts.js';
+import type { AllowedHosts } from './allowed-hosts.js';
+import type { EgressGuard } from './egress.js';
 
 /**
  * The one way connectors reach vendors. It enforces xpack.actions.allowedHosts on every URL and
@@ -82,7 +83,7 @@ export class OutboundError extends Error {
 }
 
 export interface HttpClientOptions {
-  allowedHosts: AllowedHosts;
+  egress: EgressGuard;
   responseTimeoutMs: number;
   maxContentLength: number;
   verificationMode: 'none' | 'certificate' | 'full';
@@ -95,9 +96,14 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const KEEP_ALIVE_MS = 10_000;
 const CONNECTIONS_PER_ORIGIN = 128;
 
-function tlsConnectOptions(mode: 'none' | 'certificate' | 'full', tls?: TlsOptions) {
+function connectOptions(
+  egress: EgressGuard,
+  mode: 'none' | 'certificate' | 'full',
+  tls?: TlsOptions,
+) {
   const effective = tls?.verificationMode ?? mode;
   return {
+    lookup: egress.lookup,
     rejectUnauthorized: effective !== 'none',
     ...(effective === 'certificate' ? { checkServerIdentity: () => undefined } : {}),
     ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
@@ -118,7 +124,7 @@ export class HttpClient {
   }
 
   get allowedHosts(): AllowedHosts {
-    return this.options.allowedHosts;
+    return this.options.egress.allowedHosts;
   }
 
   get responseTimeoutMs(): number {
@@ -129,7 +135,7 @@ export class HttpClient {
     return new Agent({
       connections: CONNECTIONS_PER_ORIGIN,
       keepAliveTimeout: KEEP_ALIVE_MS,
-      connect: tlsConnectOptions(this.options.verificationMode, tls),
+      connect: connectOptions(this.options.egress, this.options.verificationMode, tls),
     });
   }
 
@@ -300,15 +306,8 @@ export class HttpClient {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new OutboundError('invalid_url', `Invalid protocol: ${parsed.protocol}`);
     }
-    const hostname = parsed.hostname.startsWith('[')
-      ? parsed.hostname.slice(1, -1)
-      : parsed.hostname;
-    if (!this.options.allowedHosts.isHostnameAllowed(hostname)) {
-      throw new OutboundError(
-        'not_allowed',
-        isRedirect ? allowedHostsMessage('hostname', hostname) : allowedHostsMessage('url', url),
-      );
-    }
+    const refusal = this.options.egress.checkUrl(parsed, url, isRedirect);
+    if (refusal !== undefined) throw new OutboundError('not_allowed', refusal);
     return parsed;
   }
 
@@ -343,8 +342,22 @@ interface Call {
 }
 
 function translate(err: unknown, url: URL, timeoutMs: number, timedOut: boolean): OutboundError {
-  const e = err as { code?: string; message?: string; name?: string; cause?: { code?: string } };
+  const e = err as {
+    code?: string;
+    message?: string;
+    name?: string;
+    cause?: { code?: string; message?: string };
+  };
   const code = e.code ?? e.cause?.code;
+  if (code === 'EGRESS_REFUSED') {
+    return new OutboundError(
+      'not_allowed',
+      (e.code === code ? e.message : e.cause?.message) ?? 'refused',
+      {
+        cause: err,
+      },
+    );
+  }
   if (
     timedOut ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AllowedHosts } from '../../src/http/allowed-hosts.js';
 import { HttpClient, OutboundError } from '../../src/http/client.js';
+import { EgressGuard } from '../../src/http/egress.js';
 import {
   answerLater,
   resetConnection,
@@ -13,9 +14,11 @@ import {
 
 /** The outbound client against a real server on loopback. */
 
-function client(options: { allowed?: string[]; timeoutMs?: number; max?: number } = {}) {
+function client(
+  options: { allowed?: string[]; deny?: string[]; timeoutMs?: number; max?: number } = {},
+) {
   return new HttpClient({
-    allowedHosts: new AllowedHosts(options.allowed ?? ['*']),
+    egress: new EgressGuard(new AllowedHosts(options.allowed ?? ['*']), options.deny ?? []),
     responseTimeoutMs: options.timeoutMs ?? 2000,
     maxContentLength: options.max ?? 1024 * 1024,
     verificationMode: 'full',

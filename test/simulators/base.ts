@@ -41,6 +41,8 @@ export interface Simulator {
 
 export interface SimulatorOptions {
   https?: HttpsOptions;
+  /** Loopback address to listen on (default 127.0.0.1). */
+  host?: string;
 }
 
 export async function startSimulator(
@@ -87,10 +89,11 @@ export async function startSimulator(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url: `${options.https ? 'https' : 'http'}://${host}:${port}`,
     port,
     requests,
     last() {
