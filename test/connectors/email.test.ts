@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invalidEmailsMessage, parseAddressList } from '../../src/connectors/email/addresses.js';
 import { trimToMaximum } from '../../src/connectors/email/index.js';
+import { renderMarkdown } from '../../src/connectors/email/markdown.js';
 import {
   createConnector,
   type ExecuteEnvelope,
@@ -1220,5 +1222,62 @@ describe('.email through Exchange with a short timeout or the default hosts', ()
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('.email address lists and markdown, as Kibana reads and renders them', () => {
+  it('reads RFC 5322 address lists and their domains', () => {
+    expect(parseAddressList('ops@example.com')).toEqual(['example.com']);
+    expect(parseAddressList('"Ops, Team" <ops@example.com>, dev@example.net')).toEqual([
+      'example.com',
+      'example.net',
+    ]);
+    expect(parseAddressList('oncall: a@example.com, b@example.org;')).toEqual([
+      'example.com',
+      'example.org',
+    ]);
+    expect(parseAddressList('undisclosed-recipients:;')).toEqual([]);
+    expect(parseAddressList('ops (night shift) @example.com')).toEqual(['example.com']);
+    expect(parseAddressList('ops@[192.0.2.1]')).toEqual(['[192.0.2.1]']);
+    for (const bad of [
+      '',
+      'ops',
+      'ops@',
+      '@example.com',
+      'a..b@example.com',
+      'a@b@c',
+      'Ops <ops@example.com',
+      'jörg@example.com',
+    ]) {
+      expect(parseAddressList(bad), bad).toBeNull();
+    }
+  });
+
+  it('words refusals as Kibana does', () => {
+    expect(invalidEmailsMessage(null, ['a@example.com', 'nope'])).toBe('not valid emails: nope');
+    expect(invalidEmailsMessage(['example.com'], ['a@example.com', 'Team <b@EXAMPLE.com>'])).toBe(
+      'not allowed emails: Team <b@EXAMPLE.com>',
+    );
+    expect(
+      invalidEmailsMessage(['example.com'], ['{{x}}', 'x@y.org'], {
+        treatMustacheTemplatesAsValid: true,
+      }),
+    ).toBe('not allowed emails: x@y.org');
+    expect(invalidEmailsMessage(undefined, ['a@example.com'])).toBeUndefined();
+  });
+
+  it('renders markdown to the HTML markdown-it writes', () => {
+    expect(renderMarkdown('# Alert\n\n- one\n- *two*\n\n1. a\n2. b')).toBe(
+      '<h1>Alert</h1>\n<ul>\n<li>one</li>\n<li><em>two</em></li>\n</ul>\n<ol>\n<li>a</li>\n<li>b</li>\n</ol>\n',
+    );
+    expect(renderMarkdown('see www.elastic.co or mail ops@example.com\nnext  \nline')).toBe(
+      '<p>see <a href="http://www.elastic.co">www.elastic.co</a> or mail <a href="mailto:ops@example.com">ops@example.com</a>\nnext<br>\nline</p>\n',
+    );
+    expect(renderMarkdown('> quoted `a<b`\n\n```sh\necho "hi" & exit\n```')).toBe(
+      '<blockquote>\n<p>quoted <code>a&lt;b</code></p>\n</blockquote>\n<pre><code class="language-sh">echo &quot;hi&quot; &amp; exit\n</code></pre>\n',
+    );
+    expect(renderMarkdown('[click](javascript:alert(1)) <b>raw</b> snake_case_name')).toBe(
+      '<p>[click](javascript:alert(1)) &lt;b&gt;raw&lt;/b&gt; snake_case_name</p>\n',
+    );
   });
 });
