@@ -1,3 +1,4 @@
+import { crowdstrikeConnector } from './crowdstrike/index.js';
 import { indexConnector } from './es_index/index.js';
 import { sentinelOneConnector } from './sentinelone/index.js';
 import { serverLogConnector } from './server_log/index.js';
@@ -11,6 +12,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   indexConnector,
   serverLogConnector,
   sentinelOneConnector,
+  crowdstrikeConnector,
 ];
 
 export class ConnectorTypeRegistry {

@@ -200,6 +200,19 @@ describe('.sentinelone', () => {
         ['alertIds[]', 'a2'],
         ['APIToken', TOKEN],
       ]);
+      expect(sim.targets.at(-1)).toBe(
+        `${API}/agents?uuid=u-1&alertIds[]=a1&alertIds[]=a2&APIToken=${TOKEN}`,
+      );
+    });
+
+    it('keeps : $ , [ ] readable in query values and encodes spaces as +', async () => {
+      await run(server, id, 'getAgents', {
+        query: 'name:host a,b',
+        createdAt__gte: '2025-01-01T00:00:00Z',
+      });
+      expect(sim.targets.at(-1)).toBe(
+        `${API}/agents?createdAt__gte=2025-01-01T00:00:00Z&query=name:host+a,b&APIToken=${TOKEN}`,
+      );
     });
 
     it('accepts no params at all', async () => {

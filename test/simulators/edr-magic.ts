@@ -84,3 +84,8 @@ export function sendBytes(
   });
   res.end(body);
 }
+
+/** The request line's target as the client sent it (path and raw query, before any decoding). */
+export function rawTarget(res: ServerResponse): string {
+  return res.req.url ?? '';
+}

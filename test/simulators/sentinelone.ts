@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerMagic, sendBytes } from './edr-magic.js';
+import { answerMagic, rawTarget, sendBytes } from './edr-magic.js';
 
 /**
  * SentinelOne's management console API (v2.1), as far as Kibana's connector uses it. Every
@@ -31,6 +31,8 @@ export interface SimAgent {
 export interface SentinelOneSimulator extends Simulator {
   token: string;
   agents: SimAgent[];
+  /** Each request's target as sent (path and raw query), in order. */
+  targets: string[];
 }
 
 function s1Error(status: number, title: string, detail: string | null = null) {
@@ -71,6 +73,7 @@ export async function startSentinelOneSimulator(token: string): Promise<Sentinel
     },
   ];
   let base = '';
+  const targets: string[] = [];
 
   const findAgents = (query: URLSearchParams) =>
     agents.filter((a) => {
@@ -95,6 +98,7 @@ export async function startSentinelOneSimulator(token: string): Promise<Sentinel
   };
 
   const handle = (req: RecordedRequest, res: ServerResponse) => {
+    targets.push(rawTarget(res));
     if (req.path.startsWith('/downloads/script-results/')) {
       if (req.query.get('signature') !== SIGNATURE) {
         return sendJson(res, 403, s1Error(403, 'Forbidden', 'Signature mismatch'));
@@ -212,5 +216,5 @@ export async function startSentinelOneSimulator(token: string): Promise<Sentinel
 
   const sim = await startSimulator(handle);
   base = sim.url;
-  return Object.assign(sim, { token, agents });
+  return Object.assign(sim, { token, agents, targets });
 }
