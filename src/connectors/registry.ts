@@ -1,5 +1,6 @@
 import { crowdstrikeConnector } from './crowdstrike/index.js';
 import { indexConnector } from './es_index/index.js';
+import { microsoftDefenderEndpointConnector } from './microsoft_defender_endpoint/index.js';
 import { sentinelOneConnector } from './sentinelone/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import type { AnyConnectorType } from './types.js';
@@ -13,6 +14,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   serverLogConnector,
   sentinelOneConnector,
   crowdstrikeConnector,
+  microsoftDefenderEndpointConnector,
 ];
 
 export class ConnectorTypeRegistry {
