@@ -544,6 +544,17 @@ describe('.crowdstrike', () => {
       },
     );
 
+    it('reports a 401 that a new token does not cure, after one renewal', async () => {
+      const before = sim.requests.length;
+      const envelope = await run(server, id, 'getAgentDetails', { ids: ['respond-with-401'] });
+      expect(sim.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+        'GET /devices/entities/devices/v2',
+        'POST /oauth2/token',
+        'GET /devices/entities/devices/v2',
+      ]);
+      expect(envelope).toEqual(thrown(id, 'simulated Unauthorized', false));
+    });
+
     it('retries a 429 at the moment CrowdStrike names', async () => {
       const envelope = await run(server, id, 'hostActions', {
         command: 'contain',

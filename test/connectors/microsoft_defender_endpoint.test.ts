@@ -497,6 +497,23 @@ describe('.microsoft_defender_endpoint', () => {
       );
     });
 
+    it('reports a 401 that a new token does not cure, after one renewal', async () => {
+      const before = sim.requests.length;
+      const envelope = await run(server, id, 'getAgentDetails', { id: 'respond-with-401' });
+      expect(sim.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+        'GET /api/machines/respond-with-401',
+        `POST /${APP.tenantId}/oauth2/v2.0/token`,
+        'GET /api/machines/respond-with-401',
+      ]);
+      expect(envelope).toEqual(
+        thrown(
+          id,
+          `Status code: 401. Message: Unauthorized API Error (401)\nURL called:[get] ${sim.url}/api/machines/respond-with-401\nResponse body: ${mdeBody('Unauthorized', 'simulated Unauthorized')}`,
+          false,
+        ),
+      );
+    });
+
     it('answers an unknown machine with ResourceNotFound', async () => {
       const envelope = await run(server, id, 'getAgentDetails', { id: 'nope' });
       expect(envelope).toEqual(

@@ -28,7 +28,7 @@ type Ctx = SubActionContext<Config, Secrets>;
 const DEFAULT_TOKEN_LIFETIME_S = 30 * 60;
 /** A token is renewed this long before it expires, so it never expires in flight. */
 const TOKEN_SAFETY_MARGIN_MS = 5_000;
-/** Unrefreshed RTR sessions expire: https://github.com/crowdstrike/psfalcon/wiki/Update-FalconSession */
+/** Kibana forgets a batch session idle this long; CrowdStrike expires unrefreshed ones: https://github.com/crowdstrike/psfalcon/wiki/Update-FalconSession */
 export const RTR_SESSION_IDLE_MS = 10 * 60 * 1000;
 /** As Kibana does, a batch session in use is refreshed every 5 minutes to keep it alive. */
 export const RTR_SESSION_REFRESH_MS = 5 * 60 * 1000;

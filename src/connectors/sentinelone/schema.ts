@@ -4,7 +4,7 @@ import { Nullable, StrictObject, StringEnum } from '../../schemas/common.js';
 export const CONNECTOR_ID = '.sentinelone';
 export const CONNECTOR_NAME = 'Sentinel One';
 
-/** The management API under the console URL: https://usea1-partners.sentinelone.net/api-doc/overview */
+/** Where the management API (v2.1) lives under the console URL. */
 export const API_PATH = '/web/api/v2.1';
 
 export const SUB_ACTIONS = [
@@ -255,7 +255,7 @@ export const DownloadRemoteScriptResultsParamsSchema = StrictObject({
   taskId: Type.String({ minLength: 1 }),
 });
 
-/** SentinelOne wants the archive password to be at least 10 characters long. */
+/** Kibana's minimum for the password of the archive the agent uploads. */
 export const MIN_ZIP_PASSCODE_LENGTH = 10;
 
 export const FetchAgentFilesParamsSchema = StrictObject({
