@@ -1,5 +1,8 @@
+import { crowdstrikeConnector } from './crowdstrike/index.js';
 import { emailConnector } from './email/index.js';
 import { indexConnector } from './es_index/index.js';
+import { microsoftDefenderEndpointConnector } from './microsoft_defender_endpoint/index.js';
+import { sentinelOneConnector } from './sentinelone/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import type { AnyConnectorType } from './types.js';
 
@@ -11,6 +14,9 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   indexConnector,
   serverLogConnector,
   emailConnector,
+  sentinelOneConnector,
+  crowdstrikeConnector,
+  microsoftDefenderEndpointConnector,
 ];
 
 export class ConnectorTypeRegistry {
