@@ -24,6 +24,7 @@ export const FEATURE_IDS = [
   'generativeAIForSearchPlayground',
   'endpointSecurity',
   'workflows',
+  'agentBuilder',
 ] as const;
 export type FeatureId = (typeof FEATURE_IDS)[number];
 
