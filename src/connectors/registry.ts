@@ -1,6 +1,7 @@
 import { indexConnector } from './es_index/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import { slackConnector } from './slack/index.js';
+import { slackApiConnector } from './slack_api/index.js';
 import type { AnyConnectorType } from './types.js';
 
 /**
@@ -11,6 +12,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   indexConnector,
   serverLogConnector,
   slackConnector,
+  slackApiConnector,
 ];
 
 export class ConnectorTypeRegistry {

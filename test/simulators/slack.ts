@@ -340,7 +340,7 @@ export async function startSlackSimulator(
         const top = (history.get(channel.id) ?? [])
           .filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts)
           .filter((m) => Number(m.ts) > oldest)
-          .reverse();
+          .sort((a, b) => Number(b.ts) - Number(a.ts));
         const { slice, next } = page(top, q.get('cursor'), limitOf(100));
         return sendJson(res, 200, {
           ok: true,
