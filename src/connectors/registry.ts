@@ -2,6 +2,7 @@ import { indexConnector } from './es_index/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import { slackConnector } from './slack/index.js';
 import { slackApiConnector } from './slack_api/index.js';
+import { teamsConnector } from './teams/index.js';
 import type { AnyConnectorType } from './types.js';
 
 /**
@@ -13,6 +14,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   serverLogConnector,
   slackConnector,
   slackApiConnector,
+  teamsConnector,
 ];
 
 export class ConnectorTypeRegistry {
