@@ -3,6 +3,7 @@ import { serverLogConnector } from './server_log/index.js';
 import { slackConnector } from './slack/index.js';
 import { slackApiConnector } from './slack_api/index.js';
 import { teamsConnector } from './teams/index.js';
+import { torqConnector } from './torq/index.js';
 import type { AnyConnectorType } from './types.js';
 
 /**
@@ -15,6 +16,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   slackConnector,
   slackApiConnector,
   teamsConnector,
+  torqConnector,
 ];
 
 export class ConnectorTypeRegistry {
