@@ -4,6 +4,7 @@ import { slackConnector } from './slack/index.js';
 import { slackApiConnector } from './slack_api/index.js';
 import { teamsConnector } from './teams/index.js';
 import { torqConnector } from './torq/index.js';
+import { xmattersConnector } from './xmatters/index.js';
 import type { AnyConnectorType } from './types.js';
 
 /**
@@ -17,6 +18,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   slackApiConnector,
   teamsConnector,
   torqConnector,
+  xmattersConnector,
 ];
 
 export class ConnectorTypeRegistry {
