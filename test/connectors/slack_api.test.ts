@@ -699,6 +699,35 @@ describe('.slack_api getChannelDigest', () => {
     ]);
   });
 
+  it('waits out a rate limit and skips a channel it cannot read', async () => {
+    const id = await createConnector(server.api, {
+      connector_type_id: '.slack_api',
+      secrets: { token: TOKEN },
+    });
+    slack.failNext('conversations.list', { status: 429, retryAfter: '1' });
+    slack.failNext('conversations.history', {
+      status: 200,
+      body: { ok: false, error: 'not_in_channel' },
+    });
+    const before = slack.requests.length;
+    const started = Date.now();
+    const res = await execute(server.api, id, {
+      subAction: 'getChannelDigest',
+      subActionParams: { since: SINCE, types: ['public_channel'], keywords: ['deploy'] },
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(res.status).toBe('ok');
+    const data = res.data as { channels_searched: number; messages: Array<{ channel: string }> };
+    expect(data.channels_searched).toBe(2);
+    expect(data.messages.map((m) => m.channel)).toEqual(['random']);
+    expect(slack.requests.slice(before).map((r) => r.path)).toEqual([
+      '/api/conversations.list',
+      '/api/conversations.list',
+      '/api/conversations.history',
+      '/api/conversations.history',
+    ]);
+  });
+
   it('refuses an empty types list', async () => {
     const id = await createConnector(server.api, {
       connector_type_id: '.slack_api',

@@ -68,6 +68,8 @@ export interface SlackSimulator extends Simulator {
   /** Messages by channel id, oldest first; replies sit beside their parent. */
   history: Map<string, SlackMessage[]>;
   users: SlackUser[];
+  /** Make the next call of a Web API method answer this instead (Retry-After in seconds). */
+  failNext(method: string, failure: { status: number; body?: unknown; retryAfter?: string }): void;
   /** Add a message (and optional replies) to a channel's history. */
   addMessage(
     channel: string,
@@ -211,6 +213,7 @@ export async function startSlackSimulator(
     { id: 'U0SIMUSER3', name: 'grace', real_name: 'Grace Hopper' },
   ];
   let clock = 1_700_000_100;
+  const failures = new Map<string, { status: number; body?: unknown; retryAfter?: string }>();
 
   const findChannel = (ref: string | undefined) =>
     ref === undefined
@@ -257,6 +260,16 @@ export async function startSlackSimulator(
       return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
     }
     if (magic(req, res, API_ERRORS, true)) return;
+    const failure = failures.get(method);
+    if (failure !== undefined) {
+      failures.delete(method);
+      return sendJson(
+        res,
+        failure.status,
+        failure.body ?? { ok: false, error: API_ERRORS[failure.status] ?? 'fatal_error' },
+        failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter },
+      );
+    }
     const q = req.query;
     const limitOf = (fallback: number) => Number(q.get('limit') ?? fallback);
     switch (method) {
@@ -389,6 +402,9 @@ export async function startSlackSimulator(
     channels,
     history,
     users,
+    failNext(method: string, failure: { status: number; body?: unknown; retryAfter?: string }) {
+      failures.set(method, failure);
+    },
     addMessage(
       channel: string,
       message: {

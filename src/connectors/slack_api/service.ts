@@ -33,6 +33,8 @@ const DIGEST_THROTTLE_MS = 150;
 /** Kibana waits this long after a "retry later" without a Retry-After. */
 const DIGEST_DEFAULT_WAIT_MS = 5000;
 const DIGEST_MIN_WAIT_MS = 1000;
+/** A Retry-After longer than this is not waited out within one run (Kibana has no bound). */
+const DIGEST_MAX_WAIT_MS = 60_000;
 /** Retries of one rate-limited digest call before that channel (or type) is skipped. */
 const DIGEST_RETRIES = 2;
 const DIGEST_MAX_LIST_PAGES = 50;
@@ -269,6 +271,7 @@ export class SlackApiService {
         result.retry instanceof Date
           ? Math.max(DIGEST_MIN_WAIT_MS, result.retry.getTime() - Date.now())
           : DIGEST_DEFAULT_WAIT_MS;
+      if (wait > DIGEST_MAX_WAIT_MS) return result;
       this.ctx.log.warn(`Slack asked to retry later; waiting ${Math.ceil(wait / 1000)} s`);
       await sleep(wait, undefined, { signal: this.ctx.signal });
     }
