@@ -4,7 +4,12 @@ import { indexConnector } from './es_index/index.js';
 import { microsoftDefenderEndpointConnector } from './microsoft_defender_endpoint/index.js';
 import { sentinelOneConnector } from './sentinelone/index.js';
 import { serverLogConnector } from './server_log/index.js';
+import { slackConnector } from './slack/index.js';
+import { slackApiConnector } from './slack_api/index.js';
+import { teamsConnector } from './teams/index.js';
+import { torqConnector } from './torq/index.js';
 import type { AnyConnectorType } from './types.js';
+import { xmattersConnector } from './xmatters/index.js';
 
 /**
  * Every connector type the server knows, in the order GET /api/actions/connector_types lists
@@ -17,6 +22,11 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   sentinelOneConnector,
   crowdstrikeConnector,
   microsoftDefenderEndpointConnector,
+  slackConnector,
+  slackApiConnector,
+  teamsConnector,
+  torqConnector,
+  xmattersConnector,
 ];
 
 export class ConnectorTypeRegistry {

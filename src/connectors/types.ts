@@ -24,14 +24,20 @@ export const FEATURE_IDS = [
   'generativeAIForSearchPlayground',
   'endpointSecurity',
   'workflows',
+  'agentBuilder',
 ] as const;
 export type FeatureId = (typeof FEATURE_IDS)[number];
 
 export type ErrorSource = 'user' | 'framework';
 
+/**
+ * `connectorId` is what the envelope reports as connector_id when a type reports something other
+ * than the connector's own id, as Kibana's Slack API type does with its type id.
+ */
 export interface ConnectorResultOk {
   status: 'ok';
   data?: unknown;
+  connectorId?: string;
 }
 
 export interface ConnectorResultError {
@@ -42,6 +48,7 @@ export interface ConnectorResultError {
   retry?: boolean | Date;
   data?: unknown;
   errorSource?: ErrorSource;
+  connectorId?: string;
 }
 
 export type ConnectorResult = ConnectorResultOk | ConnectorResultError;

@@ -71,13 +71,13 @@ export function resultToWire(connectorId: string, result: ConnectorResult) {
   if (result.status === 'ok') {
     return {
       status: 'ok' as const,
-      connector_id: connectorId,
+      connector_id: result.connectorId ?? connectorId,
       ...(result.data !== undefined ? { data: result.data } : {}),
     };
   }
   return {
     status: 'error' as const,
-    connector_id: connectorId,
+    connector_id: result.connectorId ?? connectorId,
     ...(result.data !== undefined ? { data: result.data } : {}),
     message: result.message,
     ...(result.serviceMessage ? { service_message: result.serviceMessage } : {}),

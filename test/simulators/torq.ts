@@ -1,0 +1,81 @@
+import type { ServerResponse } from 'node:http';
+import {
+  answerLater,
+  type RecordedRequest,
+  resetConnection,
+  type Simulator,
+  sendJson,
+  sendLarge,
+  startSimulator,
+} from './base.js';
+
+/**
+ * A Torq webhook integration, `POST /v1/webhooks/<id>`, authenticated by the `X-Torq-Token`
+ * header Kibana sends. It answers 200 with the event id it started; an unknown webhook is 404,
+ * a wrong or missing token 401, another method 405 (errors carry `{message}`).
+ *
+ * Magic `msg` field values in the posted JSON, as in Kibana's own simulator:
+ * - `respond-with-<status>` (400, 404, 405, 429, 500, 502...): that status with `{message}`;
+ *   429 carries `Retry-After: 30`, `respond-with-429-no-retry-after` none;
+ * - `respond-with-timeout` (answers after 2 s), `respond-with-reset`, `respond-with-large` (256 KiB).
+ */
+
+export const TORQ_WEBHOOK_ID = '4f1c7e9a-2b3d-4c5e-8f6a-7b8c9d0e1f2a';
+
+export interface TorqSimulator extends Simulator {
+  token: string;
+  /** The webhook URL on localhost, the one non-Torq host Kibana accepts. */
+  webhookUrl: string;
+  /** Bodies accepted, in order. */
+  events: unknown[];
+}
+
+function magic(msg: string, res: ServerResponse): boolean {
+  const word = /^respond-with-([a-z0-9-]+)$/.exec(msg)?.[1];
+  if (word === undefined) return false;
+  if (word === 'timeout') {
+    answerLater(res, 2000, () => sendJson(res, 200, { event_id: 'late' }));
+    return true;
+  }
+  if (word === 'reset') {
+    resetConnection(res);
+    return true;
+  }
+  if (word === 'large') {
+    sendLarge(res, 256 * 1024);
+    return true;
+  }
+  const status = Number.parseInt(word, 10);
+  if (Number.isNaN(status)) return false;
+  const headers: Record<string, string> =
+    status === 429 && !word.endsWith('no-retry-after') ? { 'retry-after': '30' } : {};
+  sendJson(res, status, { message: `simulated ${status}` }, headers);
+  return true;
+}
+
+export async function startTorqSimulator(options: { token?: string } = {}): Promise<TorqSimulator> {
+  const token = options.token ?? 'torq-simulated-token';
+  const path = `/v1/webhooks/${TORQ_WEBHOOK_ID}`;
+  const events: unknown[] = [];
+  let counter = 0;
+
+  const handle = (req: RecordedRequest, res: ServerResponse) => {
+    if (req.path !== path) return sendJson(res, 404, { message: 'webhook not found' });
+    if (req.method !== 'POST') return sendJson(res, 405, { message: 'method not allowed' });
+    if (req.headers['x-torq-token'] !== token) {
+      return sendJson(res, 401, { message: 'invalid webhook secret' });
+    }
+    const body = req.json as { msg?: unknown } | undefined;
+    if (typeof body?.msg === 'string' && magic(body.msg, res)) return;
+    events.push(req.json);
+    counter += 1;
+    sendJson(res, 200, { event_id: `evt-${counter}` });
+  };
+
+  const sim = await startSimulator(handle);
+  return Object.assign(sim, {
+    token,
+    webhookUrl: `http://localhost:${sim.port}${path}`,
+    events,
+  });
+}
