@@ -1,12 +1,17 @@
 import { indexConnector } from './es_index/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import type { AnyConnectorType } from './types.js';
+import { webhookConnector } from './webhook/index.js';
 
 /**
  * Every connector type the server knows, in the order GET /api/actions/connector_types lists
  * them. Adding a type is one import and one line here.
  */
-export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [indexConnector, serverLogConnector];
+export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
+  indexConnector,
+  serverLogConnector,
+  webhookConnector,
+];
 
 export class ConnectorTypeRegistry {
   private readonly byId: ReadonlyMap<string, AnyConnectorType>;
