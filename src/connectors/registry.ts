@@ -1,4 +1,5 @@
 import { indexConnector } from './es_index/index.js';
+import { pagerDutyConnector } from './pagerduty/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import type { AnyConnectorType } from './types.js';
 import { webhookConnector } from './webhook/index.js';
@@ -11,6 +12,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   indexConnector,
   serverLogConnector,
   webhookConnector,
+  pagerDutyConnector,
 ];
 
 export class ConnectorTypeRegistry {
