@@ -1,4 +1,5 @@
 import { indexConnector } from './es_index/index.js';
+import { opsgenieConnector } from './opsgenie/index.js';
 import { pagerDutyConnector } from './pagerduty/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import type { AnyConnectorType } from './types.js';
@@ -13,6 +14,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   serverLogConnector,
   webhookConnector,
   pagerDutyConnector,
+  opsgenieConnector,
 ];
 
 export class ConnectorTypeRegistry {
