@@ -2,6 +2,7 @@ import { indexConnector } from './es_index/index.js';
 import { opsgenieConnector } from './opsgenie/index.js';
 import { pagerDutyConnector } from './pagerduty/index.js';
 import { serverLogConnector } from './server_log/index.js';
+import { tinesConnector } from './tines/index.js';
 import type { AnyConnectorType } from './types.js';
 import { webhookConnector } from './webhook/index.js';
 
@@ -15,6 +16,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   webhookConnector,
   pagerDutyConnector,
   opsgenieConnector,
+  tinesConnector,
 ];
 
 export class ConnectorTypeRegistry {
