@@ -1,3 +1,4 @@
+import { d3SecurityConnector } from './d3security/index.js';
 import { indexConnector } from './es_index/index.js';
 import { opsgenieConnector } from './opsgenie/index.js';
 import { pagerDutyConnector } from './pagerduty/index.js';
@@ -17,6 +18,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   pagerDutyConnector,
   opsgenieConnector,
   tinesConnector,
+  d3SecurityConnector,
 ];
 
 export class ConnectorTypeRegistry {
