@@ -122,7 +122,8 @@ async function run(ctx: WebhookContext & { params: { body?: string } }) {
     prepared = await prepareRequest(ctx);
   } catch (err) {
     const text = (err as Error).message || 'unknown error - could not prepare the request';
-    log.error(`ConnectorId "${connectorId}": error "${text}"`);
+    // The text may quote the token endpoint's answer: it goes to the caller, not to the log.
+    log.error(`ConnectorId "${connectorId}": could not authenticate the webhook request`);
     return fail(MESSAGES.requestFailed, { serviceMessage: text });
   }
   const body = methodExpectsBody(config.method) && params.body ? params.body : undefined;
