@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import type { HttpMethod, OutboundResponse } from '../../http/client.js';
 import { OutboundError } from '../../http/client.js';
 import { fail, ok, retryAfterDate } from '../result.js';
@@ -52,18 +53,7 @@ function isNonEmptyJsonObject(text: string): boolean {
   }
 }
 
-function validateConfig(
-  config: {
-    url: string;
-    hasAuth: boolean;
-    authType?: string | null;
-    certType?: string;
-    additionalFields?: string | null;
-    accessTokenUrl?: string;
-    clientId?: string;
-  },
-  env: ConnectorEnv,
-): void {
+function validateConfig(config: Static<typeof ConfigSchema>, env: ConnectorEnv): void {
   checkUrl(config.url, env);
   if (config.authType && !config.hasAuth) {
     throw new Error(`${PREFIX}authType must be null or undefined if hasAuth is false`);
