@@ -297,6 +297,10 @@ export const SPEC = {
     'full',
     'TLS verification of vendor servers.',
   ),
+  'xpack.actions.webhook.ssl.pfx.enabled': bool(
+    true,
+    'Whether webhook connectors may authenticate with a PFX certificate.',
+  ),
   'xpack.actions.email.domain_allowlist': strList(undefined, 'Email recipient domains allowed.'),
   'xpack.actions.enableFooterInEmail': bool(true, 'Append the footer to emails.'),
   'xpack.actions.microsoftGraphApiUrl': str(

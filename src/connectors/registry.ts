@@ -1,32 +1,42 @@
 import { crowdstrikeConnector } from './crowdstrike/index.js';
+import { d3SecurityConnector } from './d3security/index.js';
 import { emailConnector } from './email/index.js';
 import { indexConnector } from './es_index/index.js';
 import { microsoftDefenderEndpointConnector } from './microsoft_defender_endpoint/index.js';
+import { opsgenieConnector } from './opsgenie/index.js';
+import { pagerDutyConnector } from './pagerduty/index.js';
 import { sentinelOneConnector } from './sentinelone/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import { slackConnector } from './slack/index.js';
 import { slackApiConnector } from './slack_api/index.js';
 import { teamsConnector } from './teams/index.js';
+import { tinesConnector } from './tines/index.js';
 import { torqConnector } from './torq/index.js';
 import type { AnyConnectorType } from './types.js';
+import { webhookConnector } from './webhook/index.js';
 import { xmattersConnector } from './xmatters/index.js';
 
 /**
- * Every connector type the server knows, in the order GET /api/actions/connector_types lists
- * them. Adding a type is one import and one line here.
+ * Every connector type the server knows, in Kibana's registration order, which is the order
+ * GET /api/actions/connector_types lists them in. Adding a type is one import and one line here.
  */
 export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
-  indexConnector,
-  serverLogConnector,
   emailConnector,
+  indexConnector,
+  pagerDutyConnector,
+  serverLogConnector,
+  slackConnector,
+  slackApiConnector,
+  webhookConnector,
+  xmattersConnector,
+  teamsConnector,
+  torqConnector,
+  opsgenieConnector,
+  tinesConnector,
+  d3SecurityConnector,
   sentinelOneConnector,
   crowdstrikeConnector,
   microsoftDefenderEndpointConnector,
-  slackConnector,
-  slackApiConnector,
-  teamsConnector,
-  torqConnector,
-  xmattersConnector,
 ];
 
 export class ConnectorTypeRegistry {

@@ -144,7 +144,11 @@ export class HttpClient {
     const digest = createHash('sha256');
     for (const [k, v] of Object.entries(tls)) {
       digest.update(k);
-      digest.update(Array.isArray(v) ? v.join('\n') : String(v));
+      // Binary material (a PFX) is hashed as bytes: as text, distinct files could look alike.
+      for (const part of Array.isArray(v) ? v : [v]) {
+        digest.update(Buffer.isBuffer(part) ? part : String(part));
+        digest.update('\n');
+      }
     }
     const key = digest.digest('hex');
     let agent = this.tlsAgents.get(key);

@@ -53,7 +53,8 @@ function failedResponse(response: OutboundResponse): ConnectorResult {
   const body = response.json<{ message?: unknown }>();
   const vendorMessage = typeof body === 'object' && body !== null ? body.message : undefined;
   const message = `[${status}] ${statusText}${vendorMessage ? `: ${String(vendorMessage)}` : ''}`;
-  if (status >= 500) return fail(`${PREFIX}, retry later`, { retry: true, serviceMessage: message });
+  if (status >= 500)
+    return fail(`${PREFIX}, retry later`, { retry: true, serviceMessage: message });
   if (status === 429) {
     const seconds = retryAfterSeconds(response.headers);
     if (seconds === undefined) {
@@ -62,7 +63,8 @@ function failedResponse(response: OutboundResponse): ConnectorResult {
     const { date, iso } = retryAt(seconds);
     return fail(`${PREFIX}, retry at ${iso}`, { retry: date, serviceMessage: message });
   }
-  if (status === 405) return fail(`${PREFIX}, method is not supported`, { serviceMessage: message });
+  if (status === 405)
+    return fail(`${PREFIX}, method is not supported`, { serviceMessage: message });
   if (status === 401) return fail(`${PREFIX}, unauthorised`, { serviceMessage: message });
   if (status === 404) {
     return fail(`${PREFIX}, make sure the webhook URL is valid`, { serviceMessage: message });

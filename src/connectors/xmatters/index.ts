@@ -58,7 +58,8 @@ function validateConnector(config: Config, secrets: Secrets): string | null {
     if (config.configUrl == null) return 'Provide valid configUrl';
     return null;
   }
-  if (user || password) return 'Username and password should not be provided when usesBasic is false';
+  if (user || password)
+    return 'Username and password should not be provided when usesBasic is false';
   if (config.configUrl) return 'configUrl should not be provided when usesBasic is false';
   if (secretsUrl == null) return 'Provide valid secretsUrl with API Key';
   return null;
