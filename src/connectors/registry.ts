@@ -1,6 +1,7 @@
 import { indexConnector } from './es_index/index.js';
 import { jiraConnector } from './jira/index.js';
 import { serverLogConnector } from './server_log/index.js';
+import { serviceNowItsmConnector } from './servicenow_itsm/index.js';
 import type { AnyConnectorType } from './types.js';
 
 /**
@@ -11,6 +12,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   indexConnector,
   serverLogConnector,
   jiraConnector,
+  serviceNowItsmConnector,
 ];
 
 export class ConnectorTypeRegistry {

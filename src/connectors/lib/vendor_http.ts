@@ -73,12 +73,14 @@ function codeOf(err: OutboundError): string | undefined {
 }
 
 /**
- * One vendor call. Resolves with a 2xx answer; rejects with a VendorRequestError for any other
- * status (`Request failed with status code N`) or when no answer could be read.
+ * One vendor call. Resolves with a 2xx answer (any answer with `anyStatus`); rejects with a
+ * VendorRequestError for any other status (`Request failed with status code N`) or when no
+ * answer could be read.
  */
 export async function vendorRequest(
   http: ConnectorHttp,
   req: OutboundRequest,
+  options: { anyStatus?: boolean } = {},
 ): Promise<VendorResponse> {
   const method = req.method ?? 'GET';
   let answer: Awaited<ReturnType<ConnectorHttp['request']>>;
@@ -101,7 +103,7 @@ export async function vendorRequest(
     method: method.toLowerCase() as Lowercase<HttpMethod>,
     url: req.url,
   };
-  if (answer.status >= 200 && answer.status < 300) return response;
+  if (options.anyStatus === true || (answer.status >= 200 && answer.status < 300)) return response;
   throw new VendorRequestError(`Request failed with status code ${answer.status}`, {
     code: answer.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST',
     response,
