@@ -2,6 +2,7 @@ import { indexConnector } from './es_index/index.js';
 import { jiraConnector } from './jira/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import { serviceNowItsmConnector } from './servicenow_itsm/index.js';
+import { serviceNowSirConnector } from './servicenow_sir/index.js';
 import type { AnyConnectorType } from './types.js';
 
 /**
@@ -13,6 +14,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   serverLogConnector,
   jiraConnector,
   serviceNowItsmConnector,
+  serviceNowSirConnector,
 ];
 
 export class ConnectorTypeRegistry {
