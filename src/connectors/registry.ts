@@ -1,6 +1,7 @@
 import { indexConnector } from './es_index/index.js';
 import { jiraConnector } from './jira/index.js';
 import { serverLogConnector } from './server_log/index.js';
+import { serviceNowItomConnector } from './servicenow_itom/index.js';
 import { serviceNowItsmConnector } from './servicenow_itsm/index.js';
 import { serviceNowSirConnector } from './servicenow_sir/index.js';
 import type { AnyConnectorType } from './types.js';
@@ -15,6 +16,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   jiraConnector,
   serviceNowItsmConnector,
   serviceNowSirConnector,
+  serviceNowItomConnector,
 ];
 
 export class ConnectorTypeRegistry {
