@@ -2,11 +2,15 @@ import { crowdstrikeConnector } from './crowdstrike/index.js';
 import { d3SecurityConnector } from './d3security/index.js';
 import { emailConnector } from './email/index.js';
 import { indexConnector } from './es_index/index.js';
+import { jiraConnector } from './jira/index.js';
 import { microsoftDefenderEndpointConnector } from './microsoft_defender_endpoint/index.js';
 import { opsgenieConnector } from './opsgenie/index.js';
 import { pagerDutyConnector } from './pagerduty/index.js';
 import { sentinelOneConnector } from './sentinelone/index.js';
 import { serverLogConnector } from './server_log/index.js';
+import { serviceNowItomConnector } from './servicenow_itom/index.js';
+import { serviceNowItsmConnector } from './servicenow_itsm/index.js';
+import { serviceNowSirConnector } from './servicenow_sir/index.js';
 import { slackConnector } from './slack/index.js';
 import { slackApiConnector } from './slack_api/index.js';
 import { teamsConnector } from './teams/index.js';
@@ -29,6 +33,10 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   slackApiConnector,
   webhookConnector,
   xmattersConnector,
+  serviceNowItsmConnector,
+  serviceNowSirConnector,
+  serviceNowItomConnector,
+  jiraConnector,
   teamsConnector,
   torqConnector,
   opsgenieConnector,

@@ -1,0 +1,700 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createConnector,
+  type ExecuteEnvelope,
+  execute,
+  expectNoSecrets,
+  expectRetryAt,
+} from '../helpers/connectors.js';
+import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
+import {
+  JIRA_COMMENTED,
+  JIRA_CREATED,
+  JIRA_PROJECT,
+  JIRA_UPDATED,
+  type JiraSimulator,
+  startJiraSimulator,
+} from '../simulators/jira.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
+
+const EMAIL = 'jira-bot@example.com';
+const API_TOKEN = 'ATATT3xJiraTokenSecret-77';
+const AUTH = basicAuth(EMAIL, API_TOKEN);
+const RUN_FAILED = 'an error occurred while running the action';
+
+function failure(connectorId: string, serviceMessage: string, errorSource = 'framework') {
+  return {
+    status: 'error',
+    connector_id: connectorId,
+    message: RUN_FAILED,
+    service_message: serviceMessage,
+    retry: true,
+    errorSource,
+  };
+}
+
+function jsonError(text: string): string {
+  try {
+    JSON.parse(text);
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+describe('.jira', () => {
+  let jira: JiraSimulator;
+  let server: TestServer;
+  let id: string;
+  const replies: unknown[] = [];
+
+  const run = async (params: unknown, connectorId = id): Promise<ExecuteEnvelope> => {
+    const res = await execute(server.api, connectorId, params);
+    replies.push(res);
+    return res;
+  };
+
+  beforeAll(async () => {
+    jira = await startJiraSimulator({ email: EMAIL, apiToken: API_TOKEN });
+    server = await startServer();
+    id = await createConnector(server.api, {
+      name: 'jira',
+      connector_type_id: '.jira',
+      config: { apiUrl: `${jira.url}/`, projectKey: JIRA_PROJECT },
+      secrets: { email: EMAIL, apiToken: API_TOKEN },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    await jira.close();
+  });
+
+  it('is listed among the connector types', async () => {
+    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
+    expect(res.body.find((t) => t.id === '.jira')).toEqual({
+      id: '.jira',
+      name: 'Jira',
+      enabled: true,
+      enabled_in_config: true,
+      enabled_in_license: true,
+      minimum_license_required: 'gold',
+      supported_feature_ids: ['alerting', 'cases', 'uptime', 'siem', 'workflows'],
+      is_system_action_type: false,
+      is_deprecated: false,
+    });
+  });
+
+  it('creates a connector and keeps the secrets out of the reply', async () => {
+    const res = await server.api('POST', '/api/actions/connector', {
+      body: {
+        name: 'my jira',
+        connector_type_id: '.jira',
+        config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+        secrets: { email: EMAIL, apiToken: API_TOKEN },
+      },
+    });
+    replies.push(res.text);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      name: 'my jira',
+      connector_type_id: '.jira',
+      config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+      is_preconfigured: false,
+      is_system_action: false,
+      is_deprecated: false,
+      is_missing_secrets: false,
+      is_connector_type_deprecated: false,
+    });
+  });
+
+  it('runs the docs example {"subAction":"issueTypes"} without subActionParams', async () => {
+    const before = jira.requests.length;
+    const res = await run({ subAction: 'issueTypes' });
+    expect(res).toEqual({
+      status: 'ok',
+      connector_id: id,
+      data: [
+        { id: '10006', name: 'Task' },
+        { id: '10007', name: 'Sub-task' },
+      ],
+    });
+    expect(jira.requests.length).toBe(before + 1);
+    const sent = jira.last();
+    expect(sent.method).toBe('GET');
+    expect(sent.path).toBe(`/rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes`);
+    expect([...sent.query]).toEqual([]);
+    expect(sent.headers.authorization).toBe(AUTH);
+    expect(sent.headers.accept).toBe('application/json');
+    expect(sent.headers['content-type']).toBeUndefined();
+    expect(sent.text).toBe('');
+  });
+
+  it('reads the Data Center shape of issue types and fields (values)', async () => {
+    const dc = await startJiraSimulator({
+      email: EMAIL,
+      apiToken: API_TOKEN,
+      flavor: 'datacenter',
+    });
+    try {
+      const dcId = await createConnector(server.api, {
+        connector_type_id: '.jira',
+        config: { apiUrl: dc.url, projectKey: JIRA_PROJECT },
+        secrets: { email: EMAIL, apiToken: API_TOKEN },
+      });
+      expect((await run({ subAction: 'issueTypes', subActionParams: {} }, dcId)).data).toEqual([
+        { id: '10006', name: 'Task' },
+        { id: '10007', name: 'Sub-task' },
+      ]);
+      const fields = await run(
+        { subAction: 'fieldsByIssueType', subActionParams: { id: '10007' } },
+        dcId,
+      );
+      expect(Object.keys(fields.data as object)).toEqual(['summary', 'priority', 'parent']);
+    } finally {
+      await dc.close();
+    }
+  });
+
+  it('describes the fields of one issue type', async () => {
+    const res = await run({ subAction: 'fieldsByIssueType', subActionParams: { id: '10006' } });
+    const priorities = [
+      { self: 'https://jira.example/rest/api/2/priority/1', name: 'Highest', id: '1' },
+      { self: 'https://jira.example/rest/api/2/priority/3', name: 'Medium', id: '3' },
+    ];
+    expect(res).toEqual({
+      status: 'ok',
+      connector_id: id,
+      data: {
+        summary: {
+          required: true,
+          allowedValues: [],
+          defaultValue: {},
+          schema: { type: 'string', system: 'summary' },
+          name: 'Summary',
+        },
+        priority: {
+          required: false,
+          allowedValues: priorities,
+          defaultValue: priorities[1],
+          schema: { type: 'priority', system: 'priority' },
+          name: 'Priority',
+        },
+        labels: {
+          required: false,
+          allowedValues: [],
+          defaultValue: {},
+          schema: { type: 'array', items: 'string', system: 'labels' },
+          name: 'Labels',
+        },
+      },
+    });
+    expect(jira.last().method).toBe('GET');
+    expect(jira.last().path).toBe(`/rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes/10006`);
+    expect(jira.last().headers.authorization).toBe(AUTH);
+  });
+
+  it('getFields keeps the fields every issue type has', async () => {
+    const before = jira.requests.length;
+    const res = await run({ subAction: 'getFields', subActionParams: {} });
+    expect(res.status).toBe('ok');
+    const data = res.data as Record<string, { name: string; required: boolean }>;
+    expect(Object.keys(data)).toEqual(['summary', 'priority']);
+    expect(data.summary).toMatchObject({ name: 'Summary', required: true });
+    const paths = jira.requests.slice(before).map((r) => `${r.method} ${r.path}`);
+    expect(paths.sort()).toEqual(
+      [
+        `GET /rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes`,
+        `GET /rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes/10006`,
+        `GET /rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes/10007`,
+      ].sort(),
+    );
+  });
+
+  describe('pushToService', () => {
+    let issueId: string;
+    let issueKey: string;
+
+    it('creates an issue (default issue type), reads it back, then adds the comments', async () => {
+      const before = jira.requests.length;
+      const res = await run({
+        subAction: 'pushToService',
+        subActionParams: {
+          incident: {
+            summary: '  Disk full on\n web-01 \r\n',
+            description: 'The disk of web-01 is full',
+            labels: ['disk', 'prod'],
+            priority: 'High',
+          },
+          comments: [
+            { comment: 'first note', commentId: 'c-1' },
+            { comment: '', commentId: 'c-empty' },
+          ],
+        },
+      });
+      const sent = jira.requests.slice(before);
+      expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([
+        `GET /rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes`,
+        'POST /rest/api/2/issue',
+        expect.stringMatching(/^GET \/rest\/api\/2\/issue\/\d+$/),
+        expect.stringMatching(/^POST \/rest\/api\/2\/issue\/\d+\/comment$/),
+      ]);
+      const create = sent[1];
+      expect(create?.headers.authorization).toBe(AUTH);
+      expect(create?.headers['content-type']).toBe('application/json');
+      expect(create?.json).toEqual({
+        fields: {
+          summary: 'Disk full on, web-01',
+          project: { key: JIRA_PROJECT },
+          issuetype: { id: '10006' },
+          description: 'The disk of web-01 is full',
+          labels: ['disk', 'prod'],
+          priority: { name: 'High' },
+        },
+      });
+      const [issue] = [...jira.issues.values()].slice(-1);
+      issueId = issue?.id ?? '';
+      issueKey = issue?.key ?? '';
+      expect(sent[2]?.path).toBe(`/rest/api/2/issue/${issueId}`);
+      expect(sent[3]?.json).toEqual({ body: 'first note' });
+      expect(sent[3]?.headers.authorization).toBe(AUTH);
+      expect(res).toEqual({
+        status: 'ok',
+        connector_id: id,
+        data: {
+          title: issueKey,
+          id: issueId,
+          pushedDate: new Date(JIRA_CREATED).toISOString(),
+          url: `${jira.url}/browse/${issueKey}`,
+          comments: [{ commentId: 'c-1', pushedDate: new Date(JIRA_COMMENTED).toISOString() }],
+        },
+      });
+    });
+
+    it('sends the given issue type, parent and otherFields (given as JSON text) on top', async () => {
+      const res = await run({
+        subAction: 'pushToService',
+        subActionParams: {
+          incident: {
+            summary: 'Child task',
+            issueType: '10007',
+            parent: issueKey,
+            otherFields: JSON.stringify({ customfield_10020: 5, project: { key: 'OPS' } }),
+          },
+        },
+      });
+      expect(res.status).toBe('ok');
+      const create = jira.requests.find(
+        (r) => r.method === 'POST' && r.path === '/rest/api/2/issue' && r.text.includes('Child'),
+      );
+      expect(create?.json).toEqual({
+        fields: {
+          summary: 'Child task',
+          project: { key: 'OPS' },
+          issuetype: { id: '10007' },
+          parent: { key: issueKey },
+          customfield_10020: 5,
+        },
+      });
+    });
+
+    it('updates an issue without its null fields and reports the update time', async () => {
+      const before = jira.requests.length;
+      const res = await run({
+        subAction: 'pushToService',
+        subActionParams: {
+          incident: { summary: 'Disk full (updated)', externalId: issueId, description: null },
+          comments: null,
+        },
+      });
+      const sent = jira.requests.slice(before);
+      expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([
+        `PUT /rest/api/2/issue/${issueId}`,
+        `GET /rest/api/2/issue/${issueId}`,
+      ]);
+      expect(sent[0]?.json).toEqual({
+        fields: { summary: 'Disk full (updated)', project: { key: JIRA_PROJECT } },
+      });
+      expect(sent[0]?.headers.authorization).toBe(AUTH);
+      expect(res).toEqual({
+        status: 'ok',
+        connector_id: id,
+        data: {
+          title: issueKey,
+          id: issueId,
+          pushedDate: new Date(JIRA_UPDATED).toISOString(),
+          url: `${jira.url}/browse/${issueKey}`,
+        },
+      });
+    });
+
+    it('getIncident answers the issue fields flattened', async () => {
+      const res = await run({ subAction: 'getIncident', subActionParams: { externalId: issueId } });
+      expect(jira.last().method).toBe('GET');
+      expect(jira.last().path).toBe(`/rest/api/2/issue/${issueId}`);
+      expect(jira.last().headers.authorization).toBe(AUTH);
+      expect(res).toEqual({
+        status: 'ok',
+        connector_id: id,
+        data: {
+          id: issueId,
+          key: issueKey,
+          created: JIRA_CREATED,
+          updated: JIRA_UPDATED,
+          summary: 'Disk full (updated)',
+          issuetype: { id: '10006' },
+          description: 'The disk of web-01 is full',
+          labels: ['disk', 'prod'],
+          priority: { name: 'High' },
+        },
+      });
+    });
+
+    it('issue answers id, key and title', async () => {
+      const res = await run({ subAction: 'issue', subActionParams: { id: issueKey } });
+      expect(jira.last().path).toBe(`/rest/api/2/issue/${issueKey}`);
+      expect(res).toEqual({
+        status: 'ok',
+        connector_id: id,
+        data: { id: issueId, key: issueKey, title: 'Disk full (updated)' },
+      });
+    });
+
+    it('issues searches the project by summary with JQL, escaping special characters', async () => {
+      const res = await run({ subAction: 'issues', subActionParams: { title: 'Disk "full" (up' } });
+      const sent = jira.last();
+      expect(sent.method).toBe('GET');
+      expect(sent.path).toBe('/rest/api/2/search/jql');
+      expect([...sent.query]).toEqual([
+        ['jql', `project="${JIRA_PROJECT}" and summary ~"Disk full \\\\(up"`],
+        ['fields', 'summary,key'],
+      ]);
+      expect(sent.headers.authorization).toBe(AUTH);
+      expect(res).toEqual({
+        status: 'ok',
+        connector_id: id,
+        data: [{ id: issueId, key: issueKey, title: 'Disk full (updated)' }],
+      });
+    });
+  });
+
+  it('refuses handshake as Kibana does (not implemented)', async () => {
+    const before = jira.requests.length;
+    expect(await run({ subAction: 'handshake', subActionParams: {} })).toEqual(
+      failure(id, '[Action][ExternalService] subAction handshake not implemented.'),
+    );
+    expect(jira.requests.length).toBe(before);
+  });
+
+  describe('vendor failures', () => {
+    const issue = (value: string) => ({ subAction: 'issue', subActionParams: { id: value } });
+    const context = (value: string) => `[Action][Jira]: Unable to get issue with id ${value}`;
+
+    it.each([
+      [400, 'You must specify a summary of the issue.'],
+      [401, 'You are not authenticated. Authentication required to perform this operation.'],
+      [404, 'Issue does not exist or you do not have permission to see it.'],
+      [500, 'Internal server error'],
+      [502, 'unknown: errorResponse.errors was null'],
+    ])('HTTP %i', async (status, reason) => {
+      const magic = `respond-with-${status}`;
+      expect(await run(issue(magic))).toEqual(
+        failure(
+          id,
+          `${context(magic)}. Error: Request failed with status code ${status}. Reason: ${reason}`,
+        ),
+      );
+    });
+
+    it('HTTP 429 is the user’s fault and retried', async () => {
+      expect(await run(issue('respond-with-429'))).toEqual(
+        failure(
+          id,
+          `${context('respond-with-429')}. Error: Request failed with status code 429. Reason: Rate limit exceeded.`,
+          'user',
+        ),
+      );
+    });
+
+    it.each([
+      ['respond-with-429-retry-after', 429, 'Rate limit exceeded.', 'user'],
+      ['respond-with-503-retry-after', 503, 'Internal server error', 'framework'],
+    ])('%s gives the Retry-After moment', async (magic, status, reason, errorSource) => {
+      const res = await run(issue(magic));
+      const { retry, ...rest } = res;
+      expect(rest).toEqual({
+        status: 'error',
+        connector_id: id,
+        message: RUN_FAILED,
+        service_message: `${context(magic)}. Error: Request failed with status code ${status}. Reason: ${reason}`,
+        errorSource,
+      });
+      expectRetryAt(retry, RETRY_AFTER_SECONDS);
+    });
+
+    it('a wrong API token (Jira answers a text page)', async () => {
+      const wrong = await createConnector(server.api, {
+        connector_type_id: '.jira',
+        config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+        secrets: { email: EMAIL, apiToken: 'not-the-token' },
+      });
+      expect(await run({ subAction: 'issueTypes' }, wrong)).toEqual(
+        failure(
+          wrong,
+          '[Action][Jira]: Unable to get issue types. Error: Request failed with status code 401. Reason: unknown: errorResponse.errors was null',
+        ),
+      );
+      expect(jira.last().headers.authorization).toBe(basicAuth(EMAIL, 'not-the-token'));
+    });
+
+    it('an answer that is not JSON', async () => {
+      expect(await run(issue('respond-with-html'))).toEqual(
+        failure(
+          id,
+          `${context('respond-with-html')}. Error: Unsupported content type: text/html;charset=UTF-8 in get ${jira.url}/rest/api/2/issue/respond-with-html. Supported content types: application/json. Reason: unknown: errorResponse was null`,
+        ),
+      );
+    });
+
+    it('a connection reset', async () => {
+      expect(await run(issue('respond-with-reset'))).toEqual(
+        failure(
+          id,
+          `${context('respond-with-reset')}. Error: socket hang up. Reason: unknown: errorResponse was null`,
+        ),
+      );
+    });
+
+    it('an unknown project', async () => {
+      const other = await createConnector(server.api, {
+        connector_type_id: '.jira',
+        config: { apiUrl: jira.url, projectKey: 'NOPE' },
+        secrets: { email: EMAIL, apiToken: API_TOKEN },
+      });
+      expect(
+        await run(
+          { subAction: 'pushToService', subActionParams: { incident: { summary: 'x' } } },
+          other,
+        ),
+      ).toEqual(
+        failure(
+          other,
+          "[Action][Jira]: Unable to get issue types. Error: Request failed with status code 404. Reason: No project could be found with key 'NOPE'.",
+        ),
+      );
+    });
+
+    it('a failed create, and a failed read-back nested in the update context', async () => {
+      expect(
+        await run({
+          subAction: 'pushToService',
+          subActionParams: { incident: { summary: 'respond-with-500', issueType: '10006' } },
+        }),
+      ).toEqual(
+        failure(
+          id,
+          '[Action][Jira]: Unable to create incident. Error: Request failed with status code 500. Reason: Internal server error',
+        ),
+      );
+      expect(
+        await run({
+          subAction: 'pushToService',
+          subActionParams: { incident: { summary: 'gone', externalId: '999' } },
+        }),
+      ).toEqual(
+        failure(
+          id,
+          '[Action][Jira]: Unable to update incident with id 999. Error: Request failed with status code 404. Reason: Issue does not exist or you do not have permission to see it.',
+        ),
+      );
+    });
+
+    it('a failed comment', async () => {
+      const [issue] = [...jira.issues.values()];
+      expect(
+        await run({
+          subAction: 'pushToService',
+          subActionParams: {
+            incident: { summary: 'with comment', externalId: issue?.id },
+            comments: [{ comment: 'respond-with-400', commentId: 'c-9' }],
+          },
+        }),
+      ).toEqual(
+        failure(
+          id,
+          `[Action][Jira]: Unable to create comment at incident with id ${issue?.id}. Error: Request failed with status code 400. Reason: You must specify a summary of the issue.`,
+        ),
+      );
+    });
+  });
+
+  describe('with a short response timeout and a small response cap', () => {
+    let strict: TestServer;
+    let strictId: string;
+
+    beforeAll(async () => {
+      strict = await startServer({
+        settings: {
+          'xpack.actions.responseTimeout': '300ms',
+          'xpack.actions.maxResponseContentLength': '1kb',
+        },
+      });
+      strictId = await createConnector(strict.api, {
+        connector_type_id: '.jira',
+        config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+        secrets: { email: EMAIL, apiToken: API_TOKEN },
+      });
+    });
+    afterAll(() => strict.close());
+
+    it('a timeout', async () => {
+      const res = await execute(strict.api, strictId, {
+        subAction: 'issue',
+        subActionParams: { id: 'respond-with-timeout' },
+      });
+      expect(res).toEqual(
+        failure(
+          strictId,
+          '[Action][Jira]: Unable to get issue with id respond-with-timeout. Error: timeout of 300ms exceeded. Reason: unknown: errorResponse was null',
+        ),
+      );
+    });
+
+    it('an answer larger than maxResponseContentLength', async () => {
+      const res = await execute(strict.api, strictId, {
+        subAction: 'issue',
+        subActionParams: { id: 'respond-with-large' },
+      });
+      expect(res).toEqual(
+        failure(
+          strictId,
+          '[Action][Jira]: Unable to get issue with id respond-with-large. Error: maxContentLength size of 1024 exceeded. Reason: unknown: errorResponse was null',
+        ),
+      );
+    });
+  });
+
+  describe('validation', () => {
+    const paramsError = (message: string) => ({
+      status: 'error',
+      connector_id: id,
+      message: `error validating action params: ${message}`,
+      retry: false,
+      errorSource: 'user',
+    });
+
+    it('names every sub-action for an unknown one', async () => {
+      expect(await run({ subAction: 'deleteEverything', subActionParams: {} })).toEqual(
+        paramsError(
+          [
+            'types that failed validation:',
+            '- [0.subAction]: expected value to equal [getFields]',
+            '- [1.subAction]: expected value to equal [getIncident]',
+            '- [2.subAction]: expected value to equal [handshake]',
+            '- [3.subAction]: expected value to equal [pushToService]',
+            '- [4.subAction]: expected value to equal [issueTypes]',
+            '- [5.subAction]: expected value to equal [fieldsByIssueType]',
+            '- [6.subAction]: expected value to equal [issues]',
+            '- [7.subAction]: expected value to equal [issue]',
+          ].join('\n'),
+        ),
+      );
+    });
+
+    it('reports the field of the matching sub-action', async () => {
+      const res = await run({ subAction: 'issue', subActionParams: {} });
+      expect(res.message).toContain(
+        '- [7.subActionParams.id]: expected value of type [string] but got [undefined]',
+      );
+      expect(res.message).toContain('- [6.subAction]: expected value to equal [issues]');
+      expect(res).toMatchObject({ status: 'error', retry: false, errorSource: 'user' });
+    });
+
+    it.each([
+      [{ summary: 's', labels: ['has space'] }, 'The label has space cannot contain spaces'],
+      [
+        { summary: 's', otherFields: { summary: 'dup' } },
+        'The following properties cannot be defined inside otherFields: summary.',
+      ],
+      [
+        {
+          summary: 's',
+          otherFields: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`f${i}`, i])),
+        },
+        'A maximum of 20 fields in otherFields can be defined at a time.',
+      ],
+      [
+        { summary: 's', otherFields: '{not json' },
+        `[3.subActionParams.incident.otherFields]: ${jsonError('{not json')}`,
+      ],
+      [
+        { summary: 's', unknown: 1 },
+        '[3.subActionParams.incident.unknown]: definition for this key is missing',
+      ],
+    ])('refuses the incident %j', async (incident, expected) => {
+      const res = await run({ subAction: 'pushToService', subActionParams: { incident } });
+      expect(res).toMatchObject({ status: 'error', retry: false, errorSource: 'user' });
+      expect(res.message).toContain(expected);
+      expect(res.message?.startsWith('error validating action params: types that failed')).toBe(
+        true,
+      );
+    });
+
+    it('requires apiUrl and projectKey, and the email and API token', async () => {
+      const missing = await server.api('POST', '/api/actions/connector', {
+        body: { name: 'x', connector_type_id: '.jira', config: { apiUrl: jira.url }, secrets: {} },
+      });
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message:
+          'error validating connector type config: [projectKey]: expected value of type [string] but got [undefined]',
+      });
+      const noToken = await server.api('POST', '/api/actions/connector', {
+        body: {
+          name: 'x',
+          connector_type_id: '.jira',
+          config: { apiUrl: jira.url, projectKey: 'A' },
+          secrets: { email: EMAIL },
+        },
+      });
+      expect(noToken.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message:
+          'error validating connector type secrets: [apiToken]: expected value of type [string] but got [undefined]',
+      });
+    });
+
+    it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
+      const guarded = await startServer({
+        settings: { 'xpack.actions.allowedHosts': ['jira.example'] },
+      });
+      try {
+        const res = await guarded.api('POST', '/api/actions/connector', {
+          body: {
+            name: 'x',
+            connector_type_id: '.jira',
+            config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+            secrets: { email: EMAIL, apiToken: API_TOKEN },
+          },
+        });
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: `error validating connector type config: error configuring connector action: target url "${jira.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+        });
+        expectNoSecrets(guarded, [API_TOKEN, EMAIL], [res.text]);
+      } finally {
+        await guarded.close();
+      }
+    });
+  });
+
+  it('never shows the email or API token in a reply or a log line', () => {
+    expect(replies.length).toBeGreaterThan(10);
+    expectNoSecrets(server, [API_TOKEN, EMAIL, AUTH.slice('Basic '.length)], replies);
+  });
+});

@@ -1,0 +1,446 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createConnector,
+  type ExecuteEnvelope,
+  execute,
+  expectNoSecrets,
+  expectRetryAt,
+} from '../helpers/connectors.js';
+import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
+import {
+  type ServiceNowSimulator,
+  SN_CHOICES,
+  SN_CREATED_ON,
+  SN_FIELDS,
+  startServiceNowSimulator,
+} from '../simulators/servicenow.js';
+
+const USERNAME = 'secops-integration';
+const PASSWORD = 'sir-Pa55word-secret';
+const AUTH = basicAuth(USERNAME, PASSWORD);
+const RUN_FAILED = 'an error occurred while running the action';
+const GROUPING_KEY = '{{rule.id}}:{{alert.id}}';
+const HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+
+function failure(connectorId: string, serviceMessage: string, errorSource = 'framework') {
+  return {
+    status: 'error',
+    connector_id: connectorId,
+    message: RUN_FAILED,
+    service_message: serviceMessage,
+    retry: true,
+    errorSource,
+  };
+}
+
+const incidentFields = {
+  short_description: 'Lateral movement',
+  description: null,
+  category: null,
+  subcategory: null,
+  correlation_id: GROUPING_KEY,
+  correlation_display: null,
+  priority: '1',
+};
+
+describe('.servicenow-sir (SecOps)', () => {
+  let sn: ServiceNowSimulator;
+  let server: TestServer;
+  let legacy: string;
+  let app: string;
+  const replies: unknown[] = [];
+
+  const run = async (id: string, params: unknown): Promise<ExecuteEnvelope> => {
+    const res = await execute(server.api, id, params);
+    replies.push(res);
+    return res;
+  };
+  const since = (before: number) => sn.requests.slice(before);
+  const lastSysId = () => [...(sn.records.get('sn_si_incident')?.keys() ?? [])].at(-1) ?? '';
+
+  beforeAll(async () => {
+    sn = await startServiceNowSimulator({ username: USERNAME, password: PASSWORD });
+    server = await startServer();
+    legacy = await createConnector(server.api, {
+      connector_type_id: '.servicenow-sir',
+      config: { apiUrl: sn.url, usesTableApi: true },
+      secrets: { username: USERNAME, password: PASSWORD },
+    });
+    app = await createConnector(server.api, {
+      connector_type_id: '.servicenow-sir',
+      config: { apiUrl: sn.url, usesTableApi: false },
+      secrets: { username: USERNAME, password: PASSWORD },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    await sn.close();
+  });
+
+  it('is listed among the connector types', async () => {
+    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
+    expect(res.body.find((t) => t.id === '.servicenow-sir')).toEqual({
+      id: '.servicenow-sir',
+      name: 'ServiceNow SecOps',
+      enabled: true,
+      enabled_in_config: true,
+      enabled_in_license: true,
+      minimum_license_required: 'platinum',
+      supported_feature_ids: ['alerting', 'cases', 'siem', 'workflows'],
+      is_system_action_type: false,
+      is_deprecated: false,
+    });
+  });
+
+  it('reports the Table API connector deprecated, the application one not', async () => {
+    const list = await server.api<Array<{ id: string; is_deprecated: boolean }>>(
+      'GET',
+      '/api/actions/connectors',
+    );
+    replies.push(list.text);
+    expect(list.body.find((c) => c.id === legacy)?.is_deprecated).toBe(true);
+    expect(list.body.find((c) => c.id === app)?.is_deprecated).toBe(false);
+  });
+
+  it('getChoices and getFields query the security incident table', async () => {
+    const choices = await run(app, {
+      subAction: 'getChoices',
+      subActionParams: { fields: ['priority', 'category'] },
+    });
+    expect(choices).toEqual({
+      status: 'ok',
+      connector_id: app,
+      data: SN_CHOICES.filter((c) => c.element === 'priority' || c.element === 'category'),
+    });
+    expect(sn.last().path).toBe('/api/now/table/sys_choice');
+    expect(sn.last().query.get('sysparm_query')).toBe(
+      'name=task^ORname=sn_si_incident^element=priority^ORelement=category^language=en',
+    );
+    expect(sn.last().headers.authorization).toBe(AUTH);
+
+    expect(await run(app, { subAction: 'getFields', subActionParams: {} })).toEqual({
+      status: 'ok',
+      connector_id: app,
+      data: SN_FIELDS,
+    });
+    expect(sn.last().query.get('sysparm_query')).toBe(
+      'name=task^ORname=sn_si_incident^internal_type=string',
+    );
+  });
+
+  it('Table API: sends the observables comma-joined in the incident', async () => {
+    const before = sn.requests.length;
+    const res = await run(legacy, {
+      subAction: 'pushToService',
+      subActionParams: {
+        incident: {
+          short_description: 'Lateral movement',
+          priority: '1',
+          dest_ip: ['10.0.0.1', '10.0.0.2'],
+          source_ip: '192.168.1.5',
+          malware_hash: [HASH],
+          malware_url: null,
+        },
+      },
+    });
+    const sysId = lastSysId();
+    const sent = since(before);
+    expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /api/now/v2/table/sn_si_incident',
+      `GET /api/now/v2/table/sn_si_incident/${sysId}`,
+    ]);
+    expect(sent[0]?.json).toEqual({
+      ...incidentFields,
+      dest_ip: '10.0.0.1,10.0.0.2',
+      malware_hash: HASH,
+      malware_url: null,
+      source_ip: '192.168.1.5',
+      caller_id: USERNAME,
+      opened_by: USERNAME,
+    });
+    expect(sent[0]?.headers.authorization).toBe(AUTH);
+    expect(res).toEqual({
+      status: 'ok',
+      connector_id: legacy,
+      data: {
+        title: sn.records.get('sn_si_incident')?.get(sysId)?.number,
+        id: sysId,
+        pushedDate: new Date(`${SN_CREATED_ON} GMT`).toISOString(),
+        url: `${sn.url}/nav_to.do?uri=sn_si_incident.do?sys_id=${sysId}`,
+      },
+    });
+  });
+
+  it('application: imports the incident, then adds the observables in bulk', async () => {
+    const before = sn.requests.length;
+    const res = await run(app, {
+      subAction: 'pushToService',
+      subActionParams: {
+        incident: {
+          short_description: 'Lateral movement',
+          priority: '1',
+          dest_ip: '10.0.0.1, 10.0.0.2|10.0.0.1',
+          source_ip: ['10.0.0.2', '192.168.1.5'],
+          malware_hash: HASH,
+          malware_url: 'https://bad.example/a\nhttps://bad.example/b',
+        },
+        comments: [{ comment: 'contained', commentId: 'c-1' }],
+      },
+    });
+    const sysId = lastSysId();
+    const sent = since(before);
+    expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/x_elas2_sir_int/elastic_api/health',
+      'POST /api/now/import/x_elas2_sir_int_elastic_si_incident',
+      `GET /api/now/v2/table/sn_si_incident/${sysId}`,
+      'GET /api/x_elas2_sir_int/elastic_api/health',
+      'POST /api/now/import/x_elas2_sir_int_elastic_si_incident',
+      `GET /api/now/v2/table/sn_si_incident/${sysId}`,
+      'GET /api/x_elas2_sir_int/elastic_api/health',
+      `POST /api/x_elas2_sir_int/elastic_api/incident/${sysId}/observables/bulk`,
+    ]);
+    const imported = {
+      u_short_description: 'Lateral movement',
+      u_description: null,
+      u_category: null,
+      u_subcategory: null,
+      u_correlation_id: GROUPING_KEY,
+      u_correlation_display: null,
+      u_dest_ip: null,
+      u_malware_hash: null,
+      u_malware_url: null,
+      u_source_ip: null,
+      u_priority: '1',
+    };
+    expect(sent[1]?.json).toEqual({ ...imported, u_caller_id: USERNAME, u_opened_by: USERNAME });
+    expect(sent[4]?.json).toEqual({
+      ...imported,
+      u_work_notes: 'contained',
+      elastic_incident_id: sysId,
+    });
+    expect(sent[7]?.headers.authorization).toBe(AUTH);
+    expect(sent[7]?.json).toEqual([
+      { value: '10.0.0.1', type: 'ipv4-addr' },
+      { value: '10.0.0.2', type: 'ipv4-addr' },
+      { value: '192.168.1.5', type: 'ipv4-addr' },
+      { value: HASH, type: 'SHA256' },
+      { value: 'https://bad.example/a', type: 'URL' },
+      { value: 'https://bad.example/b', type: 'URL' },
+    ]);
+    expect(res).toEqual({
+      status: 'ok',
+      connector_id: app,
+      data: {
+        title: sn.records.get('sn_si_incident')?.get(sysId)?.number,
+        id: sysId,
+        pushedDate: new Date(`${SN_CREATED_ON} GMT`).toISOString(),
+        url: `${sn.url}/nav_to.do?uri=sn_si_incident.do?sys_id=${sysId}`,
+        comments: [
+          { commentId: 'c-1', pushedDate: new Date(`${SN_CREATED_ON} GMT`).toISOString() },
+        ],
+      },
+    });
+  });
+
+  it('application: no observables, no bulk call', async () => {
+    const before = sn.requests.length;
+    await run(app, {
+      subAction: 'pushToService',
+      subActionParams: { incident: { short_description: 'quiet', dest_ip: [] } },
+    });
+    expect(since(before).some((r) => r.path.includes('/observables'))).toBe(false);
+  });
+
+  it('getIncident answers the security incident record', async () => {
+    const sysId = lastSysId();
+    const res = await run(app, {
+      subAction: 'getIncident',
+      subActionParams: { externalId: sysId },
+    });
+    expect(sn.last().path).toBe(`/api/now/v2/table/sn_si_incident/${sysId}`);
+    expect(res).toEqual({
+      status: 'ok',
+      connector_id: app,
+      data: sn.records.get('sn_si_incident')?.get(sysId),
+    });
+  });
+
+  it('a failed observables call, after the incident was created', async () => {
+    const res = await run(app, {
+      subAction: 'pushToService',
+      subActionParams: {
+        incident: { short_description: 'bad url', malware_url: 'respond-with-500' },
+      },
+    });
+    expect(res).toEqual(
+      failure(
+        app,
+        `[Action][ServiceNow]: Unable to add observables to security incident with id ${lastSysId()}. Error: Request failed with status code 500 Reason: Internal server error [status=500] [method=post] [endpoint=other]`,
+      ),
+    );
+  });
+
+  it('refuses handshake as Kibana does (not implemented)', async () => {
+    expect(await run(app, { subAction: 'handshake', subActionParams: {} })).toEqual(
+      failure(app, '[Action][ExternalService] subAction handshake not implemented.'),
+    );
+  });
+
+  describe('vendor failures', () => {
+    let strict: TestServer;
+    let strictId: string;
+
+    beforeAll(async () => {
+      strict = await startServer({
+        settings: {
+          'xpack.actions.responseTimeout': '300ms',
+          'xpack.actions.maxResponseContentLength': '1kb',
+        },
+      });
+      strictId = await createConnector(strict.api, {
+        connector_type_id: '.servicenow-sir',
+        config: { apiUrl: sn.url, usesTableApi: false },
+        secrets: { username: USERNAME, password: PASSWORD },
+      });
+    });
+    afterAll(() => strict.close());
+
+    const create = (summary: string) => ({
+      subAction: 'pushToService',
+      subActionParams: { incident: { short_description: summary } },
+    });
+    const message = (error: string, status: string | number) =>
+      `[Action][ServiceNow]: Unable to create incident. Error: ${error} [status=${status}] [method=post] [endpoint=import_set]`;
+
+    it.each([
+      [400, 'Invalid request: Field short_description is not valid'],
+      [401, 'User Not Authenticated: Required to provide Auth information'],
+      [404, "No Record found: Record doesn't exist or ACL restricts the record retrieval"],
+      [429, 'Rate limit exceeded: Too many requests from user admin'],
+      [500, 'Internal server error'],
+      [502, 'unknown: no error in error response'],
+    ])('HTTP %i on create', async (status, reason) => {
+      expect(await run(app, create(`respond-with-${status}`))).toEqual(
+        failure(
+          app,
+          message(`Request failed with status code ${status} Reason: ${reason}`, status),
+        ),
+      );
+    });
+
+    it('HTTP 429 with Retry-After', async () => {
+      const { retry, ...rest } = await run(app, create('respond-with-429-retry-after'));
+      expect(rest).toEqual({
+        status: 'error',
+        connector_id: app,
+        message: RUN_FAILED,
+        service_message: message(
+          'Request failed with status code 429 Reason: Rate limit exceeded: Too many requests from user admin',
+          429,
+        ),
+        errorSource: 'framework',
+      });
+      expectRetryAt(retry, RETRY_AFTER_SECONDS);
+    });
+
+    it('a connection reset', async () => {
+      expect(await run(app, create('respond-with-reset'))).toEqual(
+        failure(app, message('socket hang up', 'ECONNRESET')),
+      );
+    });
+
+    it('a timeout', async () => {
+      expect(await execute(strict.api, strictId, create('respond-with-timeout'))).toEqual(
+        failure(strictId, message('timeout of 300ms exceeded', 'ECONNABORTED')),
+      );
+    });
+
+    it('an answer larger than maxResponseContentLength is the user’s', async () => {
+      expect(await execute(strict.api, strictId, create('respond-with-large'))).toEqual(
+        failure(
+          strictId,
+          message('maxContentLength size of 1024 exceeded', 'ERR_BAD_RESPONSE'),
+          'user',
+        ),
+      );
+    });
+  });
+
+  describe('validation', () => {
+    it('names every sub-action for an unknown one (no closeIncident here)', async () => {
+      expect(
+        await run(app, { subAction: 'closeIncident', subActionParams: { incident: {} } }),
+      ).toEqual({
+        status: 'error',
+        connector_id: app,
+        message: [
+          'error validating action params: types that failed validation:',
+          '- [0.subAction]: expected value to equal [getFields]',
+          '- [1.subAction]: expected value to equal [getIncident]',
+          '- [2.subAction]: expected value to equal [handshake]',
+          '- [3.subAction]: expected value to equal [pushToService]',
+          '- [4.subAction]: expected value to equal [getChoices]',
+        ].join('\n'),
+        retry: false,
+        errorSource: 'user',
+      });
+    });
+
+    it('refuses an observable that is neither text nor a list of texts', async () => {
+      const res = await run(app, {
+        subAction: 'pushToService',
+        subActionParams: { incident: { short_description: 'x', dest_ip: 5 } },
+      });
+      expect(res).toMatchObject({ status: 'error', retry: false, errorSource: 'user' });
+      expect(res.message).toContain(
+        '- [3.subActionParams.incident.dest_ip]: types that failed validation:',
+      );
+    });
+
+    it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
+      const guarded = await startServer({
+        settings: { 'xpack.actions.allowedHosts': ['instance.service-now.com'] },
+      });
+      try {
+        const res = await guarded.api('POST', '/api/actions/connector', {
+          body: {
+            name: 'x',
+            connector_type_id: '.servicenow-sir',
+            config: { apiUrl: sn.url },
+            secrets: { username: USERNAME, password: PASSWORD },
+          },
+        });
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: `error validating connector type config: error configuring connector action: target url "${sn.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+        });
+      } finally {
+        await guarded.close();
+      }
+    });
+
+    it('refuses incomplete basic credentials', async () => {
+      const res = await server.api('POST', '/api/actions/connector', {
+        body: {
+          name: 'x',
+          connector_type_id: '.servicenow-sir',
+          config: { apiUrl: sn.url },
+          secrets: { password: PASSWORD },
+        },
+      });
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message:
+          'error validating connector type secrets: username and password must both be specified',
+      });
+    });
+  });
+
+  it('never shows the password in a reply or a log line', () => {
+    expectNoSecrets(server, [PASSWORD, AUTH.slice('Basic '.length)], replies);
+  });
+});
