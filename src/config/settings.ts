@@ -329,6 +329,10 @@ export const SPEC = {
     'full',
     'TLS verification of Elasticsearch.',
   ),
+  'connectors.email.testMessageForApiRuns': bool(
+    true,
+    "As Kibana: an email run through _execute sends Kibana's test message; false sends the given subject and message.",
+  ),
   'connectors.baseUrls': urlMap(
     'Vendor base URL per connector type id, for URLs Kibana hard-codes.',
   ),

@@ -134,6 +134,29 @@ describe('.email over SMTP', () => {
     expect(mail.html).toBe(TEST_MESSAGE);
   });
 
+  it('sends the given subject and message when connectors.email.testMessageForApiRuns is false', async () => {
+    const gateway = await startServer({
+      settings: { 'connectors.email.testMessageForApiRuns': false },
+    });
+    try {
+      const id = await createConnector(gateway.api, {
+        connector_type_id: '.email',
+        config: smtpConfig(smtp, { hasAuth: false }),
+      });
+      const reply = await execute(gateway.api, id, {
+        to: ['ops@example.com'],
+        subject: 'Disk almost full',
+        message: 'Host db-1 is at 93%',
+      });
+      expect(reply.status).toBe('ok');
+      const mail = smtp.last();
+      expect(mail.message.headers.subject).toBe('Disk almost full');
+      expect(mail.text).toBe('Host db-1 is at 93%\n\n---\n\nThis message was sent by Elastic.');
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('adds Reply-To and links the footer to the given Kibana path', async () => {
     const id = await createConnector(server.api, {
       connector_type_id: '.email',

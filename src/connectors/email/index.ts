@@ -165,9 +165,10 @@ export const emailConnector = defineConnector({
     if (params.messageHTML !== null) return fail(HTML_ONLY_VIA_NOTIFICATIONS);
     if (params.attachments !== undefined) return fail(ATTACHMENTS_ONLY_VIA_NOTIFICATIONS);
 
-    // Kibana sends a fixed test text when a person runs a connector by hand, except through
-    // the JSON transport its own tests read back.
-    const useTestMessage = config.service !== SERVICES.json;
+    // Kibana sends a fixed test text when a connector is run through the API, except through
+    // the JSON transport its own tests read back. A notification gateway can turn that off.
+    const useTestMessage =
+      env.settings['connectors.email.testMessageForApiRuns'] && config.service !== SERVICES.json;
     let text = trimToMaximum(connectorId, useTestMessage ? TEST_MESSAGE : params.message);
     const html = useTestMessage ? TEST_MESSAGE : null;
     if (env.settings['xpack.actions.enableFooterInEmail']) {
