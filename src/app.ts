@@ -2,9 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
+import { getHeapStatistics } from 'node:v8';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import underPressure from '@fastify/under-pressure';
 import type { TSchema } from '@sinclair/typebox';
 import Fastify, {
   type FastifyBaseLogger,
@@ -27,10 +29,12 @@ import { AllowedHosts } from './http/allowed-hosts.js';
 import { HttpClient } from './http/client.js';
 import { EgressGuard } from './http/egress.js';
 import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
 import type { TypedApp } from './routes/common.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { embeddedIndexRoutes } from './routes/embedded-index.js';
 import { eventLogRoutes } from './routes/event-log.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { securityRoutes } from './routes/security.js';
 import { spacesRoutes } from './routes/spaces.js';
 import { statusRoutes } from './routes/status.js';
@@ -50,6 +54,8 @@ import { KIBANA_VERSION } from './version.js';
 
 export const DEFAULT_ELASTIC_PASSWORD = 'changeme';
 const DOCS_PREFIX = '/api/docs';
+/** How often event-loop delay and heap use are sampled for load shedding. */
+const LOAD_SAMPLE_INTERVAL_MS = 250;
 
 export interface AppOptions {
   settings: Settings;
@@ -194,6 +200,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   const elasticsearch = embedded === undefined ? new ElasticsearchIndex(settings) : undefined;
   const index: IndexService = embedded ?? (elasticsearch as ElasticsearchIndex);
   const eventLog = new EventLogWriter(store.events, logger.child({ name: 'plugins.eventLog' }));
+  const metrics = settings['metrics.enabled']
+    ? new Metrics({ pools: () => http.poolCounts(), eventLogQueue: () => eventLog.queueLength })
+    : undefined;
   const registry = new ConnectorTypeRegistry(
     options.connectorTypes ?? CONNECTOR_TYPES,
     settings['xpack.actions.enabledActionTypes'],
@@ -209,6 +218,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     services: { index },
     eventLog,
     tokens: new ConnectorTokens(),
+    ...(metrics !== undefined ? { metrics } : {}),
     logger: logger.child({ name: 'plugins.actions' }),
     serverUuid: uuid,
     version: KIBANA_VERSION,
@@ -276,6 +286,22 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     request.spaceId = spaceIdOf(request.raw);
     reply.header('kbn-name', serverName);
   });
+  if (settings['loadShedding.enabled']) {
+    const retryAfterSeconds = Math.max(1, Math.round(settings['loadShedding.retryAfter'] / 1000));
+    await app.register(underPressure, {
+      maxEventLoopDelay: settings['loadShedding.maxEventLoopDelay'],
+      maxHeapUsedBytes: Math.floor(
+        getHeapStatistics().heap_size_limit * settings['loadShedding.maxHeapUsedRatio'],
+      ),
+      retryAfter: retryAfterSeconds,
+      sampleInterval: LOAD_SAMPLE_INTERVAL_MS,
+      customError: class Overloaded extends HttpError {
+        constructor() {
+          super(503, `The server is overloaded; retry in ${retryAfterSeconds} seconds.`);
+        }
+      },
+    });
+  }
   registerSecurityHooks(app, {
     authenticator,
     settings,
@@ -316,6 +342,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     buildDate: new Date(0).toISOString(),
   });
   if (embedded !== undefined) embeddedIndexRoutes(app, embedded);
+  if (metrics !== undefined) metricsRoutes(app, metrics, settings['metrics.allowAnonymous']);
 
   // Keep-alive connections that finish their last request while closing are let go at once,
   // rather than after the keep-alive timeout.

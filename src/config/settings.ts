@@ -137,6 +137,22 @@ function strList(fallback: string[] | undefined, help: string): Spec<string[] | 
   };
 }
 
+function fraction(fallback: number, help: string): Spec<number> {
+  return {
+    parse(raw, key) {
+      if (typeof raw !== 'number' || !(raw > 0 && raw <= 1)) {
+        throw new SettingError(
+          key,
+          `expected a number above 0 and at most 1, got [${String(raw)}]`,
+        );
+      }
+      return raw;
+    },
+    fallback: () => fallback,
+    help,
+  };
+}
+
 function cidrs(fallback: readonly string[], help: string): Spec<string[]> {
   const list = strList([...fallback], help);
   return {
@@ -336,6 +352,18 @@ export const SPEC = {
   'connectors.baseUrls': urlMap(
     'Vendor base URL per connector type id, for URLs Kibana hard-codes.',
   ),
+  'metrics.enabled': bool(true, 'Serve Prometheus metrics at /metrics.'),
+  'metrics.allowAnonymous': bool(false, '/metrics without credentials.'),
+  'loadShedding.enabled': bool(true, 'Answer 503 with Retry-After while the server is overloaded.'),
+  'loadShedding.maxEventLoopDelay': duration(
+    '1s',
+    'Event-loop delay above which requests are shed.',
+  ),
+  'loadShedding.maxHeapUsedRatio': fraction(
+    0.9,
+    'Share of the V8 heap limit above which requests are shed.',
+  ),
+  'loadShedding.retryAfter': duration('10s', 'Retry-After sent with a shed request.'),
   'store.engine': oneOf(['sqlite', 'postgres'] as const, 'sqlite', 'Where connectors are stored.'),
   'store.postgres.url': optStr('PostgreSQL connection URL (or DATABASE_URL).'),
 } satisfies Record<string, Spec<unknown>>;

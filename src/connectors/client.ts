@@ -4,7 +4,8 @@ import type { PreconfiguredConnector } from '../config/settings.js';
 import { badRequest, forbidden, savedObjectConflict, savedObjectNotFound } from '../errors.js';
 import { executionEvents } from '../event-log/execution.js';
 import type { EventLogWriter } from '../event-log/writer.js';
-import type { HttpClient } from '../http/client.js';
+import { type HttpClient, OutboundError } from '../http/client.js';
+import { answerClass, failureReason, type Metrics, type VendorAnswer } from '../metrics.js';
 import type { Authorization } from '../security/authorization.js';
 import type { Principal } from '../security/principal.js';
 import { connectorAad, DecryptionError, type SecretsCipher } from '../store/crypto.js';
@@ -17,6 +18,7 @@ import type { ConnectorTokens } from './tokens.js';
 import type {
   AnyConnectorType,
   ConnectorEnv,
+  ConnectorHttp,
   ConnectorResult,
   ConnectorServices,
   FeatureId,
@@ -78,6 +80,7 @@ export interface ConnectorsClientDeps {
   services: ConnectorServices;
   eventLog: EventLogWriter;
   tokens: ConnectorTokens;
+  metrics?: Metrics;
   logger: Logger;
   serverUuid: string;
   version: string;
@@ -328,6 +331,44 @@ export class ConnectorsClient {
     });
   }
 
+  /** Outbound HTTP for one run: bound to its abort signal, and counted per connector type. */
+  private executionHttp(
+    typeId: string,
+    signal: AbortSignal,
+    onAnswer: (answer: VendorAnswer) => void,
+  ): ConnectorHttp {
+    const http = this.deps.http;
+    const metrics = this.deps.metrics;
+    if (metrics === undefined) {
+      return {
+        request: (req) => http.request(req, signal),
+        stream: (req) => http.stream(req, signal),
+      };
+    }
+    const measure = async <T extends { status: number }>(call: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const labels = { connector_type: typeId };
+      try {
+        const response = await call();
+        const answer = answerClass(response.status);
+        onAnswer(answer);
+        metrics.vendorRequests.inc({ ...labels, answer });
+        return response;
+      } catch (err) {
+        const answer: VendorAnswer = err instanceof OutboundError ? err.code : 'network';
+        onAnswer(answer);
+        metrics.vendorRequests.inc({ ...labels, answer });
+        throw err;
+      } finally {
+        metrics.vendorLatency.observe(labels, (performance.now() - started) / 1000);
+      }
+    };
+    return {
+      request: (req) => measure(() => http.request(req, signal)),
+      stream: (req) => measure(() => http.stream(req, signal)),
+    };
+  }
+
   async execute(
     caller: Caller,
     id: string,
@@ -352,7 +393,9 @@ export class ConnectorsClient {
     const start = new Date();
     const startedAt = process.hrtime.bigint();
     const log = this.deps.logger.child({ connector: { id, type: type.id } });
-    const http = this.deps.http;
+    const metrics = this.deps.metrics;
+    metrics?.executionsInFlight.inc({ connector_type: type.id });
+    let lastAnswer: VendorAnswer | undefined;
     let result: ConnectorResult;
     if (connector.secrets === undefined) {
       result = fail(
@@ -372,10 +415,9 @@ export class ConnectorsClient {
           connectorId: id,
           connectorName: connector.name,
           spaceId: caller.spaceId,
-          http: {
-            request: (req) => http.request(req, signal),
-            stream: (req) => http.stream(req, signal),
-          },
+          http: this.executionHttp(type.id, signal, (answer) => {
+            lastAnswer = answer;
+          }),
           log,
           signal,
           env: this.deps.env,
@@ -385,6 +427,18 @@ export class ConnectorsClient {
       });
     }
     const durationNs = process.hrtime.bigint() - startedAt;
+    if (metrics !== undefined) {
+      const labels = { connector_type: type.id };
+      metrics.executionsInFlight.dec(labels);
+      metrics.executionLatency.observe(labels, Number(durationNs) / 1e9);
+      metrics.executions.inc({
+        ...labels,
+        outcome: result.status === 'ok' ? 'success' : 'failure',
+      });
+      if (result.status === 'error') {
+        metrics.executionsFailed.inc({ ...labels, reason: failureReason(result, lastAnswer) });
+      }
+    }
     this.deps.eventLog.write(
       executionEvents({
         connector: {

@@ -18,6 +18,10 @@ export class EventLogWriter {
     private readonly log: Logger,
   ) {}
 
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
   write(events: readonly StoredEvent[]): void {
     this.queue.push(...events);
     if (this.queue.length >= MAX_BATCH) {

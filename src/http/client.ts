@@ -202,6 +202,28 @@ export class HttpClient {
     };
   }
 
+  /** Connections and requests across every vendor pool, for the metrics. */
+  poolCounts(): {
+    connected: number;
+    free: number;
+    pending: number;
+    queued: number;
+    running: number;
+  } {
+    const total = { connected: 0, free: 0, pending: 0, queued: 0, running: 0 };
+    for (const agent of [this.defaultAgent, ...this.tlsAgents.values()]) {
+      for (const stats of Object.values(agent.stats)) {
+        const s = stats as Partial<typeof total>;
+        total.connected += s.connected ?? 0;
+        total.free += s.free ?? 0;
+        total.pending += s.pending ?? 0;
+        total.queued += s.queued ?? 0;
+        total.running += s.running ?? 0;
+      }
+    }
+    return total;
+  }
+
   async close(): Promise<void> {
     await Promise.all([
       this.defaultAgent.close(),
