@@ -1,3 +1,4 @@
+import { bedrockConnector } from './bedrock/index.js';
 import { indexConnector } from './es_index/index.js';
 import { openAIConnector } from './openai/index.js';
 import { serverLogConnector } from './server_log/index.js';
@@ -11,6 +12,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   indexConnector,
   serverLogConnector,
   openAIConnector,
+  bedrockConnector,
 ];
 
 export class ConnectorTypeRegistry {

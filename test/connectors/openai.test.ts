@@ -46,6 +46,16 @@ function failure(id: string, serviceMessage: string, errorSource: 'user' | 'fram
 }
 
 /** POST _execute and hand back the raw response, for streamed answers. */
+/** Fails the test instead of hanging when the awaited event never comes. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms),
+    ),
+  ]);
+}
+
 async function executeRaw(server: TestServer, id: string, params: unknown, signal?: AbortSignal) {
   return fetch(`${server.url}/api/actions/connector/${id}/_execute`, {
     method: 'POST',
@@ -404,7 +414,7 @@ describe('.gen-ai (OpenAI)', () => {
       const before = sim.abandoned;
       const abandoned = sim.nextAbandon();
       controller.abort();
-      await abandoned;
+      await within(abandoned, 5000);
       expect(sim.abandoned).toBe(before + 1);
       expect(sim.waiting).toBe(0);
     });
