@@ -1,5 +1,6 @@
 import { bedrockConnector } from './bedrock/index.js';
 import { indexConnector } from './es_index/index.js';
+import { geminiConnector } from './gemini/index.js';
 import { openAIConnector } from './openai/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import type { AnyConnectorType } from './types.js';
@@ -13,6 +14,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   serverLogConnector,
   openAIConnector,
   bedrockConnector,
+  geminiConnector,
 ];
 
 export class ConnectorTypeRegistry {
