@@ -760,6 +760,38 @@ describe('.gen-ai limits and allowed hosts', () => {
   });
 });
 
+describe('.gen-ai after xpack.actions.allowedHosts changes', () => {
+  it('refuses to run a stored connector whose host is no longer allowed', async () => {
+    const dataDir = tempDir();
+    const before = await startServer({ dataDir });
+    const id = await createConnector(before.api, {
+      connector_type_id: '.gen-ai',
+      config: { apiProvider: 'OpenAI', apiUrl: 'https://api.openai.com/v1/chat/completions' },
+      secrets: { apiKey: API_KEY },
+    });
+    await before.close();
+    const after = await startServer({
+      dataDir,
+      settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] },
+    });
+    try {
+      expect(
+        await execute(after.api, id, { subAction: 'run', subActionParams: { body: chat('Hi') } }),
+      ).toEqual({
+        status: 'error',
+        connector_id: id,
+        message:
+          'error validating connector type config: Error configuring OpenAI action: Error: error validating url: target url "https://api.openai.com/v1/chat/completions" is not added to the Kibana config xpack.actions.allowedHosts',
+        retry: false,
+        errorSource: 'framework',
+      });
+    } finally {
+      await after.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 interface Pki {
   dir: string;
   ca: string;

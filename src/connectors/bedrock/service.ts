@@ -38,7 +38,7 @@ const NOT_RECOGNIZED = 'The requested operation is not recognized by the service
 
 /** The region in `https://<service>.<region>.amazonaws.com`, as Kibana reads it. */
 export function regionOf(config: Config): string {
-  const match = /https:\/\/.*?\.([a-z\-0-9]+)\.amazonaws\.com/.exec(config.apiUrl ?? '');
+  const match = /https:\/\/.*?\.([a-z\-0-9]+)\.amazonaws\.com/.exec(config.apiUrl);
   return config.region ?? match?.[1] ?? 'us-east-1';
 }
 

@@ -149,7 +149,7 @@ export function pkiTls(config: Config, secrets: Secrets): TlsOptions | undefined
   };
 }
 
-function describe(value: unknown): string | undefined {
+function textOf(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   return String(value);
 }
@@ -162,7 +162,7 @@ export function openAiMessage(failure: VendorFailure): string {
   const data = failure.data as { error?: { message?: unknown } | string } | undefined;
   const error = typeof data === 'object' && data !== null ? data.error : undefined;
   // LM Studio and others answer `error` as a plain string.
-  const detail = describe(
+  const detail = textOf(
     typeof error === 'object' && error !== null ? (error.message ?? error) : error,
   );
   if (failure.status === 401) return `Unauthorized API Error${detail ? ` - ${detail}` : ''}`;
