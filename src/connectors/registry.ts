@@ -1,9 +1,12 @@
+import { bedrockConnector } from './bedrock/index.js';
 import { crowdstrikeConnector } from './crowdstrike/index.js';
 import { d3SecurityConnector } from './d3security/index.js';
 import { emailConnector } from './email/index.js';
 import { indexConnector } from './es_index/index.js';
+import { geminiConnector } from './gemini/index.js';
 import { jiraConnector } from './jira/index.js';
 import { microsoftDefenderEndpointConnector } from './microsoft_defender_endpoint/index.js';
+import { openAIConnector } from './openai/index.js';
 import { opsgenieConnector } from './opsgenie/index.js';
 import { pagerDutyConnector } from './pagerduty/index.js';
 import { sentinelOneConnector } from './sentinelone/index.js';
@@ -41,6 +44,9 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   torqConnector,
   opsgenieConnector,
   tinesConnector,
+  openAIConnector,
+  bedrockConnector,
+  geminiConnector,
   d3SecurityConnector,
   sentinelOneConnector,
   crowdstrikeConnector,

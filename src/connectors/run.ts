@@ -125,10 +125,16 @@ export async function runConnector({
       params: checkedParams.value,
     } as ExecuteContext<never, never, never>);
   } catch (err) {
-    const e = err as { message?: string; errorSource?: ConnectorResultError['errorSource'] };
+    const e = err as {
+      message?: string;
+      errorSource?: ConnectorResultError['errorSource'];
+      retry?: unknown;
+    };
+    // A thrown error may name its own retry moment (a vendor's Retry-After); otherwise retry.
+    const retry = e.retry instanceof Date || typeof e.retry === 'boolean' ? e.retry : true;
     return fail(MESSAGES.thrown, {
       serviceMessage: e.message ?? String(err),
-      retry: true,
+      retry,
       errorSource: e.errorSource ?? 'framework',
     });
   }
