@@ -125,10 +125,15 @@ export async function runConnector({
       params: checkedParams.value,
     } as ExecuteContext<never, never, never>);
   } catch (err) {
-    const e = err as { message?: string; errorSource?: ConnectorResultError['errorSource'] };
+    const e = err as {
+      message?: string;
+      errorSource?: ConnectorResultError['errorSource'];
+      retry?: unknown;
+    };
+    const retry = typeof e.retry === 'boolean' || e.retry instanceof Date ? e.retry : true;
     return fail(MESSAGES.thrown, {
       serviceMessage: e.message ?? String(err),
-      retry: true,
+      retry,
       errorSource: e.errorSource ?? 'framework',
     });
   }
