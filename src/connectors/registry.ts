@@ -1,4 +1,5 @@
 import { indexConnector } from './es_index/index.js';
+import { resilientConnector } from './resilient/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import type { AnyConnectorType } from './types.js';
 
@@ -6,7 +7,11 @@ import type { AnyConnectorType } from './types.js';
  * Every connector type the server knows, in the order GET /api/actions/connector_types lists
  * them. Adding a type is one import and one line here.
  */
-export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [indexConnector, serverLogConnector];
+export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
+  indexConnector,
+  serverLogConnector,
+  resilientConnector,
+];
 
 export class ConnectorTypeRegistry {
   private readonly byId: ReadonlyMap<string, AnyConnectorType>;
