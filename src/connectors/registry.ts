@@ -1,6 +1,7 @@
 import { indexConnector } from './es_index/index.js';
 import { resilientConnector } from './resilient/index.js';
 import { serverLogConnector } from './server_log/index.js';
+import { theHiveConnector } from './thehive/index.js';
 import type { AnyConnectorType } from './types.js';
 
 /**
@@ -11,6 +12,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   indexConnector,
   serverLogConnector,
   resilientConnector,
+  theHiveConnector,
 ];
 
 export class ConnectorTypeRegistry {
