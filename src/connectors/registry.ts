@@ -3,6 +3,7 @@ import { resilientConnector } from './resilient/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import { theHiveConnector } from './thehive/index.js';
 import type { AnyConnectorType } from './types.js';
+import { xsoarConnector } from './xsoar/index.js';
 
 /**
  * Every connector type the server knows, in the order GET /api/actions/connector_types lists
@@ -13,6 +14,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   serverLogConnector,
   resilientConnector,
   theHiveConnector,
+  xsoarConnector,
 ];
 
 export class ConnectorTypeRegistry {
