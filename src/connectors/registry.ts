@@ -1,6 +1,7 @@
 import { indexConnector } from './es_index/index.js';
 import { resilientConnector } from './resilient/index.js';
 import { serverLogConnector } from './server_log/index.js';
+import { swimlaneConnector } from './swimlane/index.js';
 import { theHiveConnector } from './thehive/index.js';
 import type { AnyConnectorType } from './types.js';
 import { xsoarConnector } from './xsoar/index.js';
@@ -15,6 +16,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   resilientConnector,
   theHiveConnector,
   xsoarConnector,
+  swimlaneConnector,
 ];
 
 export class ConnectorTypeRegistry {

@@ -116,3 +116,38 @@ export function basicAuthorization(username: string, password: string): string {
 export function actionErrorMessage(connectorName: string, message: string): string {
   return `[Action][${connectorName}]: ${message}`;
 }
+
+/** lodash's isEmpty, as Kibana applies it to request and response bodies. */
+export function isEmptyValue(data: unknown): boolean {
+  if (data === null || data === undefined) return true;
+  if (typeof data === 'string' || Array.isArray(data)) return data.length === 0;
+  if (typeof data === 'object') return Object.keys(data).length === 0;
+  // lodash isEmpty: numbers and booleans count as empty.
+  return true;
+}
+
+/**
+ * Kibana's throwIfResponseIsNotValid: a 204 is always fine; otherwise the answer must say it is
+ * JSON, be an object, and hold each required key (null counts, undefined does not).
+ */
+export function throwIfResponseIsNotValid(response: VendorResponse, required: string[] = []): void {
+  if (response.status === 204) return;
+  const contentType = response.headers['content-type'] ?? 'undefined';
+  if (!contentType.includes('application/json')) {
+    throw new Error(
+      `Unsupported content type: ${contentType} in ${response.method} ${response.url}. Supported content types: application/json`,
+    );
+  }
+  const data = response.data;
+  if (!isEmptyValue(data) && (typeof data !== 'object' || data === null)) {
+    throw new Error('Response is not a valid JSON');
+  }
+  if (required.length === 0) return;
+  const missing = new Error(
+    `Response is missing at least one of the expected fields: ${required.join(',')}`,
+  );
+  if (Array.isArray(data) || typeof data !== 'object' || data === null) throw missing;
+  for (const key of required) {
+    if ((data as Record<string, unknown>)[key] === undefined) throw missing;
+  }
+}

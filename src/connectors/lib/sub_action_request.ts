@@ -3,6 +3,7 @@ import { formatFailure, validate } from '../../schemas/validate.js';
 import type { ConnectorEnv, ConnectorHttp } from '../types.js';
 import {
   basicAuthorization,
+  isEmptyValue,
   type LowerMethod,
   VendorRequestError,
   type VendorResponse,
@@ -72,14 +73,6 @@ export function normalizeUrl(url: string): string {
   return withoutTrailingSlash.replace(/([^:]\/)\/+/g, '$1');
 }
 
-function isEmptyData(data: unknown): boolean {
-  if (data === undefined || data === null) return true;
-  if (typeof data === 'string' || Array.isArray(data)) return data.length === 0;
-  if (typeof data === 'object') return Object.keys(data).length === 0;
-  // lodash isEmpty: numbers and booleans count as empty.
-  return true;
-}
-
 export async function subActionRequest<S extends TSchema>(
   ctx: { http: ConnectorHttp; env: ConnectorEnv },
   call: SubActionCall<S>,
@@ -108,7 +101,7 @@ export async function subActionRequest<S extends TSchema>(
       url: normalizeUrl(call.url),
       method: call.method ?? 'get',
       headers,
-      data: isEmptyData(call.data) ? {} : call.data,
+      data: isEmptyValue(call.data) ? {} : call.data,
       ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
     });
   } catch (err) {
