@@ -1,3 +1,4 @@
+import { casesWebhookConnector } from './cases_webhook/index.js';
 import { indexConnector } from './es_index/index.js';
 import { resilientConnector } from './resilient/index.js';
 import { serverLogConnector } from './server_log/index.js';
@@ -17,6 +18,7 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   theHiveConnector,
   xsoarConnector,
   swimlaneConnector,
+  casesWebhookConnector,
 ];
 
 export class ConnectorTypeRegistry {
