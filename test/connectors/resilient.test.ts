@@ -302,7 +302,9 @@ describe('.resilient', () => {
           { id: '19', name: 'Other' },
         ],
       });
+      expect(sim.last().method).toBe('GET');
       expect(sim.last().path).toBe('/rest/orgs/201/types/incident/fields/incident_type_ids');
+      expect(sim.last().headers.authorization).toBe(BASIC);
     });
 
     it('severity lists the severities', async () => {
@@ -316,7 +318,9 @@ describe('.resilient', () => {
           { id: '6', name: 'High' },
         ],
       });
+      expect(sim.last().method).toBe('GET');
       expect(sim.last().path).toBe('/rest/orgs/201/types/incident/fields/severity_code');
+      expect(sim.last().headers.authorization).toBe(BASIC);
     });
   });
 

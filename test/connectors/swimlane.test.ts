@@ -295,6 +295,14 @@ describe('.swimlane', () => {
       );
     });
 
+    it('requires the comment id', async () => {
+      expect(await push({ caseName: 'x' }, [{ comment: 'comment' }])).toEqual(
+        invalid(
+          '[subActionParams.comments]: types that failed validation:\n- [subActionParams.comments.0.0.commentId]: expected value of type [string] but got [undefined]\n- [subActionParams.comments.1]: expected value to equal [null]',
+        ),
+      );
+    });
+
     it('requires the comment text', async () => {
       const body = await push({ caseName: 'x' }, [{ commentId: 'success' }]);
       expect(body).toMatchObject({ status: 'error', retry: false, errorSource: 'user' });

@@ -1,6 +1,6 @@
-import { Type } from '@sinclair/typebox';
+import { type TNumber, type TString, type TUnion, Type } from '@sinclair/typebox';
 import { AnyRecord, Nullable, StrictObject } from '../../schemas/common.js';
-import { withCheck } from '../../schemas/validate.js';
+import { typeName, withCheck } from '../../schemas/validate.js';
 import type { ConnectorEnv } from '../types.js';
 
 /** Schema pieces and rules the case-management connectors share. */
@@ -57,17 +57,21 @@ export function PushComments() {
   });
 }
 
+/**
+ * A comment id given as text or as a number. One schema rather than a union, so that a missing
+ * id reads `expected value of type [string] but got [undefined]`, as for the other types.
+ */
+const LooseCommentId = withCheck(Type.Unknown(), (value) =>
+  typeof value === 'string' || typeof value === 'number'
+    ? undefined
+    : `expected value of type [string] but got [${typeName(value)}]`,
+) as unknown as TUnion<[TString, TNumber]>;
+
 /** `comments` whose `commentId` may also be a number, as the Swimlane docs example sends it. */
 export function PushCommentsWithNumericIds() {
-  return Nullable(
-    Type.Array(
-      StrictObject({
-        comment: Type.String(),
-        commentId: Type.Union([Type.String(), Type.Number()]),
-      }),
-    ),
-    { default: null },
-  );
+  return Nullable(Type.Array(StrictObject({ comment: Type.String(), commentId: LooseCommentId })), {
+    default: null,
+  });
 }
 
 export interface PushComment {
