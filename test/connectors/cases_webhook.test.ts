@@ -75,7 +75,28 @@ describe('.cases-webhook', () => {
 
   beforeAll(async () => {
     sim = await startCaseSystemSimulator({ credentials: { username: USER, password: PASSWORD } });
-    server = await startServer({ settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } });
+    server = await startServer({
+      settings: {
+        'xpack.actions.allowedHosts': ['127.0.0.1'],
+        'xpack.actions.preconfigured': {
+          'cw-not-allowed': {
+            name: 'stored before allowedHosts changed',
+            actionTypeId: '.cases-webhook',
+            config: {
+              ...configFor(sim.url),
+              viewIncidentUrl: 'https://cases.example.com/{{{external.system.id}}}',
+            },
+            secrets: { user: USER, password: PASSWORD },
+          },
+          'cw-bad-secrets': {
+            name: 'half a login',
+            actionTypeId: '.cases-webhook',
+            config: configFor(sim.url),
+            secrets: { user: USER },
+          },
+        },
+      },
+    });
     limited = await startServer({
       settings: {
         'xpack.actions.allowedHosts': ['127.0.0.1'],
@@ -721,6 +742,25 @@ describe('.cases-webhook', () => {
       expect(renderNoEscape('x{{/a}}', view)).toBe(
         'error rendering mustache template "x{{/a}}": Unopened section "a" at 1',
       );
+    });
+  });
+
+  it('refuses to run a stored config or secrets that are no longer valid', async () => {
+    expect(await push({ title: 'x' }, null, 'cw-not-allowed')).toEqual({
+      status: 'error',
+      connector_id: 'cw-not-allowed',
+      message:
+        'error validating connector type config: error configuring cases webhook action: target url "https://cases.example.com/{{{external.system.id}}}" is not added to the Kibana config xpack.actions.allowedHosts',
+      retry: false,
+      errorSource: 'framework',
+    });
+    expect(await push({ title: 'x' }, null, 'cw-bad-secrets')).toEqual({
+      status: 'error',
+      connector_id: 'cw-bad-secrets',
+      message:
+        'error validating connector type secrets: must specify one of the following schemas: user and password; crt and key (with optional password); pfx (with optional password); or clientSecret (for OAuth2)',
+      retry: false,
+      errorSource: 'framework',
     });
   });
 

@@ -47,7 +47,19 @@ describe('.resilient', () => {
       apiKeyId: API_KEY_ID,
       apiKeySecret: API_KEY_SECRET,
     });
-    server = await startServer({ settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } });
+    server = await startServer({
+      settings: {
+        'xpack.actions.allowedHosts': ['127.0.0.1'],
+        'xpack.actions.preconfigured': {
+          'resilient-not-allowed': {
+            name: 'stored before allowedHosts changed',
+            actionTypeId: '.resilient',
+            config: { apiUrl: 'http://resilient.mynonexistent.com', orgId: '201' },
+            secrets: { apiKeyId: API_KEY_ID },
+          },
+        },
+      },
+    });
     limited = await startServer({
       settings: {
         'xpack.actions.allowedHosts': ['127.0.0.1'],
@@ -569,6 +581,17 @@ describe('.resilient', () => {
         message:
           'error validating connector type config: error validating url: target url "http://resilient.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
       });
+    });
+  });
+
+  it('refuses to run a stored config that is no longer valid', async () => {
+    expect(await run({ subAction: 'getFields' }, 'resilient-not-allowed')).toEqual({
+      status: 'error',
+      connector_id: 'resilient-not-allowed',
+      message:
+        'error validating connector type config: error validating url: target url "http://resilient.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
+      retry: false,
+      errorSource: 'framework',
     });
   });
 

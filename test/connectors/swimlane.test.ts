@@ -86,6 +86,17 @@ describe('.swimlane', () => {
       settings: {
         'xpack.actions.allowedHosts': ['127.0.0.1'],
         'xpack.actions.preconfigured': {
+          'swimlane-not-allowed': {
+            name: 'stored before allowedHosts changed',
+            actionTypeId: '.swimlane',
+            config: {
+              apiUrl: 'http://swimlane.mynonexistent.com',
+              appId: APP_ID,
+              connectorType: 'all',
+              mappings: {},
+            },
+            secrets: { apiToken: API_TOKEN },
+          },
           [EMPTY_TOKEN_ID]: {
             name: 'empty token',
             actionTypeId: '.swimlane',
@@ -504,6 +515,17 @@ describe('.swimlane', () => {
         message:
           'error validating connector type config: error configuring connector action: target url "http://swimlane.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
       });
+    });
+  });
+
+  it('refuses to run a stored config that is no longer valid', async () => {
+    expect(await push({ caseName: 'x' }, null, 'swimlane-not-allowed')).toEqual({
+      status: 'error',
+      connector_id: 'swimlane-not-allowed',
+      message:
+        'error validating connector type config: error configuring connector action: target url "http://swimlane.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
+      retry: false,
+      errorSource: 'framework',
     });
   });
 

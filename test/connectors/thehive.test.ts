@@ -47,7 +47,19 @@ describe('.thehive', () => {
 
   beforeAll(async () => {
     sim = await startTheHiveSimulator({ apiKey: API_KEY, organisations: ['admin', 'soc'] });
-    server = await startServer({ settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } });
+    server = await startServer({
+      settings: {
+        'xpack.actions.allowedHosts': ['127.0.0.1'],
+        'xpack.actions.preconfigured': {
+          'thehive-not-allowed': {
+            name: 'stored before allowedHosts changed',
+            actionTypeId: '.thehive',
+            config: { url: 'https://thehive.example.com' },
+            secrets: { apiKey: API_KEY },
+          },
+        },
+      },
+    });
     limited = await startServer({
       settings: {
         'xpack.actions.allowedHosts': ['127.0.0.1'],
@@ -461,6 +473,19 @@ describe('.thehive', () => {
         message:
           'error validating connector type config: error validating url: target url "https://thehive.example.com" is not added to the Kibana config xpack.actions.allowedHosts',
       });
+    });
+  });
+
+  it('refuses to run a stored config that is no longer valid', async () => {
+    expect(
+      await run({ subAction: 'createAlert', subActionParams: {} }, 'thehive-not-allowed'),
+    ).toEqual({
+      status: 'error',
+      connector_id: 'thehive-not-allowed',
+      message:
+        'error validating connector type config: error validating url: target url "https://thehive.example.com" is not added to the Kibana config xpack.actions.allowedHosts',
+      retry: false,
+      errorSource: 'framework',
     });
   });
 

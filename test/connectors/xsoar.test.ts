@@ -58,7 +58,19 @@ describe('.xsoar', () => {
       cloudApiKey: CLOUD_API_KEY,
       cloudApiKeyId: CLOUD_KEY_ID,
     });
-    server = await startServer({ settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } });
+    server = await startServer({
+      settings: {
+        'xpack.actions.allowedHosts': ['127.0.0.1'],
+        'xpack.actions.preconfigured': {
+          'xsoar-not-allowed': {
+            name: 'stored before allowedHosts changed',
+            actionTypeId: '.xsoar',
+            config: { url: 'https://xsoar.example.com' },
+            secrets: { apiKey: API_KEY },
+          },
+        },
+      },
+    });
     limited = await startServer({
       settings: {
         'xpack.actions.allowedHosts': ['127.0.0.1'],
@@ -231,6 +243,18 @@ describe('.xsoar', () => {
       );
     });
 
+    it('404 under a wrong base path', async () => {
+      const wrongPath = await createConnector(server.api, {
+        connector_type_id: '.xsoar',
+        config: { url: `${sim.url}/api/v2` },
+        secrets: { apiKey: API_KEY },
+      });
+      expect(await incident({ name: 'x' }, wrongPath)).toEqual(
+        failure(wrongPath, 'Status code: 404. Message: API Error: Not Found', false),
+      );
+      expect(sim.last().path).toBe('/api/v2/incident');
+    });
+
     it('400', async () => {
       expect(await incident({ name: 'respond-with-400' })).toEqual(
         failure(id, 'Status code: 400. Message: API Error: Bad Request', false),
@@ -333,6 +357,17 @@ describe('.xsoar', () => {
         message:
           'error validating connector type config: error validating url: target url "https://xsoar.example.com" is not added to the Kibana config xpack.actions.allowedHosts',
       });
+    });
+  });
+
+  it('refuses to run a stored config that is no longer valid', async () => {
+    expect(await run({ subAction: 'getPlaybooks' }, 'xsoar-not-allowed')).toEqual({
+      status: 'error',
+      connector_id: 'xsoar-not-allowed',
+      message:
+        'error validating connector type config: error validating url: target url "https://xsoar.example.com" is not added to the Kibana config xpack.actions.allowedHosts',
+      retry: false,
+      errorSource: 'framework',
     });
   });
 
