@@ -40,7 +40,6 @@ export class CasesWebhookError extends Error {
 
 function addServiceMessage(err: unknown, context: string): CasesWebhookError {
   const response = (err as { response?: VendorResponse }).response;
-  const retry = err instanceof CasesWebhookError ? err.retry : retryOf(err);
   const body = response?.data ? JSON.stringify(response.data) : '';
   const reason = response !== undefined ? `Reason: ${response.statusText}` : '';
   return new CasesWebhookError(
@@ -49,7 +48,7 @@ function addServiceMessage(err: unknown, context: string): CasesWebhookError {
       `${context}. Error: ${(err as Error).message}. ${body} ${reason}`,
     ),
     response,
-    retry,
+    retryOf(err),
   );
 }
 

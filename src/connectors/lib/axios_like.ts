@@ -46,9 +46,13 @@ export class VendorRequestError extends Error {
   }
 }
 
-/** The retry decision for anything a vendor call may throw: only vendor answers can say no. */
+/**
+ * The retry decision an error carries (a vendor answer's, kept through Kibana's wrapping), or
+ * true, Kibana's default for anything thrown.
+ */
 export function retryOf(err: unknown): boolean | Date {
-  return err instanceof VendorRequestError ? err.retry : true;
+  const retry = (err as { retry?: unknown } | null | undefined)?.retry;
+  return typeof retry === 'boolean' || retry instanceof Date ? retry : true;
 }
 
 export interface VendorRequest {

@@ -1,12 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
-import { actionErrorMessage, retryOf as retryOfRequest } from '../lib/axios_like.js';
+import { actionErrorMessage, retryOf } from '../lib/axios_like.js';
 import { type PushComment, type PushResult, toNumber, toRecord } from '../lib/case_schemas.js';
-import {
-  isRecord,
-  type SubActionCall,
-  SubActionRequestError,
-  subActionRequest,
-} from '../lib/sub_action_request.js';
+import { isRecord, type SubActionCall, subActionRequest } from '../lib/sub_action_request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import { ConnectorError } from '../types.js';
 import {
@@ -35,12 +30,6 @@ export interface Incident {
 
 type Ctx = SubActionContext<ResilientConfig, ResilientSecrets>;
 
-function retryOf(err: unknown): boolean | Date {
-  return err instanceof SubActionRequestError || err instanceof ConnectorError
-    ? (err.retry ?? true)
-    : retryOfRequest(err);
-}
-
 /** Kibana wraps every failure of a Resilient call in its own error, which drops errorSource. */
 function wrap(err: unknown, context: string): ConnectorError {
   return new ConnectorError(
@@ -48,10 +37,6 @@ function wrap(err: unknown, context: string): ConnectorError {
     'framework',
     { retry: retryOf(err) },
   );
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return isRecord(value);
 }
 
 function validateValues(meta: FieldMeta, given: unknown[]): true {
@@ -88,10 +73,10 @@ function fieldValueShape(meta: FieldMeta, value: unknown, oldValue?: unknown): u
   switch (meta.input_type) {
     case 'textarea': {
       if (value === null || value === undefined) return { textarea: null };
-      if (isPlainObject(value) && 'format' in value && 'content' in value) {
+      if (isRecord(value) && 'format' in value && 'content' in value) {
         return { textarea: { ...value } };
       }
-      const format = isPlainObject(oldValue) && 'format' in oldValue ? oldValue.format : 'text';
+      const format = isRecord(oldValue) && 'format' in oldValue ? oldValue.format : 'text';
       return { textarea: { format, content: value } };
     }
     case 'multiselect': {
@@ -139,7 +124,7 @@ export function formatUpdateRequest(
       let oldValue = oldIncident[name] ? oldIncident[name] : oldIncident[key];
       if (meta.prefix) {
         const holder = oldIncident[meta.prefix];
-        oldValue = holder && isPlainObject(holder) ? holder[key] : null;
+        oldValue = holder && isRecord(holder) ? holder[key] : null;
       }
       const newValue = updates[name] ? updates[name] : updates[key];
       return {
@@ -157,7 +142,7 @@ export function additionalFieldsForCreation(
   additionalFields: Record<string, unknown>,
 ): Record<string, unknown> {
   const { properties, ...rest } = additionalFields;
-  const flattened = { ...(isPlainObject(properties) ? properties : {}), ...rest };
+  const flattened = { ...(isRecord(properties) ? properties : {}), ...rest };
   const byName = new Map(fields.map((f) => [f.name, f]));
   const data: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(flattened)) {
@@ -166,7 +151,7 @@ export function additionalFieldsForCreation(
       validateValues(meta, Array.isArray(value) ? value : [value]);
     }
     if (meta?.prefix) {
-      const holder = isPlainObject(data[meta.prefix]) ? data[meta.prefix] : {};
+      const holder = isRecord(data[meta.prefix]) ? data[meta.prefix] : {};
       data[meta.prefix] = { ...(holder as Record<string, unknown>), [key]: value };
     } else {
       data[key] = value;
