@@ -381,6 +381,14 @@ describe('.resilient', () => {
       );
     });
 
+    it('refuses additionalFields text that is not a JSON object', async () => {
+      expect(await push({ name: 'x', additionalFields: '[1]' })).toEqual(
+        invalid(
+          'Request validation failed (Error: [incident.additionalFields]: types that failed validation:\n- [incident.additionalFields.0]: expected a plain object value, but found [Array] instead.\n- [incident.additionalFields.1]: expected value to equal [null])',
+        ),
+      );
+    });
+
     it('caps additionalFields at 50 keys', async () => {
       const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`f${i}`, i]));
       const body = await push({ name: 'x', additionalFields: many });

@@ -25,7 +25,7 @@ function parseJsonObject(text: string): Record<string, unknown> | string {
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
       return parsed as Record<string, unknown>;
     }
-    return `expected a plain object value, but found [${Array.isArray(parsed) ? 'Array' : typeof parsed}] instead.`;
+    return `expected a plain object value, but found [${typeName(parsed)}] instead.`;
   } catch (err) {
     return (err as Error).message;
   }
