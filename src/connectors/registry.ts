@@ -1,4 +1,5 @@
 import { bedrockConnector } from './bedrock/index.js';
+import { casesWebhookConnector } from './cases_webhook/index.js';
 import { crowdstrikeConnector } from './crowdstrike/index.js';
 import { d3SecurityConnector } from './d3security/index.js';
 import { emailConnector } from './email/index.js';
@@ -9,6 +10,7 @@ import { microsoftDefenderEndpointConnector } from './microsoft_defender_endpoin
 import { openAIConnector } from './openai/index.js';
 import { opsgenieConnector } from './opsgenie/index.js';
 import { pagerDutyConnector } from './pagerduty/index.js';
+import { resilientConnector } from './resilient/index.js';
 import { sentinelOneConnector } from './sentinelone/index.js';
 import { serverLogConnector } from './server_log/index.js';
 import { serviceNowItomConnector } from './servicenow_itom/index.js';
@@ -16,12 +18,15 @@ import { serviceNowItsmConnector } from './servicenow_itsm/index.js';
 import { serviceNowSirConnector } from './servicenow_sir/index.js';
 import { slackConnector } from './slack/index.js';
 import { slackApiConnector } from './slack_api/index.js';
+import { swimlaneConnector } from './swimlane/index.js';
 import { teamsConnector } from './teams/index.js';
+import { theHiveConnector } from './thehive/index.js';
 import { tinesConnector } from './tines/index.js';
 import { torqConnector } from './torq/index.js';
 import type { AnyConnectorType } from './types.js';
 import { webhookConnector } from './webhook/index.js';
 import { xmattersConnector } from './xmatters/index.js';
+import { xsoarConnector } from './xsoar/index.js';
 
 /**
  * Every connector type the server knows, in Kibana's registration order, which is the order
@@ -31,10 +36,12 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   emailConnector,
   indexConnector,
   pagerDutyConnector,
+  swimlaneConnector,
   serverLogConnector,
   slackConnector,
   slackApiConnector,
   webhookConnector,
+  casesWebhookConnector,
   xmattersConnector,
   serviceNowItsmConnector,
   serviceNowSirConnector,
@@ -48,6 +55,9 @@ export const CONNECTOR_TYPES: readonly AnyConnectorType[] = [
   bedrockConnector,
   geminiConnector,
   d3SecurityConnector,
+  resilientConnector,
+  theHiveConnector,
+  xsoarConnector,
   sentinelOneConnector,
   crowdstrikeConnector,
   microsoftDefenderEndpointConnector,

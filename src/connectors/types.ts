@@ -53,13 +53,22 @@ export interface ConnectorResultError {
 
 export type ConnectorResult = ConnectorResultOk | ConnectorResultError;
 
-/** An error a connector throws on purpose, carrying where the fault lies. */
+/**
+ * An error a connector throws on purpose, carrying where the fault lies and, when the connector
+ * knows better than the default (true), whether the run is worth retrying.
+ */
 export class ConnectorError extends Error {
   readonly errorSource: ErrorSource;
-  constructor(message: string, errorSource: ErrorSource = 'framework') {
+  readonly retry: boolean | Date | undefined;
+  constructor(
+    message: string,
+    errorSource: ErrorSource = 'framework',
+    options: { retry?: boolean | Date } = {},
+  ) {
     super(message);
     this.name = 'ConnectorError';
     this.errorSource = errorSource;
+    this.retry = options.retry;
   }
 }
 

@@ -46,12 +46,10 @@ export const USER_ERROR_STATUSES: ReadonlySet<number> = new Set([
 
 /** A vendor failure, thrown so the framework reports it with Kibana's generic message. */
 export class VendorError extends ConnectorError {
-  readonly retry: boolean | Date;
   readonly status: number | undefined;
   constructor(message: string, errorSource: ErrorSource, retry: boolean | Date, status?: number) {
-    super(message, errorSource);
+    super(message, errorSource, { retry });
     this.name = 'VendorError';
-    this.retry = retry;
     this.status = status;
   }
 }
