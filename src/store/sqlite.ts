@@ -356,6 +356,58 @@ function sqliteEvents(db: Database.Database): EventRepository {
   };
 }
 
+/**
+ * Writes that arrive in the same turn of the event loop commit together: one transaction and one
+ * WAL sync for all of them, each in its own savepoint so one failing leaves the others intact.
+ * Every caller is answered only after the commit, so an acknowledged write is on disk.
+ */
+class GroupCommit {
+  private queue: Array<{
+    work: () => unknown;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  private scheduled = false;
+
+  constructor(private readonly db: Database.Database) {}
+
+  run<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.transaction(() => {
+        for (const { work } of batch) {
+          try {
+            outcomes.push({ ok: true, value: this.db.transaction(work)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    for (const [i, { resolve, reject }] of batch.entries()) {
+      const outcome = outcomes[i];
+      if (outcome?.ok) resolve(outcome.value);
+      else reject(outcome?.error);
+    }
+  }
+}
+
 function sqliteIndices(db: Database.Database): IndexRepository {
   const getIndex = db.prepare('SELECT next_seq_no FROM indices WHERE name = ?');
   const createIndex = db.prepare('INSERT INTO indices (name, next_seq_no) VALUES (?, 0)');
@@ -390,9 +442,10 @@ function sqliteIndices(db: Database.Database): IndexRepository {
       return results;
     },
   );
+  const group = new GroupCommit(db);
   return {
-    async bulkCreate(index, docs, newId) {
-      return bulk(index, docs, newId);
+    bulkCreate(index, docs, newId) {
+      return group.run(() => bulk(index, docs, newId));
     },
     async exists(index) {
       return getIndex.get(index) !== undefined;
