@@ -131,6 +131,11 @@ function errorEnvelope(err: FastifyError, maxPayload: number) {
 
 /** One line per request, after the answer: method, path, space, status and time; no headers. */
 class OneLinePerRequest extends LogController {
+  /** Request lines carry only fixed, non-secret fields: they skip the redaction pass. */
+  constructor(private readonly lines: Logger) {
+    super();
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(
@@ -138,7 +143,7 @@ class OneLinePerRequest extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    request.log.info(
+    this.lines.info(
       {
         method: request.method,
         path: request.url,
@@ -229,7 +234,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   const maxPayload = settings['server.maxPayload'];
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    logController: new OneLinePerRequest(),
+    logController: new OneLinePerRequest(logger.child({}, { redact: [] })),
+    // Handlers log through the server logger itself: no logger is made per request.
+    childLoggerFactory: (base) => base,
     bodyLimit: maxPayload,
     rewriteUrl: rewriteSpaceUrl,
     routerOptions: { maxParamLength: 1000 },

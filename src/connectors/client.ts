@@ -392,7 +392,14 @@ export class ConnectorsClient {
     const executionId = randomUUID();
     const start = new Date();
     const startedAt = process.hrtime.bigint();
-    const log = this.deps.logger.child({ connector: { id, type: type.id } });
+    // Most runs never log: the run's logger is made on first use.
+    let runLog: Logger | undefined;
+    const baseLog = this.deps.logger;
+    const logName = `plugins.actions.${type.id.replace(/^\./, '')}`;
+    const log = () => {
+      runLog ??= baseLog.child({ name: logName, connector: { id, type: type.id } });
+      return runLog;
+    };
     const metrics = this.deps.metrics;
     metrics?.executionsInFlight.inc({ connector_type: type.id });
     let lastAnswer: VendorAnswer | undefined;
@@ -412,13 +419,15 @@ export class ConnectorsClient {
         secrets: connector.secrets,
         params,
         context: {
+          get log() {
+            return log();
+          },
           connectorId: id,
           connectorName: connector.name,
           spaceId: caller.spaceId,
           http: this.executionHttp(type.id, signal, (answer) => {
             lastAnswer = answer;
           }),
-          log,
           signal,
           env: this.deps.env,
           services: this.deps.services,
@@ -458,8 +467,8 @@ export class ConnectorsClient {
         result,
       }),
     );
-    if (result.status === 'error') {
-      log.debug({ outcome: 'failure', message: result.message }, 'connector run failed');
+    if (result.status === 'error' && baseLog.isLevelEnabled('debug')) {
+      log().debug({ outcome: 'failure', message: result.message }, 'connector run failed');
     }
     return { connectorId: id, result };
   }

@@ -18,8 +18,8 @@ export const serverLogConnector = defineConnector({
   schema: { config: ConfigSchema, secrets: SecretsSchema, params: ParamsSchema },
   async execute({ params, log }) {
     try {
-      const logger = log.child({ name: 'plugins.actions.server-log' });
-      logger[params.level](`Server log: ${withoutControlCharacters(params.message)}`);
+      // ctx.log is named plugins.actions.server-log, as Kibana names this type's logger.
+      log[params.level](`Server log: ${withoutControlCharacters(params.message)}`);
     } catch (err) {
       return fail('error logging message', { serviceMessage: (err as Error).message });
     }

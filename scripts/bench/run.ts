@@ -1,0 +1,362 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+/**
+ * `npm run bench`: the server against a bare Fastify reference started the same way, in the same
+ * run, cases interleaved round by round so machine drift hits both. Prints throughput ratios,
+ * latency, cold start and memory, and checks them against the targets. Speed is only ever judged
+ * as a ratio to the reference measured beside it.
+ *
+ * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per case and round (5),
+ * BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000).
+ */
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const MANY_CONNECTORS = Number(process.env.BENCH_CONNECTORS ?? 10_000);
+const PASSWORD = 'bench-password';
+const AUTH = `Basic ${Buffer.from(`elastic:${PASSWORD}`).toString('base64')}`;
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  coldStartMs: number;
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function waitReady(url: string, started: number, child: ChildProcess): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/api/status`);
+      if (res.status === 200) return performance.now() - started;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function start(name: string, args: string[], env: Record<string, string>): Promise<Proc> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), SERVER_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  const coldStartMs = await waitReady(url, started, child);
+  return { name, child, url, coldStartMs };
+}
+
+function startServer(sinkUrl: string): Promise<Proc> {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-'));
+  dirs.push(dir);
+  return start('server', ['dist/main.js'], {
+    SERVER_HOST: '127.0.0.1',
+    PATH_DATA: dir,
+    ELASTIC_PASSWORD: PASSWORD,
+    XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY: 'bench-encryption-key-bench-encryption-key',
+    XPACK_ACTIONS_ALLOWEDHOSTS: '127.0.0.1',
+    SINK: sinkUrl,
+  });
+}
+
+function startReference(sinkUrl: string): Promise<Proc> {
+  return start('reference', ['scripts/bench/reference.mjs'], { SINK_URL: sinkUrl });
+}
+
+async function startSink(): Promise<string> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['scripts/bench/sink.mjs'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Resident memory now and at its peak (kB → bytes), from /proc. */
+function memory(child: ChildProcess): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const field = (name: string) =>
+    Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+
+async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: AUTH, 'kbn-xsrf': 'bench', 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+interface Case {
+  url: string;
+  method?: 'GET' | 'POST';
+  body?: unknown;
+  auth?: boolean;
+  /** Paths to spread the load over (one per request, round robin). */
+  paths?: string[];
+  rate?: number;
+}
+
+async function load(c: Case, duration = DURATION): Promise<Load> {
+  let next = 0;
+  const result = await autocannon({
+    url: c.url,
+    connections: CONNECTIONS,
+    duration,
+    method: c.method ?? 'GET',
+    headers: {
+      ...(c.auth === false ? {} : { authorization: AUTH, 'kbn-xsrf': 'bench' }),
+      ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
+    ...(c.rate !== undefined ? { overallRate: c.rate } : {}),
+    ...(c.paths !== undefined
+      ? {
+          requests: [
+            {
+              setupRequest: (req: autocannon.Request) => {
+                const paths = c.paths as string[];
+                return { ...req, path: paths[next++ % paths.length] };
+              },
+            },
+          ],
+        }
+      : {}),
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${c.url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+
+async function main(): Promise<void> {
+  process.stdout.write('building…\n');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+
+  const sink = await startSink();
+  // Cold start, three times each, interleaved; the last pair stays up for the load cases.
+  const coldRef: number[] = [];
+  const coldOurs: number[] = [];
+  let ref: Proc | undefined;
+  let ours: Proc | undefined;
+  for (let i = 0; i < 3; i++) {
+    ref?.child.kill('SIGKILL');
+    ours?.child.kill('SIGKILL');
+    ref = await startReference(sink);
+    coldRef.push(ref.coldStartMs);
+    ours = await startServer(sink);
+    coldOurs.push(ours.coldStartMs);
+  }
+  if (ref === undefined || ours === undefined) throw new Error('not started');
+  await new Promise((r) => setTimeout(r, 1000));
+  const idleRef = memory(ref.child).rss;
+  const idleOurs = memory(ours.child).rss;
+
+  const logId = (
+    await api<{ id: string }>(ours.url, 'POST', '/api/actions/connector', {
+      name: 'log',
+      connector_type_id: '.server-log',
+    })
+  ).id;
+  const indexId = (
+    await api<{ id: string }>(ours.url, 'POST', '/api/actions/connector', {
+      name: 'index',
+      connector_type_id: '.index',
+      config: { index: 'bench' },
+    })
+  ).id;
+  const hookId = (
+    await api<{ id: string }>(ours.url, 'POST', '/api/actions/connector', {
+      name: 'hook',
+      connector_type_id: '.webhook',
+      config: { url: `${sink}/`, method: 'post', hasAuth: false },
+    })
+  ).id;
+  const execute = (id: string, params: unknown): Case => ({
+    url: `${ours?.url}/api/actions/connector/${id}/_execute`,
+    method: 'POST',
+    body: { params },
+  });
+  const logParams = { message: 'bench', level: 'info' };
+  for (const [id, params] of [
+    [logId, logParams],
+    [indexId, { documents: [{ n: 1 }] }],
+    [hookId, { body: '{}' }],
+  ] as const) {
+    const res = await api<{ status: string; message?: string }>(
+      ours.url,
+      'POST',
+      `/api/actions/connector/${id}/_execute`,
+      { params },
+    );
+    if (res.status !== 'ok') throw new Error(`warm-up run failed: ${res.message}`);
+  }
+
+  // Two more servers for the store-size case: 10 connectors against MANY_CONNECTORS.
+  const few = await startServer(sink);
+  const many = await startServer(sink);
+  const fewIds = await createConnectors(few.url, 10);
+  process.stdout.write(`creating ${MANY_CONNECTORS} connectors…\n`);
+  const manyIds = await createConnectors(many.url, MANY_CONNECTORS);
+  const spread = (base: Proc, ids: string[]): Case => ({
+    url: base.url,
+    method: 'POST',
+    body: { params: logParams },
+    paths: ids.map((id) => `/api/actions/connector/${id}/_execute`),
+  });
+
+  const cases: Array<[string, Case]> = [
+    ['ref_hello', { url: `${ref.url}/hello`, auth: false }],
+    ['exec_server_log', execute(logId, logParams)],
+    ['exec_index', execute(indexId, { documents: [{ n: 1 }] })],
+    ['get_connector', { url: `${ours.url}/api/actions/connector/${logId}` }],
+    ['ref_proxy', { url: `${ref.url}/proxy`, method: 'POST', body: {}, auth: false }],
+    ['exec_webhook', execute(hookId, { body: '{}' })],
+    ['exec_10_connectors', spread(few, fewIds)],
+    ['exec_many_connectors', spread(many, manyIds)],
+  ];
+  const results = new Map<string, Load[]>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    process.stdout.write(`round ${round}/${ROUNDS}\n`);
+    for (const [name, c] of cases) {
+      const r = await load(c);
+      results.set(name, [...(results.get(name) ?? []), r]);
+    }
+  }
+  const rps = (name: string) => median((results.get(name) ?? []).map((r) => r.rps));
+  const p = (name: string, key: 'p50' | 'p99') =>
+    median((results.get(name) ?? []).map((r) => r[key]));
+
+  // Latency at a steady half of the measured capacity, 50 connections.
+  const steady = await load(
+    { ...execute(logId, logParams), rate: Math.round(rps('exec_server_log') / 2) },
+    DURATION * 2,
+  );
+  const peakRef = memory(ref.child).peak;
+  const peakOurs = memory(ours.child).peak;
+
+  const rows: Array<[string, string, string, boolean]> = [];
+  const ratio = (label: string, a: number, b: number, min: number) =>
+    rows.push([label, (a / b).toFixed(2), `≥ ${min}`, a / b >= min]);
+  ratio('exec_server_log / ref_hello', rps('exec_server_log'), rps('ref_hello'), 0.5);
+  ratio('exec_index / ref_hello', rps('exec_index'), rps('ref_hello'), 0.35);
+  ratio('exec_webhook / ref_proxy', rps('exec_webhook'), rps('ref_proxy'), 0.85);
+  ratio('get_connector / ref_hello', rps('get_connector'), rps('ref_hello'), 0);
+  ratio(
+    `exec with ${MANY_CONNECTORS} connectors / with 10`,
+    rps('exec_many_connectors'),
+    rps('exec_10_connectors'),
+    0.9,
+  );
+  rows.push([
+    'exec_server_log p99 at half capacity (ms)',
+    String(steady.p99),
+    '≤ 5',
+    steady.p99 <= 5,
+  ]);
+  const coldDiff = median(coldOurs) - median(coldRef);
+  rows.push(['cold start, server − reference (ms)', coldDiff.toFixed(0), '≤ 150', coldDiff <= 150]);
+  rows.push([
+    'RSS idle, server / reference',
+    (idleOurs / idleRef).toFixed(2),
+    '≤ 1.4',
+    idleOurs / idleRef <= 1.4,
+  ]);
+  rows.push([
+    'RSS peak, server / reference',
+    (peakOurs / peakRef).toFixed(2),
+    '≤ 1.5',
+    peakOurs / peakRef <= 1.5,
+  ]);
+
+  const out: string[] = [];
+  out.push(`\n${ROUNDS} rounds × ${DURATION}s per case, ${CONNECTIONS} connections; medians.\n`);
+  out.push('| case | req/s | p50 ms | p99 ms |', '|---|---:|---:|---:|');
+  for (const [name] of cases)
+    out.push(`| ${name} | ${rps(name).toFixed(0)} | ${p(name, 'p50')} | ${p(name, 'p99')} |`);
+  out.push(
+    `| exec_server_log at ${Math.round(rps('exec_server_log') / 2)} req/s | ${steady.rps.toFixed(0)} | ${steady.p50} | ${steady.p99} |`,
+  );
+  out.push('');
+  out.push(
+    `cold start to the first 200 on /api/status: server ${median(coldOurs).toFixed(0)} ms, reference ${median(coldRef).toFixed(0)} ms`,
+  );
+  out.push(
+    `RSS: server idle ${(idleOurs / 2 ** 20).toFixed(1)} MiB, peak ${(peakOurs / 2 ** 20).toFixed(1)} MiB; reference idle ${(idleRef / 2 ** 20).toFixed(1)} MiB, peak ${(peakRef / 2 ** 20).toFixed(1)} MiB`,
+  );
+  out.push('', '| target | measured | goal | |', '|---|---:|---|---|');
+  for (const [label, value, goal, ok] of rows)
+    out.push(`| ${label} | ${value} | ${goal} | ${ok ? 'PASS' : 'FAIL'} |`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  process.exitCode = rows.every((r) => r[3]) ? 0 : 1;
+}
+
+async function createConnectors(base: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const created = await api<{ id: string }>(base, 'POST', `/api/actions/connector/bench-${i}`, {
+        name: `bench ${i}`,
+        connector_type_id: '.server-log',
+      });
+      ids.push(created.id);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return ids;
+}
+
+await main();
+process.exit();
