@@ -30,18 +30,47 @@ function derive(secret: string): DerivedKey {
   return { id, key };
 }
 
+/** Why a blob does not open: sealed with a key we do not hold, or damaged / moved / malformed. */
+export type SealProblem = 'unknown_key' | 'unreadable';
+
 export class SecretsCipher {
   private readonly primary: DerivedKey;
   private readonly byId: Map<string, DerivedKey>;
+  private readonly decryptionOnly: ReadonlySet<string>;
 
   constructor(encryptionKey: string, decryptionOnlyKeys: readonly string[] = []) {
     this.primary = derive(encryptionKey);
-    this.byId = new Map([this.primary, ...decryptionOnlyKeys.map(derive)].map((k) => [k.id, k]));
+    const old = decryptionOnlyKeys.map(derive).filter((k) => k.id !== this.primary.id);
+    this.byId = new Map([this.primary, ...old].map((k) => [k.id, k]));
+    this.decryptionOnly = new Set(old.map((k) => k.id));
   }
 
   /** Identifies the key new blobs are sealed with. */
   get keyId(): string {
     return this.primary.id;
+  }
+
+  /** Whether any decryption-only key is configured (key rotation is possible). */
+  get canRotate(): boolean {
+    return this.decryptionOnly.size > 0;
+  }
+
+  /** Whether a blob names one of the decryption-only keys (it is due for rotation). */
+  isSealedWithOldKey(blob: string): boolean {
+    const keyId = SecretsCipher.keyIdOf(blob);
+    return keyId !== undefined && this.decryptionOnly.has(keyId);
+  }
+
+  /** Why a blob cannot be opened under this associated data, or undefined when it can. */
+  problemWith(blob: string, associatedData: string): SealProblem | undefined {
+    try {
+      this.decrypt(blob, associatedData);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err;
+      const keyId = SecretsCipher.keyIdOf(blob);
+      return keyId !== undefined && !this.byId.has(keyId) ? 'unknown_key' : 'unreadable';
+    }
   }
 
   encrypt(value: unknown, associatedData: string): string {
