@@ -121,7 +121,8 @@ export class Users {
       metadata: input.metadata ?? {},
       enabled: input.enabled,
     });
-    this.authenticator.forgetUser(username);
+    // Roles may have changed, and keys made before limits were recorded follow their owner's.
+    this.authenticator.forgetAll();
   }
 
   async delete(principal: Principal, username: string): Promise<void> {
