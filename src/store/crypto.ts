@@ -30,6 +30,9 @@ function derive(secret: string): DerivedKey {
   return { id, key };
 }
 
+/** How many blob checks problemWith remembers. */
+const CHECKED_MAX = 20_000;
+
 /** Why a blob does not open: sealed with a key we do not hold, or damaged / moved / malformed. */
 export type SealProblem = 'unknown_key' | 'unreadable';
 
@@ -37,6 +40,7 @@ export class SecretsCipher {
   private readonly primary: DerivedKey;
   private readonly byId: Map<string, DerivedKey>;
   private readonly decryptionOnly: ReadonlySet<string>;
+  private readonly checked = new Map<string, SealProblem | 'ok'>();
 
   constructor(encryptionKey: string, decryptionOnlyKeys: readonly string[] = []) {
     this.primary = derive(encryptionKey);
@@ -61,16 +65,26 @@ export class SecretsCipher {
     return keyId !== undefined && this.decryptionOnly.has(keyId);
   }
 
-  /** Why a blob cannot be opened under this associated data, or undefined when it can. */
+  /**
+   * Why a blob cannot be opened under this associated data, or undefined when it can. Answers are
+   * remembered (a blob never changes: a new one has a new IV), so listing connectors does not
+   * decrypt every one of them each time.
+   */
   problemWith(blob: string, associatedData: string): SealProblem | undefined {
+    const memo = `${associatedData}\n${blob}`;
+    const known = this.checked.get(memo);
+    if (known !== undefined) return known === 'ok' ? undefined : known;
+    let answer: SealProblem | 'ok' = 'ok';
     try {
       this.decrypt(blob, associatedData);
-      return undefined;
     } catch (err) {
       if (!(err instanceof DecryptionError)) throw err;
       const keyId = SecretsCipher.keyIdOf(blob);
-      return keyId !== undefined && !this.byId.has(keyId) ? 'unknown_key' : 'unreadable';
+      answer = keyId !== undefined && !this.byId.has(keyId) ? 'unknown_key' : 'unreadable';
     }
+    if (this.checked.size >= CHECKED_MAX) this.checked.clear();
+    this.checked.set(memo, answer);
+    return answer === 'ok' ? undefined : answer;
   }
 
   encrypt(value: unknown, associatedData: string): string {
