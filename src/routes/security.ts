@@ -25,7 +25,11 @@ import {
 } from '../schemas/security.js';
 import type { ApiKeyService, KibanaRoleDescriptor } from '../security/api-keys.js';
 import type { Authenticator } from '../security/authenticator.js';
-import { ensureSecurityAction, illegalArgument } from '../security/es-errors.js';
+import {
+  ensureNoReservedMetadata,
+  ensureSecurityAction,
+  illegalArgument,
+} from '../security/es-errors.js';
 import type { Principal } from '../security/principal.js';
 import { isReservedRole, type Roles } from '../security/roles.js';
 import type { Users } from '../security/users.js';
@@ -182,6 +186,7 @@ function rolesRoutes(app: TypedApp, { roles, authenticator }: SecurityServices):
         throw illegalArgument(`role [${name}] is reserved and cannot be modified.`);
       }
       const body = request.body;
+      ensureNoReservedMetadata(body.metadata);
       await roles.put({
         name,
         ...(body.description ? { description: body.description } : {}),

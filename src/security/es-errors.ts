@@ -25,6 +25,13 @@ export const validationFailed = (...reasons: string[]) =>
     `Validation Failed: ${reasons.map((r, i) => `${i + 1}: ${r};`).join('')}`,
   );
 
+/** Elasticsearch keeps metadata keys starting with `_` (such as `_reserved`) for itself. */
+export function ensureNoReservedMetadata(metadata: Record<string, unknown> | undefined): void {
+  if (metadata !== undefined && Object.keys(metadata).some((k) => k.startsWith('_'))) {
+    throw validationFailed('metadata keys may not start with [_]');
+  }
+}
+
 /** The Elasticsearch security actions behind Kibana's identity routes. */
 export const SECURITY_ACTIONS = {
   putUser: ['cluster:admin/xpack/security/user/put', 'manage_security'],

@@ -2,6 +2,7 @@ import { notFound } from '../errors.js';
 import type { StoredUser, UserRepository } from '../store/types.js';
 import type { Authenticator } from './authenticator.js';
 import {
+  ensureNoReservedMetadata,
   ensureSecurityAction,
   illegalArgument,
   securityException,
@@ -102,6 +103,7 @@ export class Users {
     if (RESERVED_USERNAMES.has(username)) {
       throw illegalArgument(`user [${username}] is reserved and only the password can be changed`);
     }
+    ensureNoReservedMetadata(input.metadata);
     const existing = await this.repo.get(username);
     if (input.password === undefined && existing === undefined) {
       throw validationFailed('password must be specified unless you are updating an existing user');

@@ -144,6 +144,14 @@ describe('roles API', () => {
         '[request body.elasticsearch.indices.0.names]: array size is [0], but cannot be smaller than [1]',
       ),
     );
+    expect((await put({ metadata: { _reserved: true } })).body).toEqual(
+      badRequest(
+        esMessage(
+          'action_request_validation_exception',
+          'Validation Failed: 1: metadata keys may not start with [_];',
+        ),
+      ),
+    );
     const long = await server.api('PUT', `/api/security/role/${'r'.repeat(1025)}`, { body: {} });
     expect(long.body).toEqual(
       badRequest(
@@ -301,6 +309,23 @@ describe('users API', () => {
     expect((await post('x', { username: '', password: 'secret1', roles: [] })).body).toEqual(
       badRequest(
         '[request body.username]: value has length [0] but it must have a minimum length of [1].',
+      ),
+    );
+    expect(
+      (
+        await post('meta', {
+          username: 'meta',
+          password: 'secret1',
+          roles: [],
+          metadata: { _reserved: true },
+        })
+      ).body,
+    ).toEqual(
+      badRequest(
+        esMessage(
+          'action_request_validation_exception',
+          'Validation Failed: 1: metadata keys may not start with [_];',
+        ),
       ),
     );
     expect((await server.api('GET', '/internal/security/users/nobody')).body).toEqual(notFound);
