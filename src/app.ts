@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 import { getHeapStatistics } from 'node:v8';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -33,6 +34,7 @@ import { Metrics } from './metrics.js';
 import type { TypedApp } from './routes/common.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { embeddedIndexRoutes } from './routes/embedded-index.js';
+import { encryptedSavedObjectsRoutes } from './routes/encrypted-saved-objects.js';
 import { eventLogRoutes } from './routes/event-log.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { securityRoutes } from './routes/security.js';
@@ -41,13 +43,17 @@ import { statusRoutes } from './routes/status.js';
 import { relaxDefaults } from './schemas/openapi.js';
 import { formatFailure, validate } from './schemas/validate.js';
 import { ApiKeyService } from './security/api-keys.js';
+import { type AuditAppender, createAuditLogger } from './security/audit.js';
 import { Authenticator, builtinUser } from './security/authenticator.js';
-import { SuperuserOnlyAuthorization } from './security/authorization.js';
+import { KibanaAuthorization } from './security/authorization.js';
 import { registerSecurityHooks } from './security/hooks.js';
 import { SUPERUSER_ROLE } from './security/principal.js';
+import { Roles } from './security/roles.js';
+import { Users } from './security/users.js';
 import { rewriteSpaceUrl, spaceIdOf } from './spaces/rewrite.js';
 import { SpacesService } from './spaces/service.js';
 import { SecretsCipher } from './store/crypto.js';
+import { SecretsRotation } from './store/secrets-rotation.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { KIBANA_VERSION } from './version.js';
@@ -56,6 +62,7 @@ export const DEFAULT_ELASTIC_PASSWORD = 'changeme';
 const DOCS_PREFIX = '/api/docs';
 /** How often event-loop delay and heap use are sampled for load shedding. */
 const LOAD_SAMPLE_INTERVAL_MS = 250;
+const MAX_PARAM_LENGTH = 65_536;
 
 export interface AppOptions {
   settings: Settings;
@@ -107,6 +114,37 @@ function openStore(settings: Settings, dataDir: string): Store {
   throw new Error(
     `[store.engine]: the "${settings['store.engine']}" engine is not available in this build`,
   );
+}
+
+/** xpack.security.audit.*: undefined when the audit log is off. */
+function auditAppender(settings: Settings, dataDir: string): AuditAppender | undefined {
+  if (!settings['xpack.security.audit.enabled']) return undefined;
+  const type = settings['xpack.security.audit.appender.type'];
+  if (type === 'console') return { type: 'console' };
+  const fileName = settings['xpack.security.audit.appender.fileName'];
+  if (type === 'file' && fileName === undefined) {
+    throw new Error(
+      '[xpack.security.audit.appender.fileName]: expected value of type [string] but got [undefined]',
+    );
+  }
+  return { type: 'file', fileName: resolve(fileName ?? join(dataDir, 'audit.log')) };
+}
+
+/**
+ * Deeper JSON than any connector, space or identity body needs is refused as unparsable, so
+ * nothing downstream (validation, storage, serialization) recurses without bound.
+ */
+const MAX_JSON_DEPTH = 1000;
+
+function tooDeep(value: unknown): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > MAX_JSON_DEPTH) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Fastify's own errors, mapped to what Kibana (hapi) answers for the same fault. */
@@ -171,7 +209,11 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   mkdirSync(dataDir, { recursive: true });
 
   const uuid = serverUuid(dataDir);
-  const cipher = new SecretsCipher(encryptionKey(settings, dataDir, logger));
+  const cipher = new SecretsCipher(
+    encryptionKey(settings, dataDir, logger),
+    settings['xpack.encryptedSavedObjects.keyRotation.decryptionOnlyKeys'],
+  );
+  const audit = createAuditLogger(auditAppender(settings, dataDir));
   const store = openStore(settings, dataDir);
 
   const elasticPassword = env.ELASTIC_PASSWORD;
@@ -180,11 +222,21 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
       `The built-in superuser "elastic" uses the default password "${DEFAULT_ELASTIC_PASSWORD}". Set ELASTIC_PASSWORD before exposing this server.`,
     );
   }
-  const authenticator = new Authenticator(
-    [builtinUser('elastic', elasticPassword ?? DEFAULT_ELASTIC_PASSWORD, [SUPERUSER_ROLE])],
-    store.apiKeys,
-  );
-  const authorization = new SuperuserOnlyAuthorization();
+  const roles = new Roles(store.roles);
+  const authenticator = new Authenticator({
+    builtinUsers: [
+      builtinUser('elastic', elasticPassword ?? DEFAULT_ELASTIC_PASSWORD, [SUPERUSER_ROLE]),
+    ],
+    users: store.users,
+    apiKeys: store.apiKeys,
+    roles,
+  });
+  const authorization = new KibanaAuthorization();
+  // Writes made on another instance sharing the store reach this one's credential cache too.
+  store.changes.subscribe((change) => {
+    if (change.kind === 'apiKey') authenticator.forgetApiKey(change.id);
+    else if (change.kind === 'user' || change.kind === 'role') authenticator.forgetAll();
+  });
 
   const allowedHosts = new AllowedHosts(settings['xpack.actions.allowedHosts']);
   const baseUrls = settings['connectors.baseUrls'];
@@ -225,11 +277,18 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     tokens: new ConnectorTokens(),
     ...(metrics !== undefined ? { metrics } : {}),
     logger: logger.child({ name: 'plugins.actions' }),
+    audit,
     serverUuid: uuid,
     version: KIBANA_VERSION,
   });
   const spaces = new SpacesService(store.spaces, authorization, settings['xpack.spaces.maxSpaces']);
-  const apiKeys = new ApiKeyService(store.apiKeys);
+  const apiKeys = new ApiKeyService(store.apiKeys, roles, authenticator);
+  const users = new Users(store.users, authenticator);
+  const rotation = new SecretsRotation(
+    store,
+    cipher,
+    logger.child({ name: 'plugins.encryptedSavedObjects' }),
+  );
 
   const maxPayload = settings['server.maxPayload'];
   const app = Fastify({
@@ -239,7 +298,13 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     childLoggerFactory: (base) => base,
     bodyLimit: maxPayload,
     rewriteUrl: rewriteSpaceUrl,
-    routerOptions: { maxParamLength: 1000 },
+    // hapi has no limit of its own: a long id or name reaches validation and gets its 400 there
+    // (a request line is bounded by Node's header size anyway).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A malformed URL (bad percent-encoding) is a 400 in Kibana's envelope, like every error.
+    frameworkErrors: (_err, _request, reply) => {
+      (reply as unknown as FastifyReply).code(400).send(toEnvelope(400));
+    },
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -267,7 +332,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
     jsonParser(request, body as string, (err, parsed) =>
-      err ? done(new HttpError(400, 'Invalid request payload JSON format')) : done(null, parsed),
+      err || tooDeep(parsed)
+        ? done(new HttpError(400, 'Invalid request payload JSON format'))
+        : done(null, parsed),
     );
   });
   // What hapi makes of forms and text, so a request Kibana refuses with 400 gets the same here.
@@ -314,7 +381,29 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     settings,
     version: KIBANA_VERSION,
     publicPrefixes: [DOCS_PREFIX],
+    audit,
   });
+
+  // Per credential (the authenticated user or API key; the client address when anonymous),
+  // after authentication so a caller cannot spend another's allowance.
+  if (settings['server.rateLimiter.enabled']) {
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'onRequest',
+      max: settings['server.rateLimiter.max'],
+      timeWindow: settings['server.rateLimiter.timeWindow'],
+      allowList: (request) => request.url.startsWith(DOCS_PREFIX),
+      keyGenerator: (request) => {
+        const principal = request.principal;
+        if (principal === undefined) return `ip:${request.ip}`;
+        return principal.apiKey !== undefined
+          ? `api_key:${principal.apiKey.id}`
+          : `user:${principal.realm}:${principal.username}`;
+      },
+      errorResponseBuilder: (_request, context) =>
+        new HttpError(429, `Rate limit exceeded, retry in ${context.after}`),
+    });
+  }
 
   await app.register(swagger, {
     openapi: {
@@ -339,7 +428,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
 
   connectorRoutes(app, connectors);
   spacesRoutes(app, spaces);
-  securityRoutes(app, apiKeys);
+  securityRoutes(app, { apiKeys, users, roles, authenticator });
+  encryptedSavedObjectsRoutes(app, rotation, authorization);
   eventLogRoutes(app, connectors, eventLog);
   statusRoutes(app, {
     settings,
@@ -361,7 +451,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.addHook('onClose', async () => {
     clearInterval(reaper);
     await eventLog.flush();
-    await Promise.all([http.close(), elasticsearch?.close()]);
+    await Promise.all([http.close(), elasticsearch?.close(), audit.close()]);
     await store.close();
   });
   return app;

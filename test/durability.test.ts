@@ -69,7 +69,10 @@ describe('durability', () => {
                 auth: AUTH,
                 body: { name, connector_type_id: '.server-log' },
               }).catch(() => undefined)
-            : await api('PUT', `/api/actions/connector/${id}`, { auth: AUTH, body: { name } }).catch(() => undefined);
+            : await api('PUT', `/api/actions/connector/${id}`, {
+                auth: AUTH,
+                body: { name },
+              }).catch(() => undefined);
         if (res === undefined) return;
         expect(res.status).toBe(200);
         ledger.acked.set(id, name);
@@ -88,7 +91,11 @@ describe('durability', () => {
         if (id) ledger.documents.set(id, n);
       }
     };
-    const storm = Promise.all([...Array.from({ length: 6 }, (_, i) => writer(i)), indexer(), indexer()]);
+    const storm = Promise.all([
+      ...Array.from({ length: 6 }, (_, i) => writer(i)),
+      indexer(),
+      indexer(),
+    ]);
     await new Promise((r) => setTimeout(r, 1500));
     first.child.kill('SIGKILL');
     running = false;
@@ -100,15 +107,15 @@ describe('durability', () => {
     try {
       const after = makeApi(second.url);
       for (const [id, name] of ledger.acked) {
-        const got = await after<{ name: string }>('GET', `/api/actions/connector/${id}`, { auth: AUTH });
+        const got = await after<{ name: string }>('GET', `/api/actions/connector/${id}`, {
+          auth: AUTH,
+        });
         expect(got.status, id).toBe(200);
         expect([name, ledger.inFlight.get(id)]).toContain(got.body.name);
       }
-      const search = await after<{ hits: { total: { value: number }; hits: Array<{ _id: string; _source: { n: number } }> } }>(
-        'GET',
-        '/api/_embedded/durable/_search?size=10000',
-        { auth: AUTH },
-      );
+      const search = await after<{
+        hits: { total: { value: number }; hits: Array<{ _id: string; _source: { n: number } }> };
+      }>('GET', '/api/_embedded/durable/_search?size=10000', { auth: AUTH });
       const stored = new Map(search.body.hits.hits.map((h) => [h._id, h._source.n]));
       for (const [id, n] of ledger.documents) expect(stored.get(id), id).toBe(n);
     } finally {

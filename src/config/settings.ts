@@ -153,6 +153,25 @@ function fraction(fallback: number, help: string): Spec<number> {
   };
 }
 
+function optOneOf<const T extends readonly string[]>(
+  values: T,
+  help: string,
+): Spec<T[number] | undefined> {
+  return {
+    parse(raw, key) {
+      if (typeof raw !== 'string' || !values.includes(raw)) {
+        throw new SettingError(
+          key,
+          `expected one of [${values.join(', ')}] but got [${String(raw)}]`,
+        );
+      }
+      return raw as T[number];
+    },
+    fallback: () => undefined,
+    help,
+  };
+}
+
 function cidrs(fallback: readonly string[], help: string): Spec<string[]> {
   const list = strList([...fallback], help);
   return {
@@ -170,6 +189,26 @@ function cidrs(fallback: readonly string[], help: string): Spec<string[]> {
       return entries;
     },
   } as Spec<string[]>;
+}
+
+/** A list of encryption keys, each 32 characters or more. */
+function keyList(help: string): Spec<string[]> {
+  const list = strList([], help);
+  return {
+    ...list,
+    parse(raw, key) {
+      const keys = list.parse(raw, key);
+      for (const [i, k] of keys.entries()) {
+        if (k.length < 32) {
+          throw new SettingError(
+            `${key}.${i}`,
+            `value has length [${k.length}] but it must have a minimum length of [32].`,
+          );
+        }
+      }
+      return keys;
+    },
+  };
 }
 
 function oneOf<const T extends readonly string[]>(
@@ -294,6 +333,28 @@ export const SPEC = {
         ? undefined
         : `value has length [${v.length}] but it must have a minimum length of [32].`,
   ),
+  'xpack.encryptedSavedObjects.keyRotation.decryptionOnlyKeys': keyList(
+    'Former encryption keys: secrets sealed with them still open, and _rotate_key re-seals them.',
+  ),
+  'xpack.security.audit.enabled': bool(false, 'Write the audit log (ECS JSON events).'),
+  'xpack.security.audit.appender.type': optOneOf(
+    ['file', 'console'] as const,
+    'Where the audit log goes; default a file audit.log under path.data.',
+  ),
+  'xpack.security.audit.appender.fileName': optStr('Audit log file, for appender type file.'),
+  'xpack.security.audit.appender.layout.type': oneOf(
+    ['json'] as const,
+    'json',
+    'Audit log layout: one ECS JSON document per line.',
+  ),
+  'server.rateLimiter.enabled': bool(false, 'Limit requests per credential (429 over the limit).'),
+  'server.rateLimiter.max': int(
+    1000,
+    1,
+    1_000_000,
+    'Requests each credential may make per time window.',
+  ),
+  'server.rateLimiter.timeWindow': duration('1m', 'The rate limiter time window.'),
   'xpack.actions.allowedHosts': strList(['*'], 'Hostnames connectors may call; "*" allows all.'),
   'xpack.actions.enabledActionTypes': strList(
     ['*'],

@@ -6,7 +6,14 @@ import { executionEvents } from '../event-log/execution.js';
 import type { EventLogWriter } from '../event-log/writer.js';
 import { type HttpClient, OutboundError } from '../http/client.js';
 import { answerClass, failureReason, type Metrics, type VendorAnswer } from '../metrics.js';
-import type { Authorization } from '../security/authorization.js';
+import {
+  type AuditLogger,
+  type AuditRequest,
+  type ConnectorAuditAction,
+  connectorAuditEvent,
+  type EventOutcome,
+} from '../security/audit.js';
+import { type Authorization, executePrivileges } from '../security/authorization.js';
 import type { Principal } from '../security/principal.js';
 import { connectorAad, DecryptionError, type SecretsCipher } from '../store/crypto.js';
 import { type Store, StoreConflictError, type StoredConnector } from '../store/types.js';
@@ -33,6 +40,8 @@ import type {
 export interface Caller {
   principal: Principal;
   spaceId: string;
+  /** The request, for audit records. */
+  request?: AuditRequest;
 }
 
 export interface Connector {
@@ -82,6 +91,7 @@ export interface ConnectorsClientDeps {
   tokens: ConnectorTokens;
   metrics?: Metrics;
   logger: Logger;
+  audit: AuditLogger;
   serverUuid: string;
   version: string;
 }
@@ -126,6 +136,15 @@ export class ConnectorsClient {
     return this.type(typeId)?.isDeprecated === true;
   }
 
+  /** Secrets this server cannot open (sealed with a key it lacks, or damaged) count as missing. */
+  private secretsMissing(c: StoredConnector): boolean {
+    if (c.isMissingSecrets) return true;
+    if (c.secrets === null) return false;
+    return (
+      this.deps.cipher.problemWith(c.secrets, connectorAad(c.spaceId, c.typeId, c.id)) !== undefined
+    );
+  }
+
   private fromStored(c: StoredConnector): Connector {
     return {
       id: c.id,
@@ -135,9 +154,38 @@ export class ConnectorsClient {
       isPreconfigured: false,
       isSystemAction: false,
       isDeprecated: isConnectorDeprecated(c.typeId, c.config),
-      isMissingSecrets: c.isMissingSecrets,
+      isMissingSecrets: this.secretsMissing(c),
       isConnectorTypeDeprecated: this.isTypeDeprecated(c.typeId),
     };
+  }
+
+  private audit(
+    caller: Caller,
+    action: ConnectorAuditAction,
+    options: { id?: string; outcome?: EventOutcome; error?: Error } = {},
+  ): void {
+    if (!this.deps.audit.enabled) return;
+    this.deps.audit.log(connectorAuditEvent(action, options), {
+      principal: caller.principal,
+      ...(caller.request !== undefined ? { request: caller.request } : {}),
+    });
+  }
+
+  /** Authorization, with the audit record Kibana writes when it is refused. */
+  private authorize(
+    caller: Caller,
+    audit: { action: ConnectorAuditAction; id?: string },
+    check: () => void,
+  ): void {
+    try {
+      check();
+    } catch (err) {
+      this.audit(caller, audit.action, {
+        ...(audit.id !== undefined ? { id: audit.id } : {}),
+        error: err as Error,
+      });
+      throw err;
+    }
   }
 
   private fromPreconfigured(c: PreconfiguredConnector, withConfig: boolean): Connector {
@@ -182,13 +230,21 @@ export class ConnectorsClient {
     caller: Caller,
     input: { id?: string; name: string; typeId: string; config: unknown; secrets: unknown },
   ): Promise<Connector> {
-    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'create', input.typeId);
     const id = input.id ?? randomUUID();
+    this.authorize(caller, { action: 'connector_create', id }, () =>
+      this.deps.authorization.ensureActions(
+        caller.principal,
+        caller.spaceId,
+        'create',
+        input.typeId,
+      ),
+    );
     if (this.preconfigured.has(id))
       throw badRequest(`This ${id} already exists in a preconfigured action.`);
     const type = this.type(input.typeId);
     if (type === undefined) throw badRequest(notRegisteredMessage(input.typeId));
     const prepared = this.prepare(type, caller, id, input.config, input.secrets);
+    this.audit(caller, 'connector_create', { id, outcome: 'unknown' });
     const now = new Date().toISOString();
     const stored: StoredConnector = {
       id,
@@ -211,17 +267,23 @@ export class ConnectorsClient {
   }
 
   async get(caller: Caller, id: string): Promise<Connector> {
-    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'get');
+    this.authorize(caller, { action: 'connector_get', id }, () =>
+      this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'get'),
+    );
     const pre = this.preconfigured.get(id);
     if (pre !== undefined) return this.fromPreconfigured(pre, pre.exposeConfig);
     const stored = await this.deps.store.connectors.get(caller.spaceId, id);
     if (stored === undefined) throw savedObjectNotFound('action', id);
+    this.audit(caller, 'connector_get', { id });
     return this.fromStored(stored);
   }
 
   async list(caller: Caller): Promise<ListedConnector[]> {
-    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'get');
+    this.authorize(caller, { action: 'connector_find' }, () =>
+      this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'get'),
+    );
     const stored = await this.deps.store.connectors.list(caller.spaceId);
+    for (const c of stored) this.audit(caller, 'connector_find', { id: c.id });
     const all: ListedConnector[] = [
       ...stored.map((c) => ({ ...this.fromStored(c), referencedByCount: 0 })),
       ...[...this.preconfigured.values()].map((c) => ({
@@ -237,7 +299,9 @@ export class ConnectorsClient {
     id: string,
     input: { name: string; config: unknown; secrets: unknown },
   ): Promise<Connector> {
-    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'update');
+    this.authorize(caller, { action: 'connector_update', id }, () =>
+      this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'update'),
+    );
     if (this.preconfigured.has(id))
       throw badRequest(`Preconfigured action ${id} can not be updated.`);
     const existing = await this.deps.store.connectors.get(caller.spaceId, id);
@@ -245,6 +309,7 @@ export class ConnectorsClient {
     const type = this.type(existing.typeId);
     if (type === undefined) throw badRequest(notRegisteredMessage(existing.typeId));
     const prepared = this.prepare(type, caller, id, input.config, input.secrets);
+    this.audit(caller, 'connector_update', { id, outcome: 'unknown' });
     const updated = await this.deps.store.connectors.update(caller.spaceId, id, {
       name: input.name,
       config: prepared.config,
@@ -256,7 +321,12 @@ export class ConnectorsClient {
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
-    this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'delete');
+    this.authorize(caller, { action: 'connector_delete', id }, () =>
+      this.deps.authorization.ensureActions(caller.principal, caller.spaceId, 'delete'),
+    );
+    if (!this.preconfigured.has(id)) {
+      this.audit(caller, 'connector_delete', { id, outcome: 'unknown' });
+    }
     const deleted = await this.deps.store.connectors.delete(caller.spaceId, id);
     if (deleted) {
       this.deps.tokens.forget(caller.spaceId, id);
@@ -293,6 +363,7 @@ export class ConnectorsClient {
       });
   }
 
+  /** The connector a run needs, secrets decrypted; stored ones come from the cache. */
   private async load(caller: Caller, id: string): Promise<Loaded | undefined> {
     const pre = this.preconfigured.get(id);
     if (pre !== undefined) {
@@ -376,12 +447,18 @@ export class ConnectorsClient {
     signal: AbortSignal,
   ): Promise<ExecutionOutcome> {
     const connector = await this.load(caller, id);
-    this.deps.authorization.ensureActions(
-      caller.principal,
-      caller.spaceId,
-      'execute',
-      connector?.typeId,
+    const resolved = connector === undefined ? undefined : this.type(connector.typeId);
+    const extra = resolved === undefined ? [] : executePrivileges(resolved, params);
+    this.authorize(caller, { action: 'connector_execute', id }, () =>
+      this.deps.authorization.ensureActions(
+        caller.principal,
+        caller.spaceId,
+        'execute',
+        connector?.typeId,
+        extra,
+      ),
     );
+    this.audit(caller, 'connector_execute', { id });
     if (connector === undefined) throw savedObjectNotFound('action', id);
     if (!connector.isPreconfigured && !this.deps.registry.isEnabledInConfig(connector.typeId)) {
       throw forbidden(notEnabledMessage(connector.typeId));

@@ -53,6 +53,8 @@ export interface SubActionConnectorDefinition<
   minimumLicenseRequired: LicenseType;
   supportedFeatureIds: readonly FeatureId[];
   subFeature?: string;
+  /** See ConnectorType.readOnlySubActions (EDR types). */
+  readOnlySubActions?: readonly Name[];
   isDeprecated?: boolean;
   schema: { config: CS; secrets: SS };
   validate?: Omit<ConnectorValidators<Static<CS>, Static<SS>, SubActionParams>, 'params'>;
@@ -80,6 +82,7 @@ export function defineSubActionConnector<
     minimumLicenseRequired: def.minimumLicenseRequired,
     supportedFeatureIds: def.supportedFeatureIds,
     ...(def.subFeature !== undefined ? { subFeature: def.subFeature } : {}),
+    ...(def.readOnlySubActions !== undefined ? { readOnlySubActions: def.readOnlySubActions } : {}),
     ...(def.isDeprecated !== undefined ? { isDeprecated: def.isDeprecated } : {}),
     schema: {
       config: def.schema.config,

@@ -153,6 +153,13 @@ export interface ConnectorType<
   supportedFeatureIds: readonly FeatureId[];
   /** e.g. 'endpointSecurity' for the EDR connectors. */
   subFeature?: string;
+  /**
+   * EDR types only (subFeature 'endpointSecurity'): the sub-actions an HTTP `_execute` may run
+   * with the Endpoint Security execute privilege alone. Every other sub-action also needs the
+   * response-actions privilege, which only superusers hold (Kibana's getKibanaPrivileges:
+   * SentinelOne `getAgents`, CrowdStrike `getAgentDetails`, Defender `testConnector`).
+   */
+  readOnlySubActions?: readonly string[];
   isDeprecated?: boolean;
   schema: ConnectorSchemas<CS, SS, PS>;
   validate?: ConnectorValidators<Static<CS>, Static<SS>, Static<PS>>;
@@ -166,6 +173,7 @@ export interface AnyConnectorType {
   minimumLicenseRequired: LicenseType;
   supportedFeatureIds: readonly FeatureId[];
   subFeature?: string;
+  readOnlySubActions?: readonly string[];
   isDeprecated?: boolean;
   schema: ConnectorSchemas<TSchema, TSchema, TSchema>;
   validate?: ConnectorValidators<never, never, never>;

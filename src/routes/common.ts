@@ -30,6 +30,8 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'Forbidden: no privilege, or the connector type is disabled.',
   404: 'Not Found.',
   409: 'Conflict: the id is taken.',
+  413: 'Payload Too Large: the body is over server.maxPayload.',
+  429: 'Too Many Requests.',
 };
 
 export function errorResponses(...codes: number[]) {

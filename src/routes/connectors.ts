@@ -19,6 +19,7 @@ import {
   ExecuteResponse,
   UpdateConnectorBody,
 } from '../schemas/connectors.js';
+import { auditRequestOf } from '../security/hooks.js';
 import { errorResponses, type TypedApp } from './common.js';
 
 /**
@@ -30,7 +31,11 @@ const TAGS = ['connectors'];
 
 export function callerOf(request: FastifyRequest): Caller {
   if (request.principal === undefined) throw new Error('route requires an authenticated caller');
-  return { principal: request.principal, spaceId: request.spaceId };
+  return {
+    principal: request.principal,
+    spaceId: request.spaceId,
+    request: auditRequestOf(request),
+  };
 }
 
 export function connectorToWire(c: Connector) {

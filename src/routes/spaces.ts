@@ -48,7 +48,7 @@ export function spacesRoutes(app: TypedApp, spaces: SpacesService): void {
     },
     async (request, reply) => {
       versioned(reply);
-      const list = await spaces.list();
+      const list = await spaces.list(principalOf(request.principal));
       if (request.query.include_authorized_purposes === true) {
         return list.map((space) => ({ ...space, authorizedPurposes: ALL_PURPOSES }));
       }
@@ -68,7 +68,7 @@ export function spacesRoutes(app: TypedApp, spaces: SpacesService): void {
     },
     async (request, reply) => {
       versioned(reply);
-      return spaces.get(request.params.id);
+      return spaces.get(principalOf(request.principal), request.params.id);
     },
   );
 

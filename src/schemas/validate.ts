@@ -30,12 +30,20 @@ class Failure {
   constructor(
     readonly path: Path,
     readonly reason: string,
+    /** A union's failed branches, each with its full path. */
+    readonly children?: readonly Failure[],
   ) {}
+}
+
+export interface FailureDetail {
+  path: ReadonlyArray<string | number>;
+  reason: string;
+  children?: readonly FailureDetail[];
 }
 
 export type ValidationResult<T = unknown> =
   | { ok: true; value: T }
-  | { ok: false; path: ReadonlyArray<string | number>; reason: string };
+  | ({ ok: false } & FailureDetail);
 
 export interface ValidateOptions {
   /** Query strings arrive as text: accept "true"/"false" and numbers written as text. */
@@ -51,19 +59,34 @@ export function validate<T = unknown>(
     const out = walk(schema, value, [], options.coerceScalars === true);
     return { ok: true, value: out as T };
   } catch (err) {
-    if (err instanceof Failure) return { ok: false, path: err.path, reason: err.reason };
+    if (err instanceof Failure) {
+      return {
+        ok: false,
+        path: err.path,
+        reason: err.reason,
+        ...(err.children !== undefined ? { children: err.children } : {}),
+      };
+    }
     throw err;
   }
 }
 
-/** `[a.b]: reason`, or just `reason` at the root; `prefix` gives `[request body.a.b]: reason`. */
-export function formatFailure(
-  failure: { path: ReadonlyArray<string | number>; reason: string },
-  prefix?: string,
-): string {
+/**
+ * `[a.b]: reason`, or just `reason` at the root; `prefix` gives `[request body.a.b]: reason`.
+ * A union's failed branches follow on their own lines, each with its full path (prefixed too)
+ * and indented one space per nesting level, as config-schema prints them.
+ */
+export function formatFailure(failure: FailureDetail, prefix?: string, level = 0): string {
+  let reason = failure.reason;
+  if (failure.children !== undefined && failure.children.length > 0) {
+    const lines = failure.children.map(
+      (child) => `${' '.repeat(level)}- ${formatFailure(child, prefix, level + 1)}`,
+    );
+    reason = `${reason}\n${lines.join('\n')}`;
+  }
   const path = failure.path.join('.');
-  if (prefix === undefined) return path === '' ? failure.reason : `[${path}]: ${failure.reason}`;
-  return `[${path === '' ? prefix : `${prefix}.${path}`}]: ${failure.reason}`;
+  if (prefix === undefined) return path === '' ? reason : `[${path}]: ${reason}`;
+  return `[${path === '' ? prefix : `${prefix}.${path}`}]: ${reason}`;
 }
 
 /** Validate and return the value, or throw an Error carrying the formatted message. */
@@ -212,22 +235,24 @@ function checkNumber(schema: TSchema, value: unknown, path: Path): number {
 
 function walkUnion(schema: TSchema, value: unknown, path: Path, coerce: boolean): unknown {
   const branches = (schema.anyOf ?? []) as TSchema[];
-  const reasons: string[] = [];
+  const failures: Failure[] = [];
   for (const [index, branch] of branches.entries()) {
     try {
       return walk(branch, value, path, coerce);
     } catch (err) {
       if (!(err instanceof Failure)) throw err;
       const inner = err.path.slice(path.length);
-      const where = [...path, index, ...inner].join('.');
-      reasons.push(`- [${where}]: ${err.reason}`);
+      failures.push(new Failure([...path, index, ...inner], err.reason, err.children));
     }
   }
-  throw new Failure(path, `types that failed validation:\n${reasons.join('\n')}`);
+  throw new Failure(path, 'types that failed validation:', failures);
 }
 
 function walkArray(schema: TSchema, value: unknown, path: Path, coerce: boolean): unknown[] {
   if (!Array.isArray(value)) throw new Failure(path, expectedType('array', value));
+  // Items first, then the size: config-schema (Joi) reports a bad item before a bad length.
+  const items = schema.items as TSchema;
+  const out = value.map((item, index) => walk(items, item, [...path, index], coerce));
   const { minItems, maxItems } = schema as { minItems?: number; maxItems?: number };
   if (minItems !== undefined && value.length < minItems) {
     throw new Failure(
@@ -241,8 +266,7 @@ function walkArray(schema: TSchema, value: unknown, path: Path, coerce: boolean)
       `array size is [${value.length}], but cannot be greater than [${maxItems}]`,
     );
   }
-  const items = schema.items as TSchema;
-  return value.map((item, index) => walk(items, item, [...path, index], coerce));
+  return out;
 }
 
 function walkRecord(schema: TSchema, value: unknown, path: Path, coerce: boolean): unknown {

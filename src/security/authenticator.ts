@@ -1,25 +1,36 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { HttpError } from '../errors.js';
-import type { ApiKeyRepository } from '../store/types.js';
+import type { HttpError } from '../errors.js';
+import type { ApiKeyRepository, UserRepository } from '../store/types.js';
+import { securityException } from './es-errors.js';
 import { verifySecret } from './passwords.js';
-import { type Principal, SUPERUSER_ROLE } from './principal.js';
+import type { Principal } from './principal.js';
+import { PrivilegeSet, toRoleDescriptor } from './privileges.js';
+import type { Roles } from './roles.js';
 
 /**
  * HTTP authentication as Kibana's security plugin does it for API clients:
  * `Authorization: Basic base64(user:password)` and `Authorization: ApiKey base64(id:key)`.
+ * Users are the built-in `elastic` (password from the environment, in memory only) and the users
+ * of the native realm (the users API, passwords stored as scrypt hashes).
  *
  * Secrets are stored as slow hashes, so a verified header is remembered for a while (as
- * Elasticsearch's realm cache does) under a digest of the header, never the header itself.
+ * Elasticsearch's realm cache does) under a digest of the header, never the header itself. The
+ * cache forgets a user the moment its password changes or it is deleted, an API key the moment it
+ * is invalidated, and everything when roles change.
  */
 
-export interface User {
+export interface BuiltinUser {
   username: string;
   roles: readonly string[];
   verifyPassword(password: string): Promise<boolean>;
 }
 
 /** A user whose password comes from the environment and lives only in memory. */
-export function builtinUser(username: string, password: string, roles: readonly string[]): User {
+export function builtinUser(
+  username: string,
+  password: string,
+  roles: readonly string[],
+): BuiltinUser {
   const expected = createHash('sha256').update(password).digest();
   return {
     username,
@@ -33,42 +44,55 @@ export function builtinUser(username: string, password: string, roles: readonly 
 const CACHE_TTL_MS = 20 * 60 * 1000;
 const CACHE_MAX_ENTRIES = 10_000;
 
-function securityException(reason: string): HttpError {
-  return new HttpError(
-    401,
-    `[security_exception\n\tRoot causes:\n\t\tsecurity_exception: ${reason}]: ${reason}`,
-  );
-}
-
-export const userAuthenticationFailed = (username: string) =>
-  securityException(
-    `unable to authenticate user [${username}] for REST request [/_security/_authenticate]`,
-  );
+export const userAuthenticationFailed = (username: string, path = '/_security/_authenticate') =>
+  securityException(401, `unable to authenticate user [${username}] for REST request [${path}]`);
 
 export const credentialsAuthenticationFailed = () =>
   securityException(
+    401,
     'unable to authenticate with provided credentials and anonymous access is not allowed for this request',
   );
+
+/** Thrown for bad credentials: the 401 answer, and who the header claimed to be (no secret). */
+export class AuthenticationError extends Error {
+  constructor(
+    readonly response: HttpError,
+    readonly claimed: { username?: string; apiKeyId?: string; scheme: 'basic' | 'apikey' },
+  ) {
+    super(response.message);
+    this.name = 'AuthenticationError';
+  }
+}
 
 interface CacheEntry {
   principal: Principal;
   expiresAt: number;
 }
 
-export class Authenticator {
-  private readonly users: ReadonlyMap<string, User>;
-  private readonly cache = new Map<string, CacheEntry>();
+export interface AuthenticatorDeps {
+  builtinUsers: readonly BuiltinUser[];
+  users: UserRepository;
+  apiKeys: ApiKeyRepository;
+  roles: Roles;
+}
 
-  constructor(
-    users: readonly User[],
-    private readonly apiKeys: ApiKeyRepository,
-  ) {
-    this.users = new Map(users.map((u) => [u.username, u]));
+export class Authenticator {
+  private readonly builtin: ReadonlyMap<string, BuiltinUser>;
+  private readonly cache = new Map<string, CacheEntry>();
+  /** Bumped by every forget: a verification that started before it is not remembered. */
+  private generation = 0;
+
+  constructor(private readonly deps: AuthenticatorDeps) {
+    this.builtin = new Map(deps.builtinUsers.map((u) => [u.username, u]));
+  }
+
+  builtinUser(username: string): BuiltinUser | undefined {
+    return this.builtin.get(username);
   }
 
   /**
    * The caller behind an Authorization header; undefined when the request carries no credentials
-   * this server understands. Bad credentials throw a 401.
+   * this server understands. Bad credentials throw an AuthenticationError.
    */
   async authenticate(header: string | undefined): Promise<Principal | undefined> {
     if (header === undefined) return undefined;
@@ -88,17 +112,42 @@ export class Authenticator {
     const colon = credentials.indexOf(':');
     const name = colon < 0 ? credentials : credentials.slice(0, colon);
     const secret = colon < 0 ? undefined : credentials.slice(colon + 1);
+    const generation = this.generation;
     const entry =
       scheme === 'basic' ? await this.basic(name, secret) : await this.apiKey(name, secret);
-    this.remember(digest, entry);
+    if (generation === this.generation) this.remember(digest, entry);
     return entry.principal;
+  }
+
+  /** Forget a user's verified passwords (password changed, user changed or deleted). */
+  forgetUser(username: string): void {
+    this.generation += 1;
+    for (const [digest, entry] of this.cache) {
+      if (entry.principal.username === username && entry.principal.apiKey === undefined) {
+        this.cache.delete(digest);
+      }
+    }
   }
 
   /** Forget cached verifications of an API key (after it is invalidated). */
   forgetApiKey(id: string): void {
+    this.generation += 1;
     for (const [digest, entry] of this.cache) {
       if (entry.principal.apiKey?.id === id) this.cache.delete(digest);
     }
+  }
+
+  /** Forget everything (roles changed, so every caller's privileges may have). */
+  forgetAll(): void {
+    this.generation += 1;
+    this.cache.clear();
+  }
+
+  /** The privileges a user with these roles holds. */
+  async privilegesOf(roles: readonly string[]): Promise<PrivilegeSet> {
+    return PrivilegeSet.ofRoles(
+      Object.values(await this.deps.roles.descriptors(roles)).map(toRoleDescriptor),
+    );
   }
 
   private remember(digest: string, entry: CacheEntry): void {
@@ -110,18 +159,48 @@ export class Authenticator {
   }
 
   private async basic(username: string, password: string | undefined): Promise<CacheEntry> {
-    const user = this.users.get(username);
-    if (user === undefined || password === undefined || !(await user.verifyPassword(password))) {
-      throw userAuthenticationFailed(username);
+    const fail = () =>
+      new AuthenticationError(userAuthenticationFailed(username), { username, scheme: 'basic' });
+    if (password === undefined) throw fail();
+    const builtin = this.builtin.get(username);
+    let roles: readonly string[];
+    let realm: Principal['realm'];
+    if (builtin !== undefined) {
+      if (!(await builtin.verifyPassword(password))) throw fail();
+      roles = builtin.roles;
+      realm = 'reserved';
+    } else {
+      const user = await this.deps.users.get(username);
+      if (
+        user === undefined ||
+        !user.enabled ||
+        !(await verifySecret(password, user.passwordHash))
+      ) {
+        throw fail();
+      }
+      roles = user.roles;
+      realm = 'native';
     }
     return {
-      principal: { username, roles: user.roles, authenticationType: 'basic' },
+      principal: {
+        username,
+        roles,
+        realm,
+        authenticationType: 'basic',
+        privileges: await this.privilegesOf(roles),
+      },
       expiresAt: Date.now() + CACHE_TTL_MS,
     };
   }
 
+  private async ownerRoles(username: string): Promise<readonly string[]> {
+    const builtin = this.builtin.get(username);
+    if (builtin !== undefined) return builtin.roles;
+    return (await this.deps.users.get(username))?.roles ?? [];
+  }
+
   private async apiKey(id: string, secret: string | undefined): Promise<CacheEntry> {
-    const key = secret === undefined ? undefined : await this.apiKeys.get(id);
+    const key = secret === undefined ? undefined : await this.deps.apiKeys.get(id);
     const now = Date.now();
     if (
       key === undefined ||
@@ -130,15 +209,25 @@ export class Authenticator {
       (key.expiration !== null && key.expiration <= now) ||
       !(await verifySecret(secret, key.hash))
     ) {
-      throw credentialsAuthenticationFailed();
+      throw new AuthenticationError(credentialsAuthenticationFailed(), {
+        apiKeyId: id,
+        scheme: 'apikey',
+      });
     }
-    const owner = this.users.get(key.username);
+    const ownerRoles = await this.ownerRoles(key.username);
+    const limitedBy =
+      key.limitedBy !== null
+        ? Object.values(key.limitedBy).map(toRoleDescriptor)
+        : Object.values(await this.deps.roles.descriptors(ownerRoles)).map(toRoleDescriptor);
+    const own = Object.values(key.roleDescriptors).map(toRoleDescriptor);
     const expiresAt = Math.min(now + CACHE_TTL_MS, key.expiration ?? Number.POSITIVE_INFINITY);
     return {
       principal: {
         username: key.username,
-        roles: owner?.roles ?? [],
+        roles: ownerRoles,
+        realm: key.realm === 'native' ? 'native' : 'reserved',
         authenticationType: 'api_key',
+        privileges: PrivilegeSet.ofApiKey(own, limitedBy),
         apiKey: { id: key.id, name: key.name },
       },
       expiresAt,
@@ -147,5 +236,5 @@ export class Authenticator {
 }
 
 export function isSuperuser(principal: Principal): boolean {
-  return principal.roles.includes(SUPERUSER_ROLE);
+  return principal.privileges.superuser;
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Settings } from '../config/settings.js';
 import { badRequest, HttpError, unauthorized } from '../errors.js';
-import type { Authenticator } from './authenticator.js';
+import { type AuditLogger, type AuditRequest, loginFailureEvent } from './audit.js';
+import { AuthenticationError, type Authenticator } from './authenticator.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -27,6 +28,18 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 
 export const XSRF_MISSING = 'Request must contain a kbn-xsrf header.';
 
+/** The request as audit records describe it. */
+export function auditRequestOf(request: FastifyRequest): AuditRequest {
+  const query = request.url.indexOf('?');
+  return {
+    id: request.id,
+    ip: request.ip,
+    method: request.method,
+    path: query < 0 ? request.url : request.url.slice(0, query),
+    spaceId: request.spaceId,
+  };
+}
+
 export function registerSecurityHooks(
   app: FastifyInstance,
   options: {
@@ -34,9 +47,10 @@ export function registerSecurityHooks(
     settings: Settings;
     version: string;
     publicPrefixes: readonly string[];
+    audit: AuditLogger;
   },
 ): void {
-  const { authenticator, settings, version, publicPrefixes } = options;
+  const { authenticator, settings, version, publicPrefixes, audit } = options;
   const xsrfOff = settings['server.xsrf.disableProtection'];
   const xsrfAllowlist = new Set(settings['server.xsrf.allowlist']);
 
@@ -44,7 +58,16 @@ export function registerSecurityHooks(
     if (request.is404) return;
     const mode = request.routeOptions.config.auth ?? 'required';
     if (mode === 'none' || publicPrefixes.some((p) => request.url.startsWith(p))) return;
-    const principal = await authenticator.authenticate(request.headers.authorization);
+    let principal: Principal | undefined;
+    try {
+      principal = await authenticator.authenticate(request.headers.authorization);
+    } catch (err) {
+      if (!(err instanceof AuthenticationError)) throw err;
+      audit.log(loginFailureEvent(err.response, err.claimed.username), {
+        request: auditRequestOf(request),
+      });
+      throw err.response;
+    }
     if (principal === undefined && mode === 'required') throw unauthorized();
     request.principal = principal;
   });

@@ -1,4 +1,4 @@
-import { badRequest, conflict, notFound } from '../errors.js';
+import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import type { Authorization } from '../security/authorization.js';
 import type { Principal } from '../security/principal.js';
 import { type Space, type SpaceRepository, StoreConflictError } from '../store/types.js';
@@ -30,11 +30,17 @@ export class SpacesService {
     private readonly maxSpaces: number,
   ) {}
 
-  async list(): Promise<Space[]> {
-    return (await this.repo.list()).sort(byName);
+  /** The spaces the caller holds any Kibana privilege in. */
+  async list(principal: Principal): Promise<Space[]> {
+    return (await this.repo.list())
+      .filter((space) => this.authorization.canAccessSpace(principal, space.id))
+      .sort(byName);
   }
 
-  async get(id: string): Promise<Space> {
+  async get(principal: Principal, id: string): Promise<Space> {
+    if (!this.authorization.canAccessSpace(principal, id)) {
+      throw forbidden(`Unauthorized to get ${id} space`);
+    }
     const space = await this.repo.get(id);
     if (space === undefined) throw notFound();
     return space;

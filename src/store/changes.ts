@@ -6,7 +6,9 @@
 export type StoreChange =
   | { kind: 'connector'; spaceId: string; id: string }
   | { kind: 'space'; id: string }
-  | { kind: 'apiKey'; id: string };
+  | { kind: 'apiKey'; id: string }
+  | { kind: 'user'; id: string }
+  | { kind: 'role'; id: string };
 
 export type ChangeListener = (change: StoreChange) => void;
 

@@ -30,18 +30,61 @@ function derive(secret: string): DerivedKey {
   return { id, key };
 }
 
+/** How many blob checks problemWith remembers. */
+const CHECKED_MAX = 20_000;
+
+/** Why a blob does not open: sealed with a key we do not hold, or damaged / moved / malformed. */
+export type SealProblem = 'unknown_key' | 'unreadable';
+
 export class SecretsCipher {
   private readonly primary: DerivedKey;
   private readonly byId: Map<string, DerivedKey>;
+  private readonly decryptionOnly: ReadonlySet<string>;
+  private readonly checked = new Map<string, SealProblem | 'ok'>();
 
   constructor(encryptionKey: string, decryptionOnlyKeys: readonly string[] = []) {
     this.primary = derive(encryptionKey);
-    this.byId = new Map([this.primary, ...decryptionOnlyKeys.map(derive)].map((k) => [k.id, k]));
+    const old = decryptionOnlyKeys.map(derive).filter((k) => k.id !== this.primary.id);
+    this.byId = new Map([this.primary, ...old].map((k) => [k.id, k]));
+    this.decryptionOnly = new Set(old.map((k) => k.id));
   }
 
   /** Identifies the key new blobs are sealed with. */
   get keyId(): string {
     return this.primary.id;
+  }
+
+  /** Whether any decryption-only key is configured (key rotation is possible). */
+  get canRotate(): boolean {
+    return this.decryptionOnly.size > 0;
+  }
+
+  /** Whether a blob names one of the decryption-only keys (it is due for rotation). */
+  isSealedWithOldKey(blob: string): boolean {
+    const keyId = SecretsCipher.keyIdOf(blob);
+    return keyId !== undefined && this.decryptionOnly.has(keyId);
+  }
+
+  /**
+   * Why a blob cannot be opened under this associated data, or undefined when it can. Answers are
+   * remembered (a blob never changes: a new one has a new IV), so listing connectors does not
+   * decrypt every one of them each time.
+   */
+  problemWith(blob: string, associatedData: string): SealProblem | undefined {
+    const memo = `${associatedData}\n${blob}`;
+    const known = this.checked.get(memo);
+    if (known !== undefined) return known === 'ok' ? undefined : known;
+    let answer: SealProblem | 'ok' = 'ok';
+    try {
+      this.decrypt(blob, associatedData);
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err;
+      const keyId = SecretsCipher.keyIdOf(blob);
+      answer = keyId !== undefined && !this.byId.has(keyId) ? 'unknown_key' : 'unreadable';
+    }
+    if (this.checked.size >= CHECKED_MAX) this.checked.clear();
+    this.checked.set(memo, answer);
+    return answer === 'ok' ? undefined : answer;
   }
 
   encrypt(value: unknown, associatedData: string): string {

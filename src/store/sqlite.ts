@@ -12,6 +12,7 @@ import {
   type EventRepository,
   type IndexItemResult,
   type IndexRepository,
+  type RoleRepository,
   type Space,
   type SpaceRepository,
   type Store,
@@ -19,6 +20,9 @@ import {
   type StoredApiKey,
   type StoredConnector,
   type StoredEvent,
+  type StoredRole,
+  type StoredUser,
+  type UserRepository,
 } from './types.js';
 
 /**
@@ -26,7 +30,8 @@ import {
  *
  * Journal and sync: WAL with synchronous=FULL. A write is acknowledged only after its WAL frame
  * is fsynced, so an acknowledged create or update survives a SIGKILL of the process and a power
- * loss alike; readers never block the writer.
+ * loss alike; readers never block the writer. secure_delete zeroes the space a deleted or
+ * rewritten row leaves behind, so a rotated-out secrets blob does not linger in the file.
  */
 
 const MIGRATIONS: readonly string[] = [
@@ -80,6 +85,22 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (index_name, id)
    );
    CREATE INDEX index_docs_by_seq ON index_docs (index_name, seq_no);`,
+  `CREATE TABLE users (
+     username TEXT PRIMARY KEY,
+     password_hash TEXT NOT NULL,
+     roles TEXT NOT NULL,
+     full_name TEXT,
+     email TEXT,
+     metadata TEXT NOT NULL,
+     enabled INTEGER NOT NULL DEFAULT 1
+   );
+   CREATE TABLE roles (
+     name TEXT PRIMARY KEY,
+     doc TEXT NOT NULL
+   );
+   ALTER TABLE api_keys ADD COLUMN realm TEXT NOT NULL DEFAULT 'reserved';
+   ALTER TABLE api_keys ADD COLUMN limited_by TEXT;
+   ALTER TABLE api_keys ADD COLUMN invalidated_at INTEGER;`,
 ];
 
 interface ConnectorRow {
@@ -113,11 +134,14 @@ interface ApiKeyRow {
   name: string;
   hash: string;
   username: string;
+  realm: string;
   role_descriptors: string;
+  limited_by: string | null;
   metadata: string;
   created_at: number;
   expiration: number | null;
   invalidated: number;
+  invalidated_at: number | null;
 }
 
 function toApiKey(row: ApiKeyRow): StoredApiKey {
@@ -126,11 +150,36 @@ function toApiKey(row: ApiKeyRow): StoredApiKey {
     name: row.name,
     hash: row.hash,
     username: row.username,
+    realm: row.realm,
     roleDescriptors: JSON.parse(row.role_descriptors),
+    limitedBy: row.limited_by === null ? null : JSON.parse(row.limited_by),
     metadata: JSON.parse(row.metadata),
     createdAt: row.created_at,
     expiration: row.expiration,
     invalidated: row.invalidated === 1,
+    invalidatedAt: row.invalidated_at,
+  };
+}
+
+interface UserRow {
+  username: string;
+  password_hash: string;
+  roles: string;
+  full_name: string | null;
+  email: string | null;
+  metadata: string;
+  enabled: number;
+}
+
+function toUser(row: UserRow): StoredUser {
+  return {
+    username: row.username,
+    passwordHash: row.password_hash,
+    roles: JSON.parse(row.roles),
+    fullName: row.full_name,
+    email: row.email,
+    metadata: JSON.parse(row.metadata),
+    enabled: row.enabled === 1,
   };
 }
 
@@ -145,12 +194,15 @@ export function openSqliteStore(dataDir: string): Store {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  db.pragma('secure_delete = ON');
   migrate(db);
 
   const changes = new ChangeFeed();
   const connectors = sqliteConnectors(db, changes);
   const spaces = sqliteSpaces(db, changes);
   const apiKeys = sqliteApiKeys(db, changes);
+  const users = sqliteUsers(db, changes);
+  const roles = sqliteRoles(db, changes);
   const events = sqliteEvents(db);
   const indices = sqliteIndices(db);
   let closed = false;
@@ -159,9 +211,14 @@ export function openSqliteStore(dataDir: string): Store {
     connectors,
     spaces,
     apiKeys,
+    users,
+    roles,
     events,
     indices,
     changes,
+    async checkpoint() {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -206,6 +263,11 @@ function sqliteConnectors(db: Database.Database, changes: ChangeFeed): Connector
      WHERE id = @id AND space_id = @spaceId`,
   );
   const deleteOne = db.prepare('DELETE FROM connectors WHERE id = ? AND space_id = ?');
+  const firstPage = db.prepare('SELECT * FROM connectors ORDER BY id LIMIT ?');
+  const nextPage = db.prepare('SELECT * FROM connectors WHERE id > ? ORDER BY id LIMIT ?');
+  const swapSecrets = db.prepare(
+    'UPDATE connectors SET secrets = ? WHERE id = ? AND space_id = ? AND secrets = ?',
+  );
   return {
     async create(c) {
       try {
@@ -243,6 +305,15 @@ function sqliteConnectors(db: Database.Database, changes: ChangeFeed): Connector
       const deleted = deleteOne.run(id, spaceId).changes > 0;
       if (deleted) changes.publish({ kind: 'connector', spaceId, id });
       return deleted;
+    },
+    async page(afterId, limit) {
+      const rows = (
+        afterId === undefined ? firstPage.all(limit) : nextPage.all(afterId, limit)
+      ) as ConnectorRow[];
+      return rows.map(toConnector);
+    },
+    async replaceSecrets(spaceId, id, expected, secrets) {
+      return swapSecrets.run(secrets, id, spaceId, expected).changes > 0;
     },
   };
 }
@@ -290,20 +361,22 @@ function sqliteSpaces(db: Database.Database, changes: ChangeFeed): SpaceReposito
 
 function sqliteApiKeys(db: Database.Database, changes: ChangeFeed): ApiKeyRepository {
   const insert = db.prepare(
-    `INSERT INTO api_keys (id, name, hash, username, role_descriptors, metadata, created_at, expiration, invalidated)
-     VALUES (@id, @name, @hash, @username, @roleDescriptors, @metadata, @createdAt, @expiration, 0)`,
+    `INSERT INTO api_keys (id, name, hash, username, realm, role_descriptors, limited_by, metadata, created_at, expiration, invalidated, invalidated_at)
+     VALUES (@id, @name, @hash, @username, @realm, @roleDescriptors, @limitedBy, @metadata, @createdAt, @expiration, @invalidated, @invalidatedAt)`,
   );
   const one = db.prepare('SELECT * FROM api_keys WHERE id = ?');
-  const all = db.prepare('SELECT * FROM api_keys ORDER BY created_at');
+  const all = db.prepare('SELECT * FROM api_keys ORDER BY created_at, id');
   const invalidate = db.prepare(
-    'UPDATE api_keys SET invalidated = 1 WHERE id = ? AND invalidated = 0',
+    'UPDATE api_keys SET invalidated = 1, invalidated_at = ? WHERE id = ? AND invalidated = 0',
   );
   return {
     async create(key) {
       insert.run({
         ...key,
         roleDescriptors: JSON.stringify(key.roleDescriptors),
+        limitedBy: key.limitedBy === null ? null : JSON.stringify(key.limitedBy),
         metadata: JSON.stringify(key.metadata),
+        invalidated: key.invalidated ? 1 : 0,
       });
     },
     async get(id) {
@@ -316,10 +389,81 @@ function sqliteApiKeys(db: Database.Database, changes: ChangeFeed): ApiKeyReposi
     async invalidate(ids) {
       const done: string[] = [];
       db.transaction(() => {
-        for (const id of ids) if (invalidate.run(id).changes > 0) done.push(id);
+        const now = Date.now();
+        for (const id of ids) if (invalidate.run(now, id).changes > 0) done.push(id);
       })();
       for (const id of done) changes.publish({ kind: 'apiKey', id });
       return done;
+    },
+  };
+}
+
+function sqliteUsers(db: Database.Database, changes: ChangeFeed): UserRepository {
+  const one = db.prepare('SELECT * FROM users WHERE username = ?');
+  const all = db.prepare('SELECT * FROM users ORDER BY username');
+  const upsert = db.prepare(
+    `INSERT INTO users (username, password_hash, roles, full_name, email, metadata, enabled)
+     VALUES (@username, @passwordHash, @roles, @fullName, @email, @metadata, @enabled)
+     ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
+       roles = excluded.roles, full_name = excluded.full_name, email = excluded.email,
+       metadata = excluded.metadata, enabled = excluded.enabled`,
+  );
+  const password = db.prepare('UPDATE users SET password_hash = ? WHERE username = ?');
+  const remove = db.prepare('DELETE FROM users WHERE username = ?');
+  return {
+    async get(username) {
+      const row = one.get(username) as UserRow | undefined;
+      return row && toUser(row);
+    },
+    async list() {
+      return (all.all() as UserRow[]).map(toUser);
+    },
+    async put(user) {
+      upsert.run({
+        ...user,
+        roles: JSON.stringify(user.roles),
+        metadata: JSON.stringify(user.metadata),
+        enabled: user.enabled ? 1 : 0,
+      });
+      changes.publish({ kind: 'user', id: user.username });
+    },
+    async setPassword(username, passwordHash) {
+      const changed = password.run(passwordHash, username).changes > 0;
+      if (changed) changes.publish({ kind: 'user', id: username });
+      return changed;
+    },
+    async delete(username) {
+      const deleted = remove.run(username).changes > 0;
+      if (deleted) changes.publish({ kind: 'user', id: username });
+      return deleted;
+    },
+  };
+}
+
+function sqliteRoles(db: Database.Database, changes: ChangeFeed): RoleRepository {
+  const one = db.prepare('SELECT doc FROM roles WHERE name = ?');
+  const all = db.prepare('SELECT doc FROM roles ORDER BY name');
+  const upsert = db.prepare(
+    'INSERT INTO roles (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc',
+  );
+  const remove = db.prepare('DELETE FROM roles WHERE name = ?');
+  const parse = (row: { doc: string }) => JSON.parse(row.doc) as StoredRole;
+  return {
+    async get(name) {
+      const row = one.get(name) as { doc: string } | undefined;
+      return row && parse(row);
+    },
+    async list() {
+      return (all.all() as { doc: string }[]).map(parse);
+    },
+    async put(role) {
+      upsert.run(role.name, JSON.stringify(role));
+      changes.publish({ kind: 'role', id: role.name });
+    },
+    async delete(name) {
+      const deleted = remove.run(name).changes > 0;
+      if (deleted) changes.publish({ kind: 'role', id: name });
+      return deleted;
     },
   };
 }

@@ -43,12 +43,50 @@ export interface StoredApiKey {
   /** Slow hash of the key's secret part. */
   hash: string;
   username: string;
+  /** The realm the owner authenticated with: `reserved` (elastic) or `native`. */
+  realm: string;
+  /** Elasticsearch role descriptors by name; empty: the owner's privileges apply unchanged. */
   roleDescriptors: Record<string, unknown>;
+  /**
+   * The owner's role descriptors when the key was made (Elasticsearch's `limited_by`); null for
+   * keys made before it was recorded, which are then limited by the owner's current roles.
+   */
+  limitedBy: Record<string, unknown> | null;
   metadata: Record<string, unknown>;
   /** Epoch milliseconds. */
   createdAt: number;
   expiration: number | null;
   invalidated: boolean;
+  /** Epoch milliseconds; null while the key is valid. */
+  invalidatedAt: number | null;
+}
+
+/** A user of the native realm. The password is kept only as a slow hash. */
+export interface StoredUser {
+  username: string;
+  passwordHash: string;
+  roles: string[];
+  fullName: string | null;
+  email: string | null;
+  metadata: Record<string, unknown>;
+  enabled: boolean;
+}
+
+/** One entry of a role's Kibana privileges, in the roles API's own form. */
+export interface KibanaPrivilegeEntry {
+  base?: string[];
+  feature?: Record<string, string[]>;
+  spaces: string[];
+}
+
+/** A role as PUT /api/security/role/{name} stores it. */
+export interface StoredRole {
+  name: string;
+  description?: string;
+  metadata: Record<string, unknown>;
+  /** cluster, indices, run_as, remote_indices, remote_cluster: kept as given. */
+  elasticsearch: Record<string, unknown>;
+  kibana: KibanaPrivilegeEntry[];
 }
 
 /** One event-log document (ECS), as Kibana's event log stores it. */
@@ -100,6 +138,13 @@ export interface ConnectorRepository {
   list(spaceId: string): Promise<StoredConnector[]>;
   update(spaceId: string, id: string, patch: ConnectorPatch): Promise<StoredConnector | undefined>;
   delete(spaceId: string, id: string): Promise<boolean>;
+  /** Every connector of every space, ordered by id: the page after `afterId`. */
+  page(afterId: string | undefined, limit: number): Promise<StoredConnector[]>;
+  /**
+   * Replace a connector's secrets blob only if it still holds `expected` (so a concurrent update
+   * is never overwritten); false when it does not.
+   */
+  replaceSecrets(spaceId: string, id: string, expected: string, secrets: string): Promise<boolean>;
 }
 
 export interface SpaceRepository {
@@ -116,8 +161,29 @@ export interface SpaceRepository {
 export interface ApiKeyRepository {
   create(key: StoredApiKey): Promise<void>;
   get(id: string): Promise<StoredApiKey | undefined>;
+  /** Every key, oldest first. */
   list(): Promise<StoredApiKey[]>;
+  /** Marks the keys invalidated; returns the ids that were valid until now. */
   invalidate(ids: readonly string[]): Promise<string[]>;
+}
+
+export interface UserRepository {
+  get(username: string): Promise<StoredUser | undefined>;
+  /** Ordered by username. */
+  list(): Promise<StoredUser[]>;
+  /** Create, or replace the user of that name. */
+  put(user: StoredUser): Promise<void>;
+  setPassword(username: string, passwordHash: string): Promise<boolean>;
+  delete(username: string): Promise<boolean>;
+}
+
+export interface RoleRepository {
+  get(name: string): Promise<StoredRole | undefined>;
+  /** Ordered by name. */
+  list(): Promise<StoredRole[]>;
+  /** Create, or replace the role of that name. */
+  put(role: StoredRole): Promise<void>;
+  delete(name: string): Promise<boolean>;
 }
 
 export interface EventRepository {
@@ -141,10 +207,17 @@ export interface Store {
   readonly connectors: ConnectorRepository;
   readonly spaces: SpaceRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly users: UserRepository;
+  readonly roles: RoleRepository;
   readonly events: EventRepository;
   readonly indices: IndexRepository;
   /** Writes that caches must forget, from this instance and (shared engines) the others. */
   readonly changes: ChangeFeed;
+  /**
+   * After a bulk rewrite (key rotation): make it durable and leave no superseded copy of a
+   * rewritten row in the store's files (SQLite: WAL checkpoint with secure_delete on).
+   */
+  checkpoint(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -105,10 +105,15 @@ describe('authentication', () => {
 
   it('refuses a bad API key request', async () => {
     const noName = await server.api('POST', '/internal/security/api_key', { body: {} });
+    // Kibana's body is a oneOf (REST key, REST key with Kibana privileges, cross-cluster key).
     expect(noName.body).toEqual({
       statusCode: 400,
       error: 'Bad Request',
-      message: '[request body.name]: expected value of type [string] but got [undefined]',
+      message:
+        '[request body]: types that failed validation:\n' +
+        '- [request body.0.name]: expected value of type [string] but got [undefined]\n' +
+        '- [request body.1.name]: expected value of type [string] but got [undefined]\n' +
+        '- [request body.2.type]: expected value to equal [cross_cluster]',
     });
     const badExpiration = await server.api('POST', '/internal/security/api_key', {
       body: { name: 'k', expiration: 'soon' },

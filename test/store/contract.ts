@@ -3,7 +3,10 @@ import {
   DEFAULT_SPACE,
   type Store,
   StoreConflictError,
+  type StoredApiKey,
   type StoredConnector,
+  type StoredRole,
+  type StoredUser,
 } from '../../src/store/types.js';
 
 /**
@@ -81,22 +84,106 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
     });
 
     it('keeps API keys and invalidates them', async () => {
-      const key = {
+      const key: StoredApiKey = {
         id: 'k1',
         name: 'key',
         hash: 'scrypt$x',
         username: 'elastic',
+        realm: 'reserved',
         roleDescriptors: { r: { cluster: ['all'] } },
+        limitedBy: { superuser: { cluster: ['all'] } },
         metadata: { m: 1 },
         createdAt: 1,
         expiration: null,
         invalidated: false,
+        invalidatedAt: null,
       };
       await store.apiKeys.create(key);
+      await store.apiKeys.create({ ...key, id: 'k2', createdAt: 2, expiration: 99 });
       expect(await store.apiKeys.get('k1')).toEqual(key);
+      expect((await store.apiKeys.list()).map((k) => k.id)).toEqual(['k1', 'k2']);
       expect(await store.apiKeys.invalidate(['k1', 'nope'])).toEqual(['k1']);
       expect(await store.apiKeys.invalidate(['k1'])).toEqual([]);
-      expect((await store.apiKeys.get('k1'))?.invalidated).toBe(true);
+      const invalidated = await store.apiKeys.get('k1');
+      expect(invalidated?.invalidated).toBe(true);
+      expect(invalidated?.invalidatedAt).toBeGreaterThan(0);
+      expect((await store.apiKeys.get('k2'))?.invalidated).toBe(false);
+    });
+
+    it('keeps users: create, replace, change the password hash, delete', async () => {
+      const user: StoredUser = {
+        username: 'bob',
+        passwordHash: 'scrypt$1',
+        roles: ['viewer'],
+        fullName: null,
+        email: 'bob@example.org',
+        metadata: { team: 'a' },
+        enabled: true,
+      };
+      await store.users.put(user);
+      await store.users.put({ ...user, username: 'alice', fullName: 'Alice' });
+      expect(await store.users.get('bob')).toEqual(user);
+      expect((await store.users.list()).map((u) => u.username)).toEqual(['alice', 'bob']);
+      await store.users.put({ ...user, roles: ['editor', 'viewer'], enabled: false });
+      expect(await store.users.get('bob')).toMatchObject({
+        roles: ['editor', 'viewer'],
+        enabled: false,
+        passwordHash: 'scrypt$1',
+      });
+      expect(await store.users.setPassword('bob', 'scrypt$2')).toBe(true);
+      expect((await store.users.get('bob'))?.passwordHash).toBe('scrypt$2');
+      expect(await store.users.setPassword('nobody', 'scrypt$2')).toBe(false);
+      expect(await store.users.delete('bob')).toBe(true);
+      expect(await store.users.delete('bob')).toBe(false);
+      expect(await store.users.get('bob')).toBeUndefined();
+    });
+
+    it('keeps roles: create, replace, list by name, delete', async () => {
+      const role: StoredRole = {
+        name: 'ops',
+        description: 'Operators',
+        metadata: { version: 1 },
+        elasticsearch: { cluster: ['monitor'], indices: [], run_as: [] },
+        kibana: [{ base: [], feature: { actions: ['all'] }, spaces: ['space-a'] }],
+      };
+      await store.roles.put(role);
+      await store.roles.put({
+        ...role,
+        name: 'auditors',
+        kibana: [{ base: ['read'], spaces: ['*'] }],
+      });
+      expect(await store.roles.get('ops')).toEqual(role);
+      expect((await store.roles.list()).map((r) => r.name)).toEqual(['auditors', 'ops']);
+      await store.roles.put({ ...role, metadata: { version: 2 } });
+      expect((await store.roles.get('ops'))?.metadata).toEqual({ version: 2 });
+      expect(await store.roles.delete('ops')).toBe(true);
+      expect(await store.roles.delete('ops')).toBe(false);
+      expect(await store.roles.get('ops')).toBeUndefined();
+    });
+
+    it('pages every connector of every space and swaps secrets only if unchanged', async () => {
+      for (const [id, space] of [
+        ['p-3', 'x'],
+        ['p-1', 'y'],
+        ['p-2', 'default'],
+      ] as const) {
+        await store.connectors.create({ ...connector(id, space), secrets: `blob-${id}` });
+      }
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.connectors.page(after, 2);
+        if (page.length === 0) break;
+        seen.push(...page.map((c) => c.id));
+        after = page.at(-1)?.id;
+      }
+      expect(seen.filter((id) => id.startsWith('p-'))).toEqual(['p-1', 'p-2', 'p-3']);
+      expect([...seen].sort()).toEqual(seen);
+      expect(await store.connectors.replaceSecrets('y', 'p-1', 'stale', 'new')).toBe(false);
+      expect(await store.connectors.replaceSecrets('x', 'p-1', 'blob-p-1', 'new')).toBe(false);
+      expect(await store.connectors.replaceSecrets('y', 'p-1', 'blob-p-1', 'new')).toBe(true);
+      expect((await store.connectors.get('y', 'p-1'))?.secrets).toBe('new');
+      await store.checkpoint();
     });
 
     it('pages the event log of one object in one space', async () => {

@@ -24,6 +24,8 @@ export const crowdstrikeConnector = withVendorFailures(
     minimumLicenseRequired: 'enterprise',
     supportedFeatureIds: ['endpointSecurity'],
     subFeature: 'endpointSecurity',
+    // Kibana asks the extra sub-actions privilege for every HTTP run but this one.
+    readOnlySubActions: ['getAgentDetails'],
     schema: { config: ConfigSchema, secrets: SecretsSchema },
     validate: {
       config: (config, env) => checkUrlAllowed(env, config.url),

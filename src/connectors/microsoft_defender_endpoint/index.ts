@@ -30,6 +30,8 @@ export const microsoftDefenderEndpointConnector = withVendorFailures(
     minimumLicenseRequired: 'enterprise',
     supportedFeatureIds: ['endpointSecurity'],
     subFeature: 'endpointSecurity',
+    // Kibana asks the extra sub-actions privilege for every HTTP run but this one.
+    readOnlySubActions: ['testConnector'],
     schema: { config: ConfigSchema, secrets: SecretsSchema },
     validate: {
       config: (config, env) => {
