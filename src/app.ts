@@ -3,7 +3,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 import { getHeapStatistics } from 'node:v8';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -387,6 +386,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   // Per credential (the authenticated user or API key; the client address when anonymous),
   // after authentication so a caller cannot spend another's allowance.
   if (settings['server.rateLimiter.enabled']) {
+    // Loaded only when turned on: most servers never need it.
+    const { default: rateLimit } = await import('@fastify/rate-limit');
     await app.register(rateLimit, {
       global: true,
       hook: 'onRequest',

@@ -1,8 +1,14 @@
-import { createTransport } from 'nodemailer';
 import type { SMTPTransportOptions } from 'nodemailer/lib/smtp-transport';
 import wellKnown from 'nodemailer/lib/well-known';
 import type { ConnectorEnv } from '../types.js';
 import { SERVICES } from './schema.js';
+
+/** nodemailer is loaded on the first email, not at start-up. */
+let nodemailer: Promise<typeof import('nodemailer')> | undefined;
+function loadNodemailer(): Promise<typeof import('nodemailer')> {
+  nodemailer ??= import('nodemailer');
+  return nodemailer;
+}
 
 /**
  * SMTP delivery through nodemailer, configured as Kibana configures it: host/port/secure for the
@@ -120,9 +126,11 @@ export async function sendSmtp(options: SmtpSendOptions, mail: Mail): Promise<un
   };
   const { target } = options;
   if (target.kind === 'json') {
+    const { createTransport } = await loadNodemailer();
     const info = await createTransport({ jsonTransport: true }).sendMail(message);
     return { ...info, message: parseJson(info.message) };
   }
+  const { createTransport } = await loadNodemailer();
   const transport = createTransport(transportOptions(target, options));
   try {
     return await transport.sendMail(message);
