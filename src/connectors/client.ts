@@ -20,7 +20,13 @@ import { type Store, StoreConflictError, type StoredConnector } from '../store/t
 import { ConnectorCache } from './cache.js';
 import type { ConnectorTypeRegistry } from './registry.js';
 import { fail } from './result.js';
-import { checkConfig, checkConnector, checkSecrets, runConnector } from './run.js';
+import {
+  type ConnectorChecks,
+  checkConfig,
+  checkConnector,
+  checkSecrets,
+  runConnector,
+} from './run.js';
 import type { ConnectorTokens } from './tokens.js';
 import type {
   AnyConnectorType,
@@ -117,11 +123,14 @@ interface Loaded {
   config: Record<string, unknown>;
   secrets: unknown;
   isPreconfigured: boolean;
+  /** Config and secrets checks, made on the first run and kept with the loaded connector. */
+  checks: ConnectorChecks;
 }
 
 export class ConnectorsClient {
   private readonly preconfigured: ReadonlyMap<string, PreconfiguredConnector>;
   private readonly cache: ConnectorCache<Loaded>;
+  private readonly preconfiguredLoaded = new Map<string, Loaded>();
 
   constructor(private readonly deps: ConnectorsClientDeps) {
     this.preconfigured = new Map(deps.preconfigured.map((c) => [c.id, c]));
@@ -367,14 +376,20 @@ export class ConnectorsClient {
   private async load(caller: Caller, id: string): Promise<Loaded | undefined> {
     const pre = this.preconfigured.get(id);
     if (pre !== undefined) {
-      return {
-        id,
-        name: pre.name,
-        typeId: pre.actionTypeId,
-        config: pre.config,
-        secrets: pre.secrets,
-        isPreconfigured: true,
-      };
+      let loaded = this.preconfiguredLoaded.get(id);
+      if (loaded === undefined) {
+        loaded = {
+          id,
+          name: pre.name,
+          typeId: pre.actionTypeId,
+          config: pre.config,
+          secrets: pre.secrets,
+          isPreconfigured: true,
+          checks: {},
+        };
+        this.preconfiguredLoaded.set(id, loaded);
+      }
+      return loaded;
     }
     return this.cache.get(caller.spaceId, id, async () => {
       const stored = await this.deps.store.connectors.get(caller.spaceId, id);
@@ -398,6 +413,7 @@ export class ConnectorsClient {
         config: stored.config,
         secrets,
         isPreconfigured: false,
+        checks: {},
       };
     });
   }
@@ -495,6 +511,7 @@ export class ConnectorsClient {
         config: connector.config,
         secrets: connector.secrets,
         params,
+        memo: connector.checks,
         context: {
           get log() {
             return log();

@@ -94,6 +94,31 @@ export interface RunInput {
   secrets: unknown;
   params: unknown;
   context: Omit<ExecuteContext, 'config' | 'secrets' | 'params'>;
+  /**
+   * Where the checks of this connector's config and secrets are kept between runs. They only
+   * change when the connector does (and a changed connector gets a fresh memo), so they are made
+   * once; the checked values are frozen, as every run shares them.
+   */
+  memo?: ConnectorChecks;
+}
+
+export interface ConnectorChecks {
+  config?: Checked<Record<string, unknown>>;
+  secrets?: Checked<Record<string, unknown>>;
+  refused?: string | undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
+function frozen<T>(checked: Checked<T>): Checked<T> {
+  if (checked.ok) deepFreeze(checked.value);
+  return checked;
 }
 
 export async function runConnector({
@@ -102,19 +127,23 @@ export async function runConnector({
   secrets,
   params,
   context,
+  memo = {},
 }: RunInput): Promise<ConnectorResult> {
   const checkedParams = checkParams(type, params, context.env);
   if (!checkedParams.ok) {
     return fail(checkedParams.message, { retry: false, errorSource: 'user' });
   }
-  const checkedConfig = checkConfig(type, config, context.env);
+  memo.config ??= frozen(checkConfig(type, config, context.env));
+  const checkedConfig = memo.config;
   if (!checkedConfig.ok)
     return fail(checkedConfig.message, { retry: false, errorSource: 'framework' });
-  const checkedSecrets = checkSecrets(type, secrets, context.env);
+  memo.secrets ??= frozen(checkSecrets(type, secrets, context.env));
+  const checkedSecrets = memo.secrets;
   if (!checkedSecrets.ok)
     return fail(checkedSecrets.message, { retry: false, errorSource: 'framework' });
-  const refused = checkConnector(type, checkedConfig.value, checkedSecrets.value);
-  if (refused) return fail(refused, { retry: false, errorSource: 'framework' });
+  if (!('refused' in memo))
+    memo.refused = checkConnector(type, checkedConfig.value, checkedSecrets.value);
+  if (memo.refused) return fail(memo.refused, { retry: false, errorSource: 'framework' });
 
   let result: ConnectorResult | undefined;
   try {
