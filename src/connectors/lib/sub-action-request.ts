@@ -4,6 +4,7 @@ import type { OutboundStream } from '../../http/client.js';
 import { formatFailure, validate } from '../../schemas/validate.js';
 import type { ConnectorEnv, ErrorSource, ExecuteContext } from '../types.js';
 import {
+  AXIOS_ACCEPT,
   assertUrl,
   ensureUrlAllowed,
   isEmptyValue,
@@ -31,12 +32,12 @@ import {
 export type ResponseErrorMessage = (error: VendorRequestError) => string;
 
 /**
- * How a type reports a failed call. Kibana's own framework retries every thrown failure and
- * blames the user for its user-error statuses (KIBANA_FAILURES); types written to this server's
- * retry rule (429 and 5xx only, at the vendor's Retry-After) or to another Kibana type's sources
- * say so here, and their tests pin it.
+ * How a family of types calls and reports a failed call. Kibana's own framework retries every
+ * thrown failure and blames the user for its user-error statuses (KIBANA_STYLE); types written
+ * to this server's retry rule (429 and 5xx only, at the vendor's Retry-After) or to another
+ * Kibana type's sources say so here, and their tests pin it.
  */
-export interface FailureReport {
+export interface RequestStyle {
   /**
    * 'always': true, as Kibana's executor; 'retryAfter': true, or the moment a 429 or 5xx names;
    * 'vendor': the vendor's answer decides (429 and 5xx, at Retry-After; no other 4xx).
@@ -44,9 +45,22 @@ export interface FailureReport {
   retry: 'always' | 'retryAfter' | 'vendor';
   /** 'userStatuses': USER_ERROR_STATUSES are the user's; 'rateLimit': only 429; 'framework': none. */
   errorSource: 'userStatuses' | 'rateLimit' | 'framework';
+  /** Headers every call carries unless it gives its own. */
+  headers?: Readonly<Record<string, string>>;
 }
 
-export const KIBANA_FAILURES: FailureReport = { retry: 'always', errorSource: 'userStatuses' };
+export const KIBANA_STYLE: RequestStyle = { retry: 'always', errorSource: 'userStatuses' };
+
+/**
+ * The endpoint-security types (.sentinelone, .crowdstrike, .microsoft_defender_endpoint): the
+ * vendor's answer decides the retry, no failure is blamed on the user, and every call carries
+ * axios's Accept header as Kibana's do (their tests check it; other types' tests pin its absence).
+ */
+export const ENDPOINT_STYLE: RequestStyle = {
+  retry: 'vendor',
+  errorSource: 'framework',
+  headers: { Accept: AXIOS_ACCEPT },
+};
 
 export interface SubActionRequest extends VendorRequest {
   /** The answer's shape; a 2xx answer of another shape fails as Kibana's validation does. */
@@ -55,21 +69,21 @@ export interface SubActionRequest extends VendorRequest {
 
 type RequestContext = Pick<ExecuteContext, 'http' | 'env'>;
 
-function prepare(env: ConnectorEnv, req: SubActionRequest): VendorRequest {
+function prepare(env: ConnectorEnv, req: SubActionRequest, style: RequestStyle): VendorRequest {
   assertUrl(req.url);
   ensureUrlAllowed(env, req.url, URL_NOT_ALLOWED.configuring);
   const { responseSchema: _schema, ...call } = req;
   return {
     ...call,
     url: normalizeUrl(req.url),
-    headers: mergeHeaders({ 'Content-Type': 'application/json' }, req.headers),
+    headers: mergeHeaders(style.headers, { 'Content-Type': 'application/json' }, req.headers),
     data: isEmptyValue(req.data) ? {} : req.data,
   };
 }
 
-function errorSourceOf(status: number | undefined, report: FailureReport): ErrorSource {
+function errorSourceOf(status: number | undefined, style: RequestStyle): ErrorSource {
   if (status === undefined) return 'framework';
-  switch (report.errorSource) {
+  switch (style.errorSource) {
     case 'userStatuses':
       return USER_ERROR_STATUSES.has(status) ? 'user' : 'framework';
     case 'rateLimit':
@@ -79,8 +93,8 @@ function errorSourceOf(status: number | undefined, report: FailureReport): Error
   }
 }
 
-function retryOf(error: VendorRequestError, report: FailureReport): boolean | Date {
-  switch (report.retry) {
+function retryOf(error: VendorRequestError, style: RequestStyle): boolean | Date {
+  switch (style.retry) {
     case 'always':
       return true;
     case 'retryAfter':
@@ -90,11 +104,11 @@ function retryOf(error: VendorRequestError, report: FailureReport): boolean | Da
   }
 }
 
-function reported(err: unknown, describe: ResponseErrorMessage, report: FailureReport): unknown {
+function reported(err: unknown, describe: ResponseErrorMessage, style: RequestStyle): unknown {
   if (!(err instanceof VendorRequestError)) return err;
   return err.reworded(`Status code: ${err.status}. Message: ${describe(err)}`, {
-    errorSource: errorSourceOf(err.status, report),
-    retry: retryOf(err, report),
+    errorSource: errorSourceOf(err.status, style),
+    retry: retryOf(err, style),
   });
 }
 
@@ -109,13 +123,13 @@ export async function subActionRequest(
   ctx: RequestContext,
   req: SubActionRequest,
   describe: ResponseErrorMessage,
-  report: FailureReport = KIBANA_FAILURES,
+  style: RequestStyle = KIBANA_STYLE,
 ): Promise<VendorResponse> {
   let response: VendorResponse;
   try {
-    response = await vendorRequest(ctx.http, prepare(ctx.env, req));
+    response = await vendorRequest(ctx.http, prepare(ctx.env, req, style));
   } catch (err) {
-    throw reported(err, describe, report);
+    throw reported(err, describe, style);
   }
   if (req.responseSchema !== undefined) checkResponse(req.responseSchema, response.data);
   return response;
@@ -126,16 +140,16 @@ export async function subActionStream(
   ctx: RequestContext,
   req: SubActionRequest,
   describe: ResponseErrorMessage,
-  report: FailureReport = KIBANA_FAILURES,
+  style: RequestStyle = KIBANA_STYLE,
 ): Promise<OutboundStream> {
   try {
     return await vendorStream(
       ctx.http,
-      prepare(ctx.env, req),
+      prepare(ctx.env, req, style),
       ctx.env.settings['xpack.actions.maxResponseContentLength'],
     );
   } catch (err) {
-    throw reported(err, describe, report);
+    throw reported(err, describe, style);
   }
 }
 
