@@ -56,6 +56,12 @@ export const KIBANA_STYLE: RequestStyle = { retry: 'always', errorSource: 'userS
  * vendor's answer decides the retry, no failure is blamed on the user, and every call carries
  * axios's Accept header as Kibana's do (their tests check it; other types' tests pin its absence).
  */
+/**
+ * The generative-AI types (.gen-ai, .bedrock, .gemini): as Kibana, but a 429 or 5xx whose
+ * Retry-After names a moment is retried then.
+ */
+export const AI_STYLE: RequestStyle = { retry: 'retryAfter', errorSource: 'userStatuses' };
+
 export const ENDPOINT_STYLE: RequestStyle = {
   retry: 'vendor',
   errorSource: 'framework',
