@@ -62,6 +62,12 @@ export const KIBANA_STYLE: RequestStyle = { retry: 'always', errorSource: 'userS
  */
 export const AI_STYLE: RequestStyle = { retry: 'retryAfter', errorSource: 'userStatuses' };
 
+/**
+ * The case types on the sub-action framework (.resilient, .thehive, .xsoar): the vendor's answer
+ * decides the retry, and only a vendor's rate limiting is the user's fault.
+ */
+export const CASE_STYLE: RequestStyle = { retry: 'vendor', errorSource: 'rateLimit' };
+
 export const ENDPOINT_STYLE: RequestStyle = {
   retry: 'vendor',
   errorSource: 'framework',

@@ -1,7 +1,11 @@
-import type { TSchema } from '@sinclair/typebox';
-import { actionErrorMessage, retryOf } from '../lib/axios_like.js';
 import { type PushComment, type PushResult, toNumber, toRecord } from '../lib/case_schemas.js';
-import { isRecord, type SubActionCall, subActionRequest } from '../lib/sub_action_request.js';
+import { CASE_STYLE, type SubActionRequest, subActionRequest } from '../lib/sub-action-request.js';
+import {
+  actionErrorMessage,
+  isPlainRecord as isRecord,
+  retryOf,
+  type VendorRequestError,
+} from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import { ConnectorError } from '../types.js';
 import {
@@ -161,9 +165,7 @@ export function additionalFieldsForCreation(
 }
 
 /** Kibana's getResponseErrorMessage for IBM Resilient. */
-function describeFailure(err: {
-  response?: { status: number; statusText: string; data: unknown };
-}) {
+function describeFailure(err: VendorRequestError) {
   const response = err.response;
   if (!response?.status) return 'Unknown API Error';
   if (response.status === 401) return 'Unauthorized API Error';
@@ -189,7 +191,7 @@ export class ResilientService {
     return `${url.endsWith('/') ? url.slice(0, -1) : url}/#incidents/${id}`;
   }
 
-  private call<S extends TSchema>(call: SubActionCall<S>) {
+  private call(call: SubActionRequest) {
     return subActionRequest(
       this.ctx,
       {
@@ -197,12 +199,13 @@ export class ResilientService {
         auth: { username: this.ctx.secrets.apiKeyId, password: this.ctx.secrets.apiKeySecret },
       },
       describeFailure,
+      CASE_STYLE,
     );
   }
 
   async getFields(): Promise<FieldMeta[]> {
     try {
-      const { response } = await this.call({
+      const response = await this.call({
         url: this.fieldsUrl,
         method: 'get',
         responseSchema: FieldsResponseSchema,
@@ -224,7 +227,7 @@ export class ResilientService {
 
   private async getValues(field: string, context: string) {
     try {
-      const { response } = await this.call({
+      const response = await this.call({
         url: `${this.fieldsUrl}/${field}`,
         method: 'get',
         responseSchema: ValuesResponseSchema,
@@ -246,7 +249,7 @@ export class ResilientService {
 
   async getIncident(id: string): Promise<Record<string, unknown>> {
     try {
-      const { response } = await this.call({
+      const response = await this.call({
         url: `${this.orgUrl}/incidents/${id}?text_content_output_format=objects_convert`,
         method: 'get',
         responseSchema: IncidentResponseSchema,
@@ -275,7 +278,7 @@ export class ResilientService {
         );
         data = { ...data, ...rest, ...(properties ? { properties } : {}) };
       }
-      const { response } = await this.call({
+      const response = await this.call({
         url: `${this.orgUrl}/incidents?text_content_output_format=objects_convert`,
         method: 'post',
         data,
@@ -302,13 +305,17 @@ export class ResilientService {
       const changed = Object.fromEntries(
         Object.entries(incident).filter(([, value]) => value !== null && value !== undefined),
       ) as Partial<Incident>;
-      const { data } = await this.call({
+      const response = await this.call({
         url: `${this.orgUrl}/incidents/${incidentId}`,
         method: 'patch',
         data: formatUpdateRequest(latest, changed, fields),
         responseSchema: UpdatedResponseSchema,
       });
-      if (!data.success) throw new Error(`Error while updating incident: ${String(data.message)}`);
+      const data = response.data as { success: boolean; message?: string | null };
+      // A message left out reads as the schema's default, null.
+      if (!data.success) {
+        throw new Error(`Error while updating incident: ${String(data.message ?? null)}`);
+      }
       const updated = await this.getIncident(incidentId);
       const id = String(updated.id);
       return {

@@ -1,11 +1,11 @@
+import type { PushResult } from '../lib/case_schemas.js';
 import {
   actionErrorMessage,
   retryOf,
   throwIfResponseIsNotValid,
   type VendorResponse,
   vendorRequest,
-} from '../lib/axios_like.js';
-import type { PushResult } from '../lib/case_schemas.js';
+} from '../lib/vendor-request.js';
 import { ConnectorError, type ConnectorHttp } from '../types.js';
 import type {
   Incident,
