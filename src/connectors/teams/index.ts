@@ -1,6 +1,6 @@
 import type { OutboundResponse } from '../../http/client.js';
-import { retryAfterSeconds, retryAt } from '../lib/retry-after.js';
-import { fail, ok } from '../result.js';
+import { parseData } from '../lib/vendor-request.js';
+import { fail, ok, retryAfterSeconds, retryAt } from '../result.js';
 import { type ConnectorEnv, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema } from './schema.js';
 
@@ -31,16 +31,6 @@ function validateSecrets(secrets: { webhookUrl: string }, env: ConnectorEnv): vo
   }
 }
 
-/** The body as Kibana's HTTP client hands it over: parsed when it is JSON, else the text. */
-function responseData(response: OutboundResponse): unknown {
-  const text = response.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 export const teamsConnector = defineConnector({
   id: TEAMS_CONNECTOR_ID,
   name: 'Microsoft Teams',
@@ -60,7 +50,7 @@ export const teamsConnector = defineConnector({
 
     const { status, statusText } = response;
     if (status >= 200 && status < 300) {
-      const data = responseData(response);
+      const data = parseData(response.text());
       if (typeof data === 'string' && data.includes(THROTTLED_MARKER)) {
         const seconds = retryAfterSeconds(response.headers);
         if (seconds === undefined) return fail(TEXTS.retryLater, { retry: true });

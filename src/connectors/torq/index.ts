@@ -1,6 +1,5 @@
 import { OutboundError, type OutboundResponse } from '../../http/client.js';
-import { retryAfterSeconds, retryAt } from '../lib/retry-after.js';
-import { fail, ok } from '../result.js';
+import { fail, ok, retryAfterSeconds, retryAt } from '../result.js';
 import { type ConnectorEnv, type ConnectorResult, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema, TORQ_HOSTNAME } from './schema.js';
 

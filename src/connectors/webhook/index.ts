@@ -23,8 +23,11 @@ const MESSAGES = {
   unexpected: 'error calling webhook, unexpected error',
 } as const;
 
-/** Vendor answers Kibana blames on the connector's user rather than on the service. */
-const USER_ERROR_STATUSES = new Set([400, 404, 405, 406, 410, 411, 414, 428, 431]);
+/**
+ * Vendor answers Kibana's webhook type blames on the connector's user: its own list, not the
+ * sub-action framework's USER_ERROR_STATUSES.
+ */
+const WEBHOOK_USER_ERROR_STATUSES = new Set([400, 404, 405, 406, 410, 411, 414, 428, 431]);
 
 function checkUrl(url: string, env: ConnectorEnv): void {
   try {
@@ -101,7 +104,7 @@ function failedResponse(res: OutboundResponse): ConnectorResult {
   }
   return fail(MESSAGES.invalidResponse, {
     serviceMessage,
-    ...(USER_ERROR_STATUSES.has(res.status) ? { errorSource: 'user' as const } : {}),
+    ...(WEBHOOK_USER_ERROR_STATUSES.has(res.status) ? { errorSource: 'user' as const } : {}),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { OutboundError, TlsOptions } from '../../http/client.js';
+import { basicAuthorization } from '../lib/vendor-request.js';
 import type { ExecuteContext } from '../types.js';
 import { AUTH_TYPE, type ConfigSchema, type SecretsSchema } from './schema.js';
 
@@ -57,9 +58,8 @@ export async function prepareRequest(ctx: WebhookContext): Promise<PreparedReque
   const merged: Record<string, string> = { ...config.headers, ...secrets.secretHeaders };
   let headers = merged;
   if (isBasicAuth(config) && isString(secrets.user) && isString(secrets.password)) {
-    const basic = Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64');
     // A configured Authorization header wins over the credentials, as in Kibana.
-    headers = { Authorization: `Basic ${basic}`, ...merged };
+    headers = { Authorization: basicAuthorization(secrets.user, secrets.password), ...merged };
   }
   const tls = sslOverrides(config, secrets);
   return { headers, ...(tls ? { tls } : {}), usesOAuthToken: false };
