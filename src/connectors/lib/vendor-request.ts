@@ -354,10 +354,19 @@ function outbound(req: VendorRequest): OutboundRequest {
   };
 }
 
-const SYSTEM_CODE = /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE)\b/;
+/** The Node or OpenSSL code of what broke the connection (undici's own codes say less). */
+function systemCode(err: OutboundError): string | undefined {
+  let cause: unknown = err.cause;
+  for (let depth = 0; depth < 3 && typeof cause === 'object' && cause !== null; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('UND_ERR')) return code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return /\b(E[A-Z]{3,})\b/.exec(err.message)?.[1];
+}
 
-/** axios's code for a request that got no answer. */
-function axiosCode(err: OutboundError): string | undefined {
+/** axios's code for a request that got no answer (ECONNABORTED for a timeout, ...). */
+export function axiosCode(err: OutboundError): string | undefined {
   switch (err.code) {
     case 'timeout':
       return 'ECONNABORTED';
@@ -367,14 +376,8 @@ function axiosCode(err: OutboundError): string | undefined {
       return 'ERR_CANCELED';
     case 'invalid_url':
       return 'ERR_INVALID_URL';
-    case 'network': {
-      if (err.message === 'socket hang up') return 'ECONNRESET';
-      const known = SYSTEM_CODE.exec(err.message)?.[1];
-      if (known !== undefined) return known;
-      // Anything else (a TLS failure, ...) keeps the system's own code, as axios does.
-      const cause = (err.cause as { code?: unknown } | undefined)?.code;
-      return typeof cause === 'string' ? cause : undefined;
-    }
+    case 'network':
+      return err.message === 'socket hang up' ? 'ECONNRESET' : systemCode(err);
     default:
       return undefined;
   }

@@ -1,4 +1,5 @@
 import { OutboundError, type OutboundResponse } from '../../http/client.js';
+import { axiosCode } from '../lib/vendor-request.js';
 import { fail, ok, retryAfterSeconds, retryAt } from '../result.js';
 import { type ConnectorEnv, type ConnectorResult, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema, TORQ_HOSTNAME } from './schema.js';
@@ -24,26 +25,6 @@ function validateConfig(config: { webhookIntegrationUrl: string }, env: Connecto
     throw new Error(
       'error configuring send to Torq action: url must begin with https://hooks.torq.io or https://hooks.eu.torq.io',
     );
-  }
-}
-
-/**
- * The code Kibana's HTTP client (axios) gives a failure without an answer; Kibana quotes it as
- * `[<code>] <message>`.
- */
-export function clientErrorCode(err: OutboundError): string | undefined {
-  switch (err.code) {
-    case 'timeout':
-      return 'ECONNABORTED';
-    case 'too_large':
-      return 'ERR_BAD_RESPONSE';
-    case 'aborted':
-      return 'ERR_CANCELED';
-    case 'network':
-      if (err.message === 'socket hang up') return 'ECONNRESET';
-      return /\b(E[A-Z_]+)\b/.exec(err.message)?.[1];
-    default:
-      return undefined;
   }
 }
 
@@ -99,7 +80,8 @@ export const torqConnector = defineConnector({
       });
     } catch (err) {
       if (!(err instanceof OutboundError)) return fail(`${PREFIX}, unexpected error`);
-      const code = clientErrorCode(err);
+      // Kibana quotes the axios code of a failure without an answer: `[<code>] <message>`.
+      const code = axiosCode(err);
       const message = code === undefined ? err.message : `[${code}] ${err.message}`;
       log.error(`error on ${connectorId} Torq event: ${code ?? err.code}`);
       return fail(`${PREFIX}, request failed`, { serviceMessage: message });
