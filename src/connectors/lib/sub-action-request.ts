@@ -49,13 +49,9 @@ export interface RequestStyle {
   headers?: Readonly<Record<string, string>>;
 }
 
+/** Kibana's own (.opsgenie, .tines, .d3security). */
 export const KIBANA_STYLE: RequestStyle = { retry: 'always', errorSource: 'userStatuses' };
 
-/**
- * The endpoint-security types (.sentinelone, .crowdstrike, .microsoft_defender_endpoint): the
- * vendor's answer decides the retry, no failure is blamed on the user, and every call carries
- * axios's Accept header as Kibana's do (their tests check it; other types' tests pin its absence).
- */
 /**
  * The generative-AI types (.gen-ai, .bedrock, .gemini): as Kibana, but a 429 or 5xx whose
  * Retry-After names a moment is retried then.
@@ -68,6 +64,11 @@ export const AI_STYLE: RequestStyle = { retry: 'retryAfter', errorSource: 'userS
  */
 export const CASE_STYLE: RequestStyle = { retry: 'vendor', errorSource: 'rateLimit' };
 
+/**
+ * The endpoint-security types (.sentinelone, .crowdstrike, .microsoft_defender_endpoint): the
+ * vendor's answer decides the retry, no failure is blamed on the user, and every call carries
+ * axios's Accept header as Kibana's do (their tests check it; other types' tests pin its absence).
+ */
 export const ENDPOINT_STYLE: RequestStyle = {
   retry: 'vendor',
   errorSource: 'framework',

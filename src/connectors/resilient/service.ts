@@ -2,7 +2,7 @@ import { type PushComment, type PushResult, toNumber, toRecord } from '../lib/ca
 import { CASE_STYLE, type SubActionRequest, subActionRequest } from '../lib/sub-action-request.js';
 import {
   actionErrorMessage,
-  isPlainRecord as isRecord,
+  isPlainRecord,
   retryOf,
   type VendorRequestError,
 } from '../lib/vendor-request.js';
@@ -77,10 +77,10 @@ function fieldValueShape(meta: FieldMeta, value: unknown, oldValue?: unknown): u
   switch (meta.input_type) {
     case 'textarea': {
       if (value === null || value === undefined) return { textarea: null };
-      if (isRecord(value) && 'format' in value && 'content' in value) {
+      if (isPlainRecord(value) && 'format' in value && 'content' in value) {
         return { textarea: { ...value } };
       }
-      const format = isRecord(oldValue) && 'format' in oldValue ? oldValue.format : 'text';
+      const format = isPlainRecord(oldValue) && 'format' in oldValue ? oldValue.format : 'text';
       return { textarea: { format, content: value } };
     }
     case 'multiselect': {
@@ -128,7 +128,7 @@ export function formatUpdateRequest(
       let oldValue = oldIncident[name] ? oldIncident[name] : oldIncident[key];
       if (meta.prefix) {
         const holder = oldIncident[meta.prefix];
-        oldValue = holder && isRecord(holder) ? holder[key] : null;
+        oldValue = holder && isPlainRecord(holder) ? holder[key] : null;
       }
       const newValue = updates[name] ? updates[name] : updates[key];
       return {
@@ -146,7 +146,7 @@ export function additionalFieldsForCreation(
   additionalFields: Record<string, unknown>,
 ): Record<string, unknown> {
   const { properties, ...rest } = additionalFields;
-  const flattened = { ...(isRecord(properties) ? properties : {}), ...rest };
+  const flattened = { ...(isPlainRecord(properties) ? properties : {}), ...rest };
   const byName = new Map(fields.map((f) => [f.name, f]));
   const data: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(flattened)) {
@@ -155,7 +155,7 @@ export function additionalFieldsForCreation(
       validateValues(meta, Array.isArray(value) ? value : [value]);
     }
     if (meta?.prefix) {
-      const holder = isRecord(data[meta.prefix]) ? data[meta.prefix] : {};
+      const holder = isPlainRecord(data[meta.prefix]) ? data[meta.prefix] : {};
       data[meta.prefix] = { ...(holder as Record<string, unknown>), [key]: value };
     } else {
       data[key] = value;
