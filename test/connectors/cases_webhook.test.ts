@@ -5,7 +5,7 @@ import { render, renderNoEscape } from '../../src/connectors/cases_webhook/musta
 import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { type CaseSystemSimulator, startCaseSystemSimulator } from '../simulators/cases_webhook.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/scripted_failures.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 
 const USER = 'jira-user';
 const PASSWORD = 'jira-password-Tq7Lm';

@@ -12,7 +12,7 @@ import {
   META,
   startCrowdStrikeSimulator,
 } from '../simulators/crowdstrike.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/edr-magic.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 
 const TYPE = '.crowdstrike';
 const THROWN = 'an error occurred while running the action';

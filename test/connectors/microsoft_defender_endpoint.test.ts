@@ -7,7 +7,7 @@ import {
   expectRetryAt,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/edr-magic.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   type DefenderApp,
   type DefenderSimulator,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   RESILIENT_CREATED_AT,
   RESILIENT_FIELDS,
@@ -8,7 +9,6 @@ import {
   type ResilientSimulator,
   startResilientSimulator,
 } from '../simulators/resilient.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/scripted_failures.js';
 
 const API_KEY_ID = 'resilient-key-id-7Hq';
 const API_KEY_SECRET = 'resilient-key-secret-P4vXz';

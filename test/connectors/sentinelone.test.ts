@@ -8,7 +8,7 @@ import {
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import type { RecordedRequest } from '../simulators/base.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/edr-magic.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   AGENT_FILE_BYTES,
   API,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/scripted_failures.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   SWIMLANE_CREATED,
   SWIMLANE_MODIFIED,

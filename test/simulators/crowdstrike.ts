@@ -1,6 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerMagic, rawTarget } from './edr-magic.js';
+import {
+  type RecordedRequest,
+  rawTarget,
+  type Simulator,
+  sendJson,
+  startSimulator,
+} from './base.js';
+import { answerMagic, endpointScript, requestMagic } from './magic.js';
 
 /**
  * CrowdStrike Falcon's API, as far as Kibana's connector uses it. `POST /oauth2/token` takes the
@@ -93,7 +99,8 @@ export async function startCrowdStrikeSimulator(
       return sendJson(res, 401, csError(401, 'access denied, invalid bearer token'));
     }
     state.callers.push(caller.clientId);
-    if (answerMagic(req, res, (status, text) => csError(status, `simulated ${text}`))) return;
+    const script = endpointScript(res, (status, text) => csError(status, `simulated ${text}`));
+    if (answerMagic(requestMagic(req), res, script)) return;
     const route = `${req.method} ${req.path}`;
     const body = (req.json ?? {}) as Record<string, unknown>;
     if (route === 'GET /devices/entities/devices/v2') {

@@ -1,6 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerScripted, basicCredentials, magicOf } from './scripted_failures.js';
+import {
+  basicCredentials,
+  type RecordedRequest,
+  type Simulator,
+  sendJson,
+  startSimulator,
+} from './base.js';
+import { answerMagic, caseSystemScript, magicIn } from './magic.js';
 
 /**
  * IBM Resilient (QRadar SOAR) REST API, as far as the .resilient connector uses it: incident field
@@ -231,7 +237,11 @@ export async function startResilientSimulator(
       return;
     }
     if (
-      answerScripted(req, res, (status) => resilientError(SCRIPTED_MESSAGES[status] ?? 'Error'))
+      answerMagic(
+        magicIn(req.text),
+        res,
+        caseSystemScript(res, (status) => resilientError(SCRIPTED_MESSAGES[status] ?? 'Error')),
+      )
     ) {
       return;
     }
@@ -334,7 +344,7 @@ export async function startResilientSimulator(
       sendJson(res, 400, resilientError("'changes' is a required field"));
       return;
     }
-    if (magicOf(req) === 'conflict') {
+    if (magicIn(req.text) === 'conflict') {
       sendJson(res, 200, { success: false, title: null, message: 'Conflict on name', hints: [] });
       return;
     }

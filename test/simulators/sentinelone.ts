@@ -1,6 +1,13 @@
 import type { ServerResponse } from 'node:http';
-import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerMagic, rawTarget, sendBytes } from './edr-magic.js';
+import {
+  type RecordedRequest,
+  rawTarget,
+  type Simulator,
+  sendBytes,
+  sendJson,
+  startSimulator,
+} from './base.js';
+import { answerMagic, endpointScript, requestMagic } from './magic.js';
 
 /**
  * SentinelOne's management console API (v2.1), as far as Kibana's connector uses it. Every
@@ -114,7 +121,10 @@ export async function startSentinelOneSimulator(token: string): Promise<Sentinel
     if (req.query.get('APIToken') !== token) {
       return sendJson(res, 401, s1Error(401, 'Authentication Failed'));
     }
-    if (answerMagic(req, res, (status, text) => s1Error(status, text, 'Simulated failure'))) {
+    const script = endpointScript(res, (status, text) =>
+      s1Error(status, text, 'Simulated failure'),
+    );
+    if (answerMagic(requestMagic(req), res, script)) {
       return;
     }
     const route = `${req.method} ${req.path.slice(API.length)}`;

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerScripted } from './scripted_failures.js';
+import { answerMagic, caseSystemScript, magicIn } from './magic.js';
 
 /**
  * Swimlane REST API (`/api`), as far as the .swimlane connector uses it: records of an
@@ -75,10 +75,14 @@ export async function startSwimlaneSimulator(options: SwimlaneOptions): Promise<
       return;
     }
     if (
-      answerScripted(req, res, (s) => {
-        const [code, argument, message] = SCRIPTED[s] ?? [1000, 'Server', 'Error'];
-        return swimlaneError(code, argument, message);
-      })
+      answerMagic(
+        magicIn(req.text),
+        res,
+        caseSystemScript(res, (s) => {
+          const [code, argument, message] = SCRIPTED[s] ?? [1000, 'Server', 'Error'];
+          return swimlaneError(code, argument, message);
+        }),
+      )
     ) {
       return;
     }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerScripted } from './scripted_failures.js';
+import { answerMagic, caseSystemScript, magicIn } from './magic.js';
 
 /**
  * Cortex XSOAR REST API, as far as the .xsoar connector uses it: `POST /playbook/search` and
@@ -89,7 +89,8 @@ export async function startXsoarSimulator(options: XsoarOptions): Promise<XsoarS
       sendJson(res, 401, xsoarError(401, 'Authorization required', 'unauthorized'));
       return;
     }
-    if (answerScripted(req, res, (s) => xsoarError(s, TITLES[s] ?? 'Error'))) return;
+    const script = caseSystemScript(res, (s) => xsoarError(s, TITLES[s] ?? 'Error'));
+    if (answerMagic(magicIn(req.text), res, script)) return;
 
     if (req.method === 'POST' && path === '/playbook/search') {
       sendJson(res, 200, XSOAR_PLAYBOOKS_RESPONSE);
