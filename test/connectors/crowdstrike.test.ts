@@ -5,6 +5,8 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import {
@@ -15,7 +17,6 @@ import {
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 
 const TYPE = '.crowdstrike';
-const THROWN = 'an error occurred while running the action';
 const CLIENT_ID = 'cs-client-4b1e';
 const CLIENT_SECRET = 'cs-secret-Yq2r8VnPw';
 const OTHER_ID = 'cs-client-77aa';
@@ -43,14 +44,7 @@ async function run(
 }
 
 function thrown(id: string, serviceMessage: string, retry: boolean | string = true) {
-  return {
-    status: 'error',
-    connector_id: id,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource: 'framework',
-  };
+  return thrownEnvelope(id, serviceMessage, retry, 'framework');
 }
 
 function tokenRequests(sim: CrowdStrikeSimulator) {
@@ -354,7 +348,7 @@ describe('.crowdstrike', () => {
       expect(envelope).toEqual({
         status: 'error',
         connector_id: id,
-        message: THROWN,
+        message: RUN_FAILED,
         service_message:
           'Request validation failed (Error: [command]: types that failed validation:\n- [command.0]: expected value to equal [contain]\n- [command.1]: expected value to equal [lift_containment])',
         retry: true,

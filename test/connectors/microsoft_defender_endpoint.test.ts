@@ -5,6 +5,8 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
@@ -16,7 +18,6 @@ import {
 } from '../simulators/microsoft_defender_endpoint.js';
 
 const TYPE = '.microsoft_defender_endpoint';
-const THROWN = 'an error occurred while running the action';
 const APP: DefenderApp = {
   tenantId: 'tenant-7f3e21',
   clientId: 'mde-client-0c4d',
@@ -52,14 +53,7 @@ async function run(
 }
 
 function thrown(id: string, serviceMessage: string, retry: boolean | string = true) {
-  return {
-    status: 'error',
-    connector_id: id,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource: 'framework',
-  };
+  return thrownEnvelope(id, serviceMessage, retry, 'framework');
 }
 
 function mdeBody(code: string, message: string) {
@@ -252,7 +246,7 @@ describe('.microsoft_defender_endpoint', () => {
       expect(envelope).toEqual({
         status: 'error',
         connector_id: id,
-        message: THROWN,
+        message: RUN_FAILED,
         service_message:
           'Request validation failed (Error: [pageSize]: Value must be equal to or lower than [1000].)',
         retry: true,

@@ -5,6 +5,8 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import type { RecordedRequest } from '../simulators/base.js';
@@ -20,7 +22,6 @@ import {
 const TOKEN = 's1-api-token-Zq81fK2mV';
 const WRONG_TOKEN = 's1-wrong-token-Pw9x';
 const TYPE = '.sentinelone';
-const THROWN = 'an error occurred while running the action';
 
 const replies: unknown[] = [];
 
@@ -41,14 +42,7 @@ function queryPairs(req: RecordedRequest): Array<[string, string]> {
 }
 
 function thrown(id: string, serviceMessage: string, retry: boolean | string = true) {
-  return {
-    status: 'error',
-    connector_id: id,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource: 'framework',
-  };
+  return thrownEnvelope(id, serviceMessage, retry, 'framework');
 }
 
 function s1Body(status: number, title: string) {
@@ -227,7 +221,7 @@ describe('.sentinelone', () => {
       expect(envelope).toEqual({
         status: 'error',
         connector_id: id,
-        message: THROWN,
+        message: RUN_FAILED,
         service_message:
           'Request validation failed (Error: [hostname]: definition for this key is missing)',
         retry: true,
