@@ -5,7 +5,6 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
-  RUN_FAILED,
   thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -345,15 +344,14 @@ describe('.crowdstrike', () => {
 
     it('refuses another command', async () => {
       const envelope = await run(server, id, 'hostActions', { command: 'reboot', ids: [HOST_1] });
-      expect(envelope).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: RUN_FAILED,
-        service_message:
+      expect(envelope).toEqual(
+        thrownEnvelope(
+          id,
           'Request validation failed (Error: [command]: types that failed validation:\n- [command.0]: expected value to equal [contain]\n- [command.1]: expected value to equal [lift_containment])',
-        retry: true,
-        errorSource: 'user',
-      });
+          true,
+          'user',
+        ),
+      );
     });
 
     it('needs device ids', async () => {

@@ -5,7 +5,6 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
-  RUN_FAILED,
   thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -243,15 +242,14 @@ describe('.microsoft_defender_endpoint', () => {
 
     it('refuses a page larger than 1000', async () => {
       const envelope = await run(server, id, 'getAgentList', { pageSize: 1001 });
-      expect(envelope).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: RUN_FAILED,
-        service_message:
+      expect(envelope).toEqual(
+        thrownEnvelope(
+          id,
           'Request validation failed (Error: [pageSize]: Value must be equal to or lower than [1000].)',
-        retry: true,
-        errorSource: 'user',
-      });
+          true,
+          'user',
+        ),
+      );
     });
 
     it('refuses an unknown health status', async () => {

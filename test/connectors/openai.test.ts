@@ -943,15 +943,14 @@ describe('.gen-ai Other provider with PKI', () => {
     });
     await bare.close();
     expect(bare.requests).toHaveLength(0);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: RUN_FAILED,
-      service_message:
+    expect(reply).toEqual(
+      thrownEnvelope(
+        id,
         'Certificate error: Status code: undefined. Message: Unexpected API Error: UNABLE_TO_VERIFY_LEAF_SIGNATURE - unable to verify the first certificate. Please check if your PKI certificates are valid or adjust SSL verification mode.',
-      retry: true,
-      errorSource: 'framework',
-    });
+        true,
+        'framework',
+      ),
+    );
   });
 
   it('never logs the private key', () => {

@@ -338,14 +338,14 @@ describe('.resilient', () => {
 
   describe('params validation', () => {
     it('names an unknown sub-action', async () => {
-      expect(await run({ subAction: 'non-supported' })).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: RUN_FAILED,
-        service_message: `Sub action "non-supported" is not registered. Connector id: ${id}. Connector name: IBM Resilient. Connector type: .resilient`,
-        retry: true,
-        errorSource: 'framework',
-      });
+      expect(await run({ subAction: 'non-supported' })).toEqual(
+        thrownEnvelope(
+          id,
+          `Sub action "non-supported" is not registered. Connector id: ${id}. Connector name: IBM Resilient. Connector type: .resilient`,
+          true,
+          'framework',
+        ),
+      );
     });
 
     const invalid = (serviceMessage: string) => thrownEnvelope(id, serviceMessage, true, 'user');

@@ -5,7 +5,6 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
-  RUN_FAILED,
   thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -218,15 +217,14 @@ describe('.sentinelone', () => {
     it('refuses an unknown filter before calling SentinelOne', async () => {
       const before = sim.requests.length;
       const envelope = await run(server, id, 'getAgents', { hostname: 'x' });
-      expect(envelope).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: RUN_FAILED,
-        service_message:
+      expect(envelope).toEqual(
+        thrownEnvelope(
+          id,
           'Request validation failed (Error: [hostname]: definition for this key is missing)',
-        retry: true,
-        errorSource: 'user',
-      });
+          true,
+          'user',
+        ),
+      );
       expect(sim.requests.length).toBe(before);
     });
   });
