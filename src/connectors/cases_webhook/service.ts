@@ -13,6 +13,7 @@ import {
   URL_NOT_ALLOWED,
   type VendorResponse,
   vendorRequest,
+  withoutTrailingSlash,
 } from '../lib/vendor-request.js';
 import { type ConnectorEnv, ConnectorError, type ConnectorHttp } from '../types.js';
 import { renderNoEscape } from './mustache.js';
@@ -249,9 +250,8 @@ export class CasesWebhookService {
 
   async createIncident(incident: Omit<Incident, 'externalId'>): Promise<PushResult> {
     try {
-      const configured = this.config.createIncidentUrl;
       const url = checkedUrl(
-        configured.endsWith('/') ? configured.slice(0, -1) : configured,
+        withoutTrailingSlash(this.config.createIncidentUrl),
         this.env,
         'Create case URL',
       );

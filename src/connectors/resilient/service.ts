@@ -5,6 +5,7 @@ import {
   isPlainRecord,
   retryOf,
   type VendorRequestError,
+  withoutTrailingSlash,
 } from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import { ConnectorError } from '../types.js';
@@ -187,8 +188,7 @@ export class ResilientService {
   }
 
   private viewUrl(id: string): string {
-    const url = this.ctx.config.apiUrl;
-    return `${url.endsWith('/') ? url.slice(0, -1) : url}/#incidents/${id}`;
+    return `${withoutTrailingSlash(this.ctx.config.apiUrl)}/#incidents/${id}`;
   }
 
   private call(call: SubActionRequest) {

@@ -4,7 +4,7 @@ import {
   slackServiceError,
   slackUnexpectedHttpMessage,
 } from '../lib/slack.js';
-import { parseData, USER_ERROR_STATUSES } from '../lib/vendor-request.js';
+import { ensureUrlAllowed, parseData, USER_ERROR_STATUSES } from '../lib/vendor-request.js';
 import { fail, ok, retryAfterSeconds } from '../result.js';
 import { type ConnectorEnv, ConnectorError, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema } from './schema.js';
@@ -17,11 +17,7 @@ function validateSecrets(secrets: { webhookUrl: string }, env: ConnectorEnv): vo
   } catch {
     throw new Error('error configuring slack action: unable to parse host name from webhookUrl');
   }
-  try {
-    env.allowedHosts.ensureUriAllowed(secrets.webhookUrl);
-  } catch (err) {
-    throw new Error(`error configuring slack action: ${(err as Error).message}`);
-  }
+  ensureUrlAllowed(env, secrets.webhookUrl, 'error configuring slack action: ');
 }
 
 export const slackConnector = defineConnector({

@@ -5,6 +5,7 @@ import {
   throwIfResponseIsNotValid,
   type VendorResponse,
   vendorRequest,
+  withoutTrailingSlash,
 } from '../lib/vendor-request.js';
 import { ConnectorError, type ConnectorHttp } from '../types.js';
 import type {
@@ -75,7 +76,7 @@ export class SwimlaneService {
       throw new ConnectorError(`[Action]${CONNECTOR_NAME}: Wrong configuration.`);
     }
     this.headers = { 'Content-Type': 'application/json', 'Private-Token': secrets.apiToken };
-    this.url = config.apiUrl.endsWith('/') ? config.apiUrl.slice(0, -1) : config.apiUrl;
+    this.url = withoutTrailingSlash(config.apiUrl);
     this.api = this.url.endsWith('api') ? this.url : `${this.url}/api`;
   }
 

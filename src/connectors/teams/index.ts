@@ -1,5 +1,5 @@
 import type { OutboundResponse } from '../../http/client.js';
-import { parseData } from '../lib/vendor-request.js';
+import { ensureUrlAllowed, parseData } from '../lib/vendor-request.js';
 import { fail, ok, retryAfterSeconds, retryAt } from '../result.js';
 import { type ConnectorEnv, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema } from './schema.js';
@@ -24,11 +24,7 @@ function validateSecrets(secrets: { webhookUrl: string }, env: ConnectorEnv): vo
   } catch {
     throw new Error('error configuring teams action: unable to parse host name from webhookUrl');
   }
-  try {
-    env.allowedHosts.ensureUriAllowed(secrets.webhookUrl);
-  } catch (err) {
-    throw new Error(`error configuring teams action: ${(err as Error).message}`);
-  }
+  ensureUrlAllowed(env, secrets.webhookUrl, 'error configuring teams action: ');
 }
 
 export const teamsConnector = defineConnector({

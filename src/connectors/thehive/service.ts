@@ -1,6 +1,6 @@
 import { type PushResult, toNumber } from '../lib/case_schemas.js';
 import { CASE_STYLE, type SubActionRequest, subActionRequest } from '../lib/sub-action-request.js';
-import type { VendorRequestError } from '../lib/vendor-request.js';
+import { type VendorRequestError, withoutTrailingSlash } from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import {
   AlertResponseSchema,
@@ -33,7 +33,7 @@ export class TheHiveService {
 
   constructor(private readonly ctx: Ctx) {
     this.url = ctx.config.url;
-    this.urlWithoutTrailingSlash = this.url.endsWith('/') ? this.url.slice(0, -1) : this.url;
+    this.urlWithoutTrailingSlash = withoutTrailingSlash(this.url);
   }
 
   private call(call: SubActionRequest) {

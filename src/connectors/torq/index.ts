@@ -1,5 +1,5 @@
 import { OutboundError, type OutboundResponse } from '../../http/client.js';
-import { axiosCode } from '../lib/vendor-request.js';
+import { axiosCode, ensureUrlAllowed } from '../lib/vendor-request.js';
 import { fail, ok, retryAfterSeconds, retryAt } from '../result.js';
 import { type ConnectorEnv, type ConnectorResult, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema, TORQ_HOSTNAME } from './schema.js';
@@ -16,11 +16,7 @@ function validateConfig(config: { webhookIntegrationUrl: string }, env: Connecto
   } catch (err) {
     throw new Error(`error configuring send to Torq action: unable to parse url: ${String(err)}`);
   }
-  try {
-    env.allowedHosts.ensureUriAllowed(configured);
-  } catch (err) {
-    throw new Error(`error configuring send to Torq action: ${(err as Error).message}`);
-  }
+  ensureUrlAllowed(env, configured, 'error configuring send to Torq action: ');
   if (!TORQ_HOSTNAME.test(url.hostname) && url.hostname !== 'localhost') {
     throw new Error(
       'error configuring send to Torq action: url must begin with https://hooks.torq.io or https://hooks.eu.torq.io',

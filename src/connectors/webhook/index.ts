@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { HttpMethod, OutboundResponse } from '../../http/client.js';
 import { OutboundError } from '../../http/client.js';
+import { ensureUrlAllowed } from '../lib/vendor-request.js';
 import { fail, ok, retryAfterDate } from '../result.js';
 import { type ConnectorEnv, type ConnectorResult, defineConnector } from '../types.js';
 import {
@@ -35,11 +36,7 @@ function checkUrl(url: string, env: ConnectorEnv): void {
   } catch (err) {
     throw new Error(`${PREFIX}unable to parse url: ${String(err)}`);
   }
-  try {
-    env.allowedHosts.ensureUriAllowed(url);
-  } catch (err) {
-    throw new Error(PREFIX + (err as Error).message);
-  }
+  ensureUrlAllowed(env, url, PREFIX);
 }
 
 function isNonEmptyJsonObject(text: string): boolean {
