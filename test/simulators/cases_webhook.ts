@@ -18,7 +18,7 @@ import { answerMagic, caseSystemScript, magicIn } from './magic.js';
  * `{errorMessages, errors}` bodies, including its field errors (a summary is required, labels may
  * not contain spaces, the project must exist). Over HTTPS with `requestCert`, the subject of the
  * client certificate each request presented is recorded. Scripted failures: see
- * scripted_failures.ts.
+ * caseSystemScript in magic.ts.
  */
 
 export const JIRA_CREATED = '2020-04-27T14:17:45.490+0000';

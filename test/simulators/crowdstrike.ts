@@ -14,7 +14,7 @@ import { answerMagic, endpointScript, requestMagic } from './magic.js';
  * which client it belongs to; every other route wants one of those tokens (else 401 with
  * CrowdStrike's error body). Real-time response keeps batch sessions.
  *
- * Scripted failures: see edr-magic.ts (e.g. a device id `respond-with-429`).
+ * Scripted failures: see endpointScript in magic.ts (e.g. a device id `respond-with-429`).
  */
 
 export const META = {

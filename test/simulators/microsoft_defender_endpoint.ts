@@ -17,8 +17,8 @@ import { answerMagic, endpointScript, requestMagic } from './magic.js';
  * in flight refuses another with ActiveRequestAlreadyExists. Live response results are served
  * from pre-signed blob links that need no token.
  *
- * Scripted failures: see edr-magic.ts (e.g. a machine id `respond-with-429`). Also the action id
- * `no-result` has no download link.
+ * Scripted failures: see endpointScript in magic.ts (e.g. a machine id `respond-with-429`).
+ * Also the action id `no-result` has no download link.
  */
 
 export const RESULT_BYTES = Buffer.from(

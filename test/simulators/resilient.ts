@@ -14,7 +14,7 @@ import { answerMagic, caseSystemScript, magicIn } from './magic.js';
  * `/rest/orgs/<orgId>`. Requests need Basic credentials (API key id and secret); an unknown
  * organisation is refused. PATCH checks every change's `old_value` against the incident and
  * answers `success: false` when one does not match (or when the new name is
- * `respond-with-conflict`). Scripted failures: see scripted_failures.ts.
+ * `respond-with-conflict`). Scripted failures: see caseSystemScript in magic.ts.
  */
 
 export const RESILIENT_CREATED_AT = 1589391874472;

@@ -15,7 +15,8 @@ import { answerMagic, endpointScript, requestMagic } from './magic.js';
  * with SentinelOne's error body). Script results are downloaded from pre-signed links outside
  * the API, which need no token but must carry their signature.
  *
- * Scripted failures: see edr-magic.ts (e.g. a `computerName` of `respond-with-429`). Also:
+ * Scripted failures: see endpointScript in magic.ts (e.g. a `computerName` of
+ * `respond-with-429`). Also:
  * - task id `no-link`: fetch-files answers without a download link for it;
  * - task id `foreign-host`: the download link points at `files.s1-cdn.invalid`;
  * - task id `expired-link`: the download link answers 403.

@@ -7,7 +7,7 @@ import { answerMagic, caseSystemScript, magicIn } from './magic.js';
  * application (create, PATCH) and comments on a record's comments field. Requests need the
  * `Private-Token` header. The application knows its field ids: values under other ids are
  * refused, and comments only go to a comments field. Errors are Swimlane's
- * `{ErrorCode, Argument, Message}` bodies. Scripted failures: see scripted_failures.ts.
+ * `{ErrorCode, Argument, Message}` bodies. Scripted failures: see caseSystemScript in magic.ts.
  */
 
 export const SWIMLANE_CREATED = '2021-06-01T17:29:51.092Z';

@@ -7,7 +7,7 @@ import { answerMagic, caseSystemScript, magicIn } from './magic.js';
  * PATCH answered with 204), case comments and alerts. Requests need `Authorization: Bearer
  * <api key>`; an `X-Organisation` header must name a known organisation. Errors are TheHive's
  * `{type, message}` bodies; an alert whose type, source and sourceRef repeat an existing one is
- * refused. Scripted failures: see scripted_failures.ts.
+ * refused. Scripted failures: see caseSystemScript in magic.ts.
  */
 
 export const THEHIVE_CREATED_AT = 1712128153041;

@@ -8,7 +8,7 @@ import { answerMagic, caseSystemScript, magicIn } from './magic.js';
  * `Authorization`; XSOAR 8 (cloud) serves them under `/xsoar/public/v1` and also wants the key id
  * in `x-xdr-auth-id`. An incident naming an unknown playbook is refused as XSOAR does. Errors are
  * XSOAR's `{id, status, title, detail, error, encrypted, multires}` bodies. Scripted failures:
- * see scripted_failures.ts.
+ * see caseSystemScript in magic.ts.
  */
 
 export const CLOUD_PREFIX = '/xsoar/public/v1';
