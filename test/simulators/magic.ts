@@ -52,7 +52,7 @@ export function requestMagic(req: RecordedRequest): string | undefined {
 }
 
 /** A proxy's error page in front of the vendor (`<h1>502 Bad Gateway</h1>`). */
-export function sendProxyPage(
+function sendProxyPage(
   res: ServerResponse,
   status: number,
   headers: Record<string, string> = {},
@@ -69,7 +69,7 @@ export function sendProxyPage(
 }
 
 /** nginx's error page, as a reverse proxy in front of a self-hosted vendor answers. */
-export function sendNginxPage(res: ServerResponse, status: number): void {
+function sendNginxPage(res: ServerResponse, status: number): void {
   const title = `${status} ${status === 503 ? 'Service Temporarily Unavailable' : (STATUS_CODES[status] ?? '')}`;
   sendText(
     res,

@@ -126,7 +126,7 @@ function reported(err: unknown, describe: ResponseErrorMessage, style: RequestSt
 }
 
 /** The answer checked against a response schema, as Kibana's sub-action framework checks it. */
-export function checkResponse(schema: TSchema, data: unknown): void {
+function checkResponse(schema: TSchema, data: unknown): void {
   const checked = validate(schema, data);
   if (!checked.ok) throw new Error(`Response validation failed (Error: ${formatFailure(checked)})`);
 }

@@ -90,7 +90,7 @@ export interface VendorFailureDetails {
  * The retry decision a vendor's answer carries: 429 and 5xx are worth retrying (at the
  * Retry-After moment when given), other statuses are not; a call that got no answer is.
  */
-export function vendorRetry(response: VendorResponse | undefined): boolean | Date {
+function vendorRetry(response: VendorResponse | undefined): boolean | Date {
   return response === undefined ? true : retryFor(response.status, response.headers);
 }
 
@@ -230,7 +230,7 @@ export function axiosQuery(params: Readonly<Record<string, unknown>>): string {
 }
 
 /** The URL with a serialised query added as axios adds it: any fragment dropped, `?` or `&`. */
-export function withQuery(url: string, query: string): string {
+function withQuery(url: string, query: string): string {
   if (query === '') return url;
   const base = url.split('#')[0] ?? url;
   return `${base}${base.includes('?') ? '&' : '?'}${query}`;
