@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalQuery, canonicalUri, signV4 } from '../../src/connectors/bedrock/sigv4.js';
-import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
+import {
+  createConnector,
+  execute,
+  expectNoSecrets,
+  expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
+} from '../helpers/connectors.js';
 import { ELASTIC_AUTH, startServer, type TestServer } from '../helpers/server.js';
 import type { RecordedRequest } from '../simulators/base.js';
 import {
@@ -22,18 +29,10 @@ const ACCESS_KEY = 'AKIASIMULATED7Q2W';
 const SECRET = 'sImUlAtEd/SeCrEt+KeY0123456789abcdefGHIJ';
 const DEFAULT_MODEL = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const DEFAULT_MODEL_PATH = '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0';
-const GENERIC = 'an error occurred while running the action';
 const AMZ_DATE = /^\d{8}T\d{6}Z$/;
 
 function failure(id: string, serviceMessage: string, errorSource: 'user' | 'framework') {
-  return {
-    status: 'error',
-    connector_id: id,
-    message: GENERIC,
-    service_message: serviceMessage,
-    retry: true,
-    errorSource,
-  };
+  return thrownEnvelope(id, serviceMessage, true, errorSource);
 }
 
 function signedBy(req: RecordedRequest, signedHeaders: string): void {
@@ -625,7 +624,7 @@ describe('.bedrock (Amazon Bedrock)', () => {
       expect(rest).toEqual({
         status: 'error',
         connector_id: id,
-        message: GENERIC,
+        message: RUN_FAILED,
         service_message:
           'Status code: 429. Message: API Error: Too Many Requests - Too many requests, please wait before trying again.',
         errorSource: 'user',

@@ -2,16 +2,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { render, renderNoEscape } from '../../src/connectors/cases_webhook/mustache.js';
-import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
+import {
+  createConnector,
+  execute,
+  expectNoSecrets,
+  expectRetryAt,
+  thrownEnvelope,
+} from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { type CaseSystemSimulator, startCaseSystemSimulator } from '../simulators/cases_webhook.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/scripted_failures.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 
 const USER = 'jira-user';
 const PASSWORD = 'jira-password-Tq7Lm';
 const BASIC = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 const SECRET_HEADER = 'secret-header-value-Ny5';
-const THROWN = 'an error occurred while running the action';
 const NAME = '[Action][Webhook - Case Management]';
 
 const ISSUE_JSON =
@@ -54,14 +59,8 @@ describe('.cases-webhook', () => {
   };
   const push = (incident: Record<string, unknown>, comments: unknown = null, connectorId = id) =>
     run({ subAction: 'pushToService', subActionParams: { incident, comments } }, connectorId);
-  const failure = (connectorId: string, serviceMessage: string, retry: boolean) => ({
-    status: 'error',
-    connector_id: connectorId,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource: 'framework',
-  });
+  const failure = (connectorId: string, serviceMessage: string, retry: boolean) =>
+    thrownEnvelope(connectorId, serviceMessage, retry, 'framework');
   const connector = (
     config: Record<string, unknown>,
     secrets: unknown = { user: USER, password: PASSWORD },

@@ -5,6 +5,7 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import {
@@ -12,10 +13,9 @@ import {
   META,
   startCrowdStrikeSimulator,
 } from '../simulators/crowdstrike.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/edr-magic.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 
 const TYPE = '.crowdstrike';
-const THROWN = 'an error occurred while running the action';
 const CLIENT_ID = 'cs-client-4b1e';
 const CLIENT_SECRET = 'cs-secret-Yq2r8VnPw';
 const OTHER_ID = 'cs-client-77aa';
@@ -43,14 +43,7 @@ async function run(
 }
 
 function thrown(id: string, serviceMessage: string, retry: boolean | string = true) {
-  return {
-    status: 'error',
-    connector_id: id,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource: 'framework',
-  };
+  return thrownEnvelope(id, serviceMessage, retry, 'framework');
 }
 
 function tokenRequests(sim: CrowdStrikeSimulator) {
@@ -351,15 +344,14 @@ describe('.crowdstrike', () => {
 
     it('refuses another command', async () => {
       const envelope = await run(server, id, 'hostActions', { command: 'reboot', ids: [HOST_1] });
-      expect(envelope).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: THROWN,
-        service_message:
+      expect(envelope).toEqual(
+        thrownEnvelope(
+          id,
           'Request validation failed (Error: [command]: types that failed validation:\n- [command.0]: expected value to equal [contain]\n- [command.1]: expected value to equal [lift_containment])',
-        retry: true,
-        errorSource: 'user',
-      });
+          true,
+          'user',
+        ),
+      );
     });
 
     it('needs device ids', async () => {

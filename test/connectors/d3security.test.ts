@@ -4,6 +4,7 @@ import {
   type ExecuteEnvelope,
   execute,
   expectNoSecrets,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import type { Simulator } from '../simulators/base.js';
@@ -93,14 +94,8 @@ describe('.d3security', () => {
     });
   });
 
-  const failed = (serviceMessage: string, errorSource: 'user' | 'framework') => ({
-    status: 'error',
-    connector_id: id,
-    message: 'an error occurred while running the action',
-    service_message: serviceMessage,
-    retry: true,
-    errorSource,
-  });
+  const failed = (serviceMessage: string, errorSource: 'user' | 'framework') =>
+    thrownEnvelope(id, serviceMessage, true, errorSource);
 
   describe('vendor failures', () => {
     it('400 and 404', async () => {

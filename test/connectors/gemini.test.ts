@@ -1,6 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
+import {
+  createConnector,
+  execute,
+  expectNoSecrets,
+  expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
+} from '../helpers/connectors.js';
 import { ELASTIC_AUTH, startServer, type TestServer } from '../helpers/server.js';
 import {
   COMPLETION_TEXT,
@@ -15,7 +22,6 @@ const EMAIL = 'kibana-connector@sim-project.iam.gserviceaccount.com';
 const PROJECT = 'sim-project';
 const REGION = 'us-central1';
 const MODEL = 'gemini-2.5-pro';
-const GENERIC = 'an error occurred while running the action';
 const UNABLE =
   'Unable to retrieve access token. Ensure the service account has the right permissions and the Vertex AI endpoint is enabled in the GCP project. Error: ';
 
@@ -46,14 +52,7 @@ function credentials(tokenUri: string, extra: Record<string, unknown> = {}) {
 }
 
 function failure(id: string, serviceMessage: string, errorSource: 'user' | 'framework') {
-  return {
-    status: 'error',
-    connector_id: id,
-    message: GENERIC,
-    service_message: serviceMessage,
-    retry: true,
-    errorSource,
-  };
+  return thrownEnvelope(id, serviceMessage, true, errorSource);
 }
 
 function decodeJwt(jwt: string) {
@@ -538,7 +537,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
       expect(rest).toEqual({
         status: 'error',
         connector_id: id,
-        message: GENERIC,
+        message: RUN_FAILED,
         service_message:
           'Status code: 429. Message: API Error: RESOURCE_EXHAUSTED: Resource exhausted. Please try again later.',
         errorSource: 'user',

@@ -5,6 +5,8 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
 import {
@@ -20,17 +22,9 @@ import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 const EMAIL = 'jira-bot@example.com';
 const API_TOKEN = 'ATATT3xJiraTokenSecret-77';
 const AUTH = basicAuth(EMAIL, API_TOKEN);
-const RUN_FAILED = 'an error occurred while running the action';
 
 function failure(connectorId: string, serviceMessage: string, errorSource = 'framework') {
-  return {
-    status: 'error',
-    connector_id: connectorId,
-    message: RUN_FAILED,
-    service_message: serviceMessage,
-    retry: true,
-    errorSource,
-  };
+  return thrownEnvelope(connectorId, serviceMessage, true, errorSource);
 }
 
 function jsonError(text: string): string {

@@ -5,9 +5,10 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/edr-magic.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   type DefenderApp,
   type DefenderSimulator,
@@ -16,7 +17,6 @@ import {
 } from '../simulators/microsoft_defender_endpoint.js';
 
 const TYPE = '.microsoft_defender_endpoint';
-const THROWN = 'an error occurred while running the action';
 const APP: DefenderApp = {
   tenantId: 'tenant-7f3e21',
   clientId: 'mde-client-0c4d',
@@ -52,14 +52,7 @@ async function run(
 }
 
 function thrown(id: string, serviceMessage: string, retry: boolean | string = true) {
-  return {
-    status: 'error',
-    connector_id: id,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource: 'framework',
-  };
+  return thrownEnvelope(id, serviceMessage, retry, 'framework');
 }
 
 function mdeBody(code: string, message: string) {
@@ -249,15 +242,14 @@ describe('.microsoft_defender_endpoint', () => {
 
     it('refuses a page larger than 1000', async () => {
       const envelope = await run(server, id, 'getAgentList', { pageSize: 1001 });
-      expect(envelope).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: THROWN,
-        service_message:
+      expect(envelope).toEqual(
+        thrownEnvelope(
+          id,
           'Request validation failed (Error: [pageSize]: Value must be equal to or lower than [1000].)',
-        retry: true,
-        errorSource: 'user',
-      });
+          true,
+          'user',
+        ),
+      );
     });
 
     it('refuses an unknown health status', async () => {

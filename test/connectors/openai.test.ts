@@ -8,6 +8,8 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { ELASTIC_AUTH, startServer, type TestServer, tempDir } from '../helpers/server.js';
 import {
@@ -23,7 +25,6 @@ const API_KEY = 'sk-test-openai-Zq81xLw7';
 const AZURE_KEY = 'azure-test-key-Pp27Hd09';
 const ORGANIZATION = 'org-simulated';
 const PROJECT = 'proj_simulated';
-const GENERIC = 'an error occurred while running the action';
 
 function chat(content: string, extra: Record<string, unknown> = {}) {
   return JSON.stringify({ messages: [{ role: 'user', content }], ...extra });
@@ -35,14 +36,7 @@ function headersOf(sim: OpenAISimulator) {
 }
 
 function failure(id: string, serviceMessage: string, errorSource: 'user' | 'framework') {
-  return {
-    status: 'error',
-    connector_id: id,
-    message: GENERIC,
-    service_message: serviceMessage,
-    retry: true,
-    errorSource,
-  };
+  return thrownEnvelope(id, serviceMessage, true, errorSource);
 }
 
 /** POST _execute and hand back the raw response, for streamed answers. */
@@ -500,7 +494,7 @@ describe('.gen-ai (OpenAI)', () => {
       expect(rest).toEqual({
         status: 'error',
         connector_id: openAiId,
-        message: GENERIC,
+        message: RUN_FAILED,
         service_message:
           'Status code: 429. Message: API Error: Too Many Requests - Rate limit reached for gpt-4.1 on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 30s.',
         errorSource: 'user',
@@ -922,7 +916,7 @@ describe('.gen-ai Other provider with PKI', () => {
       subAction: 'run',
       subActionParams: { body: chat('Hi', { model: 'local' }) },
     });
-    expect(reply).toMatchObject({ status: 'error', message: GENERIC, retry: true });
+    expect(reply).toMatchObject({ status: 'error', message: RUN_FAILED, retry: true });
     expect(reply.service_message).toMatch(
       /^Status code: undefined\. Message: Unexpected API Error: /,
     );
@@ -949,15 +943,14 @@ describe('.gen-ai Other provider with PKI', () => {
     });
     await bare.close();
     expect(bare.requests).toHaveLength(0);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: GENERIC,
-      service_message:
+    expect(reply).toEqual(
+      thrownEnvelope(
+        id,
         'Certificate error: Status code: undefined. Message: Unexpected API Error: UNABLE_TO_VERIFY_LEAF_SIGNATURE - unable to verify the first certificate. Please check if your PKI certificates are valid or adjust SSL verification mode.',
-      retry: true,
-      errorSource: 'framework',
-    });
+        true,
+        'framework',
+      ),
+    );
   });
 
   it('never logs the private key', () => {

@@ -5,6 +5,7 @@ import {
   type ExecuteEnvelope,
   execute,
   expectNoSecrets,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import type { Simulator } from '../simulators/base.js';
@@ -144,14 +145,8 @@ describe('.opsgenie', () => {
   });
 
   describe('vendor failures', () => {
-    const failed = (serviceMessage: string, errorSource: 'user' | 'framework') => ({
-      status: 'error',
-      connector_id: id,
-      message: 'an error occurred while running the action',
-      service_message: serviceMessage,
-      retry: true,
-      errorSource,
-    });
+    const failed = (serviceMessage: string, errorSource: 'user' | 'framework') =>
+      thrownEnvelope(id, serviceMessage, true, errorSource);
 
     it('422 names Opsgenie message and errors', async () => {
       expect(await create('respond-with-422')).toEqual(

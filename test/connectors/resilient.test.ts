@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
+import {
+  createConnector,
+  execute,
+  expectNoSecrets,
+  expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
+} from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   RESILIENT_CREATED_AT,
   RESILIENT_FIELDS,
@@ -8,14 +16,12 @@ import {
   type ResilientSimulator,
   startResilientSimulator,
 } from '../simulators/resilient.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/scripted_failures.js';
 
 const API_KEY_ID = 'resilient-key-id-7Hq';
 const API_KEY_SECRET = 'resilient-key-secret-P4vXz';
 const BASIC = `Basic ${Buffer.from(`${API_KEY_ID}:${API_KEY_SECRET}`).toString('base64')}`;
 const SECRETS = [API_KEY_SECRET, Buffer.from(`${API_KEY_ID}:${API_KEY_SECRET}`).toString('base64')];
 const CREATED_ISO = new Date(RESILIENT_CREATED_AT).toISOString();
-const THROWN = 'an error occurred while running the action';
 
 describe('.resilient', () => {
   let sim: ResilientSimulator;
@@ -32,14 +38,8 @@ describe('.resilient', () => {
   };
   const push = (incident: Record<string, unknown>, comments: unknown = null) =>
     run({ subAction: 'pushToService', subActionParams: { incident, comments } });
-  const failure = (connectorId: string, serviceMessage: string, retry: boolean) => ({
-    status: 'error',
-    connector_id: connectorId,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource: 'framework',
-  });
+  const failure = (connectorId: string, serviceMessage: string, retry: boolean) =>
+    thrownEnvelope(connectorId, serviceMessage, retry, 'framework');
 
   beforeAll(async () => {
     sim = await startResilientSimulator({
@@ -338,24 +338,17 @@ describe('.resilient', () => {
 
   describe('params validation', () => {
     it('names an unknown sub-action', async () => {
-      expect(await run({ subAction: 'non-supported' })).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: THROWN,
-        service_message: `Sub action "non-supported" is not registered. Connector id: ${id}. Connector name: IBM Resilient. Connector type: .resilient`,
-        retry: true,
-        errorSource: 'framework',
-      });
+      expect(await run({ subAction: 'non-supported' })).toEqual(
+        thrownEnvelope(
+          id,
+          `Sub action "non-supported" is not registered. Connector id: ${id}. Connector name: IBM Resilient. Connector type: .resilient`,
+          true,
+          'framework',
+        ),
+      );
     });
 
-    const invalid = (serviceMessage: string) => ({
-      status: 'error',
-      connector_id: id,
-      message: THROWN,
-      service_message: serviceMessage,
-      retry: true,
-      errorSource: 'user',
-    });
+    const invalid = (serviceMessage: string) => thrownEnvelope(id, serviceMessage, true, 'user');
 
     it('requires the incident name', async () => {
       expect(await run({ subAction: 'pushToService' })).toEqual(
@@ -462,7 +455,7 @@ describe('.resilient', () => {
       const body = await push({ name: 'respond-with-429-retry-after' });
       expect(body).toMatchObject({
         status: 'error',
-        message: THROWN,
+        message: RUN_FAILED,
         service_message:
           '[Action][IBM Resilient]: Unable to create incident. Error: Status code: 429. Message: API Error: Too many requests.',
         errorSource: 'framework',

@@ -5,10 +5,11 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import type { RecordedRequest } from '../simulators/base.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/edr-magic.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   AGENT_FILE_BYTES,
   API,
@@ -20,7 +21,6 @@ import {
 const TOKEN = 's1-api-token-Zq81fK2mV';
 const WRONG_TOKEN = 's1-wrong-token-Pw9x';
 const TYPE = '.sentinelone';
-const THROWN = 'an error occurred while running the action';
 
 const replies: unknown[] = [];
 
@@ -41,14 +41,7 @@ function queryPairs(req: RecordedRequest): Array<[string, string]> {
 }
 
 function thrown(id: string, serviceMessage: string, retry: boolean | string = true) {
-  return {
-    status: 'error',
-    connector_id: id,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource: 'framework',
-  };
+  return thrownEnvelope(id, serviceMessage, retry, 'framework');
 }
 
 function s1Body(status: number, title: string) {
@@ -224,15 +217,14 @@ describe('.sentinelone', () => {
     it('refuses an unknown filter before calling SentinelOne', async () => {
       const before = sim.requests.length;
       const envelope = await run(server, id, 'getAgents', { hostname: 'x' });
-      expect(envelope).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: THROWN,
-        service_message:
+      expect(envelope).toEqual(
+        thrownEnvelope(
+          id,
           'Request validation failed (Error: [hostname]: definition for this key is missing)',
-        retry: true,
-        errorSource: 'user',
-      });
+          true,
+          'user',
+        ),
+      );
       expect(sim.requests.length).toBe(before);
     });
   });

@@ -6,6 +6,8 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
@@ -22,7 +24,6 @@ const CLIENT_ID = 'itom-client-id';
 const CLIENT_SECRET = 'itom-client-secret-4W';
 const KEY_ID = 'itom-kid';
 const USER_ID = 'itom.bot';
-const RUN_FAILED = 'an error occurred while running the action';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -31,14 +32,7 @@ const { publicKey, privateKey } = generateKeyPairSync('rsa', {
 });
 
 function failure(connectorId: string, serviceMessage: string, errorSource = 'framework') {
-  return {
-    status: 'error',
-    connector_id: connectorId,
-    message: RUN_FAILED,
-    service_message: serviceMessage,
-    retry: true,
-    errorSource,
-  };
+  return thrownEnvelope(connectorId, serviceMessage, true, errorSource);
 }
 
 describe('.servicenow-itom', () => {

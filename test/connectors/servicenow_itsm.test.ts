@@ -6,6 +6,8 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
@@ -26,7 +28,6 @@ const CLIENT_SECRET = 'sn-client-secret-9Q';
 const KEY_ID = 'kid-elastic-1';
 const USER_ID = 'elastic.integration@example.com';
 const KEY_PASSPHRASE = 'key-passphrase-Zx8';
-const RUN_FAILED = 'an error occurred while running the action';
 const GROUPING_KEY = '{{rule.id}}:{{alert.id}}';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', {
@@ -41,14 +42,7 @@ const { publicKey, privateKey } = generateKeyPairSync('rsa', {
 });
 
 function failure(connectorId: string, serviceMessage: string, errorSource = 'framework') {
-  return {
-    status: 'error',
-    connector_id: connectorId,
-    message: RUN_FAILED,
-    service_message: serviceMessage,
-    retry: true,
-    errorSource,
-  };
+  return thrownEnvelope(connectorId, serviceMessage, true, errorSource);
 }
 
 const pushedDate = (snDate: string) => new Date(`${snDate} GMT`).toISOString();

@@ -5,6 +5,8 @@ import {
   execute,
   expectNoSecrets,
   expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
@@ -19,19 +21,11 @@ import {
 const USERNAME = 'secops-integration';
 const PASSWORD = 'sir-Pa55word-secret';
 const AUTH = basicAuth(USERNAME, PASSWORD);
-const RUN_FAILED = 'an error occurred while running the action';
 const GROUPING_KEY = '{{rule.id}}:{{alert.id}}';
 const HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
 
 function failure(connectorId: string, serviceMessage: string, errorSource = 'framework') {
-  return {
-    status: 'error',
-    connector_id: connectorId,
-    message: RUN_FAILED,
-    service_message: serviceMessage,
-    retry: true,
-    errorSource,
-  };
+  return thrownEnvelope(connectorId, serviceMessage, true, errorSource);
 }
 
 const incidentFields = {

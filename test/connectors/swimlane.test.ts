@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
+import {
+  createConnector,
+  execute,
+  expectNoSecrets,
+  expectRetryAt,
+  thrownEnvelope,
+} from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/scripted_failures.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   SWIMLANE_CREATED,
   SWIMLANE_MODIFIED,
@@ -11,7 +17,6 @@ import {
 
 const API_TOKEN = 'swimlane-private-token-Gm4r';
 const APP_ID = 'aNcL2xniGHGpa2AHb';
-const THROWN = 'an error occurred while running the action';
 const EMPTY_TOKEN_ID = 'swimlane-empty-token';
 
 const mapping = (id: string, key: string, name: string, fieldType = 'text') => ({
@@ -61,14 +66,8 @@ describe('.swimlane', () => {
   };
   const push = (incident: Record<string, unknown>, comments: unknown = null, connectorId = id) =>
     run({ subAction: 'pushToService', subActionParams: { incident, comments } }, connectorId);
-  const failure = (connectorId: string, serviceMessage: string, retry: boolean) => ({
-    status: 'error',
-    connector_id: connectorId,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource: 'framework',
-  });
+  const failure = (connectorId: string, serviceMessage: string, retry: boolean) =>
+    thrownEnvelope(connectorId, serviceMessage, retry, 'framework');
   const createFailure = (status: number, error: string, reason: string) =>
     `[Action][Swimlane]: Unable to create record in application with id ${APP_ID}. Status: ${status}. Error: ${error}. Reason: ${reason}`;
 

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
+import {
+  createConnector,
+  execute,
+  expectNoSecrets,
+  expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
+} from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/scripted_failures.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   startTheHiveSimulator,
   THEHIVE_CREATED_AT,
@@ -9,7 +16,6 @@ import {
 } from '../simulators/thehive.js';
 
 const API_KEY = 'thehive-api-key-Wk3sV9';
-const THROWN = 'an error occurred while running the action';
 const CREATED_ISO = new Date(THEHIVE_CREATED_AT).toISOString();
 
 describe('.thehive', () => {
@@ -35,14 +41,7 @@ describe('.thehive', () => {
     serviceMessage: string,
     retry: boolean,
     errorSource = 'framework',
-  ) => ({
-    status: 'error',
-    connector_id: connectorId,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource,
-  });
+  ) => thrownEnvelope(connectorId, serviceMessage, retry, errorSource);
   const baseAlert = { title: 'alert title', description: 'alert description', type: 'external' };
 
   beforeAll(async () => {
@@ -270,21 +269,14 @@ describe('.thehive', () => {
     it('fails on a body that is not JSON', async () => {
       const count = sim.requests.length;
       const body = await alert({ ...baseAlert, source: 's', sourceRef: 'bad-body', body: '{oops' });
-      expect(body).toMatchObject({ status: 'error', message: THROWN, retry: true });
+      expect(body).toMatchObject({ status: 'error', message: RUN_FAILED, retry: true });
       expect(body.service_message).toMatch(/JSON/);
       expect(sim.requests.length).toBe(count);
     });
   });
 
   describe('params validation', () => {
-    const invalid = (serviceMessage: string) => ({
-      status: 'error',
-      connector_id: id,
-      message: THROWN,
-      service_message: serviceMessage,
-      retry: true,
-      errorSource: 'user',
-    });
+    const invalid = (serviceMessage: string) => thrownEnvelope(id, serviceMessage, true, 'user');
 
     it('names an unknown sub-action', async () => {
       expect(await run({ subAction: 'getIncident', subActionParams: {} })).toEqual(

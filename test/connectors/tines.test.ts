@@ -4,6 +4,7 @@ import {
   type ExecuteEnvelope,
   execute,
   expectNoSecrets,
+  thrownEnvelope,
 } from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import type { Simulator } from '../simulators/base.js';
@@ -148,14 +149,8 @@ describe('.tines', () => {
     }
   });
 
-  const failed = (serviceMessage: string, errorSource: 'user' | 'framework') => ({
-    status: 'error',
-    connector_id: id,
-    message: 'an error occurred while running the action',
-    service_message: serviceMessage,
-    retry: true,
-    errorSource,
-  });
+  const failed = (serviceMessage: string, errorSource: 'user' | 'framework') =>
+    thrownEnvelope(id, serviceMessage, true, errorSource);
 
   it('run refuses a webhook Tines does not know as a webhook', async () => {
     expect(

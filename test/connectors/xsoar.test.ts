@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConnector, execute, expectNoSecrets, expectRetryAt } from '../helpers/connectors.js';
+import {
+  createConnector,
+  execute,
+  expectNoSecrets,
+  expectRetryAt,
+  RUN_FAILED,
+  thrownEnvelope,
+} from '../helpers/connectors.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { RETRY_AFTER_SECONDS } from '../simulators/scripted_failures.js';
+import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   startXsoarSimulator,
   XSOAR_PLAYBOOKS,
@@ -12,7 +19,6 @@ import {
 const API_KEY = 'xsoar-onprem-key-Jd82';
 const CLOUD_API_KEY = 'xsoar-cloud-key-Lp93';
 const CLOUD_KEY_ID = '17';
-const THROWN = 'an error occurred while running the action';
 const PLAYBOOK_ID = XSOAR_PLAYBOOKS[0]?.id ?? '';
 
 describe('.xsoar', () => {
@@ -43,14 +49,7 @@ describe('.xsoar', () => {
     serviceMessage: string,
     retry: boolean,
     errorSource = 'framework',
-  ) => ({
-    status: 'error',
-    connector_id: connectorId,
-    message: THROWN,
-    service_message: serviceMessage,
-    retry,
-    errorSource,
-  });
+  ) => thrownEnvelope(connectorId, serviceMessage, retry, errorSource);
 
   beforeAll(async () => {
     sim = await startXsoarSimulator({
@@ -188,7 +187,7 @@ describe('.xsoar', () => {
     it('reports a body that is not JSON without calling XSOAR', async () => {
       const count = sim.requests.length;
       const body = await incident({ name: 'bad body', body: '{not json' });
-      expect(body).toMatchObject({ status: 'error', message: THROWN, retry: true });
+      expect(body).toMatchObject({ status: 'error', message: RUN_FAILED, retry: true });
       expect(body.service_message).toMatch(/^Error parsing Body: SyntaxError: /);
       expect(sim.requests.length).toBe(count);
     });
@@ -310,7 +309,7 @@ describe('.xsoar', () => {
 
     it('a connection reset', async () => {
       const body = await incident({ name: 'respond-with-reset' }, limitedId, limited);
-      expect(body).toMatchObject({ status: 'error', message: THROWN, retry: true });
+      expect(body).toMatchObject({ status: 'error', message: RUN_FAILED, retry: true });
       expect(body.service_message).toMatch(
         /^Status code: undefined\. Message: AxiosError: (socket hang up|read ECONNRESET)$/,
       );

@@ -63,6 +63,29 @@ export function expectNoSecrets(
   }
 }
 
+/** Kibana's message for a run whose executor threw. */
+export const RUN_FAILED = 'an error occurred while running the action';
+
+/**
+ * The envelope of a run whose executor threw: Kibana's generic message, the thrown error's own
+ * text, the retry decision and where the fault lies.
+ */
+export function thrownEnvelope(
+  connectorId: string,
+  serviceMessage: string,
+  retry: boolean | string,
+  errorSource: string,
+) {
+  return {
+    status: 'error',
+    connector_id: connectorId,
+    message: RUN_FAILED,
+    service_message: serviceMessage,
+    retry,
+    errorSource,
+  };
+}
+
 /** A Retry-After date about `seconds` from now, as the envelope carries it. */
 export function expectRetryAt(retry: unknown, seconds: number): void {
   expect(typeof retry).toBe('string');

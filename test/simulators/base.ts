@@ -168,3 +168,35 @@ export function sendLarge(res: ServerResponse, bytes: number): void {
   };
   pump();
 }
+
+/** A file download, as a vendor sends one. */
+export function sendBytes(
+  res: ServerResponse,
+  body: Buffer,
+  contentType: string,
+  fileName: string,
+): void {
+  res.writeHead(200, {
+    'content-type': contentType,
+    'content-length': body.length,
+    'content-disposition': `attachment; filename="${fileName}"`,
+  });
+  res.end(body);
+}
+
+/** The request line's target as the client sent it (path and raw query, before any decoding). */
+export function rawTarget(res: ServerResponse): string {
+  return res.req.url ?? '';
+}
+
+/** Basic credentials of a request, or undefined. */
+export function basicCredentials(
+  req: RecordedRequest,
+): { username: string; password: string } | undefined {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}

@@ -2,16 +2,14 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 import {
-  answerLater,
   type RecordedRequest,
-  resetConnection,
   type Simulator,
   sendJson,
-  sendLarge,
   sendText,
   startSimulator,
 } from './base.js';
 import { createHolds, type HoldingSimulator, withHolds } from './hold.js';
+import { answerMagic, type MagicScript, magicIn } from './magic.js';
 
 /**
  * Amazon Bedrock's runtime API: `POST /model/{modelId}/invoke`, `/invoke-with-response-stream`,
@@ -374,79 +372,38 @@ const MESSAGES_KEYS = new Set([
 const malformed = (detail: string) =>
   `Malformed input request: #: ${detail}, please reformat your input and try again.`;
 
-type Failure = (res: ServerResponse, model: string) => void;
+/** Bedrock's error for each scripted status: its exception type and message. */
+const FAILURES: Readonly<Record<number, readonly [string, string]>> = {
+  400: ['ValidationException', 'The provided model identifier is invalid.'],
+  401: ['UnauthorizedException', 'Unauthorized'],
+  404: [
+    'ResourceNotFoundException',
+    'Could not resolve the foundation model from the provided model identifier.',
+  ],
+  422: [
+    'ValidationException',
+    'Malformed input request: extraneous key [ooooo] is not permitted, please reformat your input and try again.',
+  ],
+  429: ['ThrottlingException', 'Too many requests, please wait before trying again.'],
+  500: [
+    'InternalServerException',
+    'The system encountered an unexpected error during processing. Try your request again.',
+  ],
+  503: ['ServiceUnavailableException', 'Bedrock is unable to process your request.'],
+};
 
-const FAILURES: ReadonlyArray<[string, Failure]> = [
-  [
-    'respond-with-400',
-    (res) => awsError(res, 400, 'ValidationException', 'The provided model identifier is invalid.'),
-  ],
-  ['respond-with-401', (res) => awsError(res, 401, 'UnauthorizedException', 'Unauthorized')],
-  [
-    'respond-with-404',
-    (res) =>
-      awsError(
-        res,
-        404,
-        'ResourceNotFoundException',
-        'Could not resolve the foundation model from the provided model identifier.',
-      ),
-  ],
-  [
-    'respond-with-422',
-    (res) =>
-      awsError(
-        res,
-        422,
-        'ValidationException',
-        'Malformed input request: extraneous key [ooooo] is not permitted, please reformat your input and try again.',
-      ),
-  ],
-  [
-    'respond-with-429-retry-after',
-    (res) =>
-      awsError(
-        res,
-        429,
-        'ThrottlingException',
-        'Too many requests, please wait before trying again.',
-        { 'retry-after': '30' },
-      ),
-  ],
-  [
-    'respond-with-429',
-    (res) =>
-      awsError(
-        res,
-        429,
-        'ThrottlingException',
-        'Too many requests, please wait before trying again.',
-      ),
-  ],
-  [
-    'respond-with-500',
-    (res) =>
-      awsError(
-        res,
-        500,
-        'InternalServerException',
-        'The system encountered an unexpected error during processing. Try your request again.',
-      ),
-  ],
-  ['respond-with-502', (res) => sendText(res, 502, 'Bad Gateway')],
-  [
-    'respond-with-503',
-    (res) =>
-      awsError(
-        res,
-        503,
-        'ServiceUnavailableException',
-        'Bedrock is unable to process your request.',
-      ),
-  ],
-  ['respond-with-reset', (res) => resetConnection(res)],
-  ['respond-with-large', (res) => sendLarge(res, 64 * 1024)],
-];
+/** The magic words as Bedrock fails; a timeout finally answers `late`. */
+function bedrockScript(res: ServerResponse, late: () => void): MagicScript {
+  return {
+    fail: (status, headers) => {
+      if (status === 502) return sendText(res, 502, 'Bad Gateway');
+      const failure = FAILURES[status];
+      if (failure === undefined) return false;
+      awsError(res, status, failure[0], failure[1], headers);
+    },
+    late,
+  };
+}
 
 const EVENT_STREAM = 'application/vnd.amazon.eventstream';
 
@@ -498,12 +455,8 @@ export async function startBedrockSimulator(
     }
     const json = body as Record<string, unknown>;
     const text = JSON.stringify(json.messages ?? '') + JSON.stringify(json.prompt ?? '');
-    for (const [word, fail] of FAILURES) {
-      if (text.includes(word)) return fail(res, model);
-    }
-    if (text.includes('respond-with-timeout')) {
-      return answerLater(res, 2000, () => sendJson(res, 200, messagesAnswer(model)));
-    }
+    const late = () => sendJson(res, 200, messagesAnswer(model));
+    if (answerMagic(magicIn(text), res, bedrockScript(res, late))) return;
     const hold = text.includes('hold-stream');
     if (operation === 'converse' || operation === 'converse-stream') {
       if (!Array.isArray(json.messages)) {

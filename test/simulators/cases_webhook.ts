@@ -1,8 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerScripted, basicCredentials } from './scripted_failures.js';
+import {
+  basicCredentials,
+  type RecordedRequest,
+  type Simulator,
+  sendJson,
+  startSimulator,
+} from './base.js';
+import { answerMagic, caseSystemScript, magicIn } from './magic.js';
 
 /**
  * A case-management system for the cases webhook connector, speaking a subset of Jira's REST API
@@ -12,7 +18,7 @@ import { answerScripted, basicCredentials } from './scripted_failures.js';
  * `{errorMessages, errors}` bodies, including its field errors (a summary is required, labels may
  * not contain spaces, the project must exist). Over HTTPS with `requestCert`, the subject of the
  * client certificate each request presented is recorded. Scripted failures: see
- * scripted_failures.ts.
+ * caseSystemScript in magic.ts.
  */
 
 export const JIRA_CREATED = '2020-04-27T14:17:45.490+0000';
@@ -109,7 +115,8 @@ export async function startCaseSystemSimulator(
         return;
       }
     }
-    if (answerScripted(req, res, (s) => jiraError([SCRIPTED[s] ?? 'Error']))) return;
+    const script = caseSystemScript(res, (s) => jiraError([SCRIPTED[s] ?? 'Error']));
+    if (answerMagic(magicIn(req.text), res, script)) return;
     const body = req.json as Record<string, unknown> | undefined;
 
     if (req.method === 'POST' && req.path === '/rest/api/2/issue') {

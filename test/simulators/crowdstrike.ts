@@ -1,6 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerMagic, rawTarget } from './edr-magic.js';
+import {
+  type RecordedRequest,
+  rawTarget,
+  type Simulator,
+  sendJson,
+  startSimulator,
+} from './base.js';
+import { answerMagic, endpointScript, requestMagic } from './magic.js';
 
 /**
  * CrowdStrike Falcon's API, as far as Kibana's connector uses it. `POST /oauth2/token` takes the
@@ -8,7 +14,7 @@ import { answerMagic, rawTarget } from './edr-magic.js';
  * which client it belongs to; every other route wants one of those tokens (else 401 with
  * CrowdStrike's error body). Real-time response keeps batch sessions.
  *
- * Scripted failures: see edr-magic.ts (e.g. a device id `respond-with-429`).
+ * Scripted failures: see endpointScript in magic.ts (e.g. a device id `respond-with-429`).
  */
 
 export const META = {
@@ -93,7 +99,8 @@ export async function startCrowdStrikeSimulator(
       return sendJson(res, 401, csError(401, 'access denied, invalid bearer token'));
     }
     state.callers.push(caller.clientId);
-    if (answerMagic(req, res, (status, text) => csError(status, `simulated ${text}`))) return;
+    const script = endpointScript(res, (status, text) => csError(status, `simulated ${text}`));
+    if (answerMagic(requestMagic(req), res, script)) return;
     const route = `${req.method} ${req.path}`;
     const body = (req.json ?? {}) as Record<string, unknown>;
     if (route === 'GET /devices/entities/devices/v2') {

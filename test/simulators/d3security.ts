@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import {
-  answerLater,
   type RecordedRequest,
-  resetConnection,
   type Simulator,
   sendJson,
-  sendLarge,
   sendText,
   startSimulator,
 } from './base.js';
+import { answerMagic, type MagicScript, magicWord } from './magic.js';
 
 /**
  * A D3 SOAR event-ingestion webhook: `POST` with header `d3key` (else 401) and an
@@ -30,21 +28,19 @@ export async function startD3SecuritySimulator(): Promise<Simulator> {
     const source = (req.json as { hits?: { hits?: { _source?: { rawData?: unknown } } } })?.hits
       ?.hits?._source;
     if (source === undefined) return sendJson(res, 400, { error: { statusMessage: 'Bad job' } });
-    const magic = typeof source.rawData === 'string' ? source.rawData : '';
-    let match = /^respond-with-429-retry-after-(\d+)$/.exec(magic);
-    if (match) return sendJson(res, 429, { error: 'slow down' }, { 'retry-after': match[1] ?? '' });
-    match = /^respond-with-(\d{3})$/.exec(magic);
-    if (match) return sendJson(res, Number(match[1]), { error: { statusMessage: 'Bad job' } });
-    switch (magic) {
-      case 'respond-with-timeout':
-        return answerLater(res, 2000, () => sendJson(res, 200, { refid: randomUUID() }));
-      case 'respond-with-reset':
-        return resetConnection(res);
-      case 'respond-with-large':
-        return sendLarge(res, 64 * 1024);
-      case 'respond-with-no-refid':
-        return sendJson(res, 200, { ok: true });
-    }
+    const script: MagicScript = {
+      fail: (status, headers) =>
+        sendJson(
+          res,
+          status,
+          headers['retry-after'] ? { error: 'slow down' } : { error: { statusMessage: 'Bad job' } },
+          headers,
+        ),
+      late: () => sendJson(res, 200, { refid: randomUUID() }),
+      words: { 'no-refid': () => sendJson(res, 200, { ok: true }) },
+    };
+    const word = magicWord(typeof source.rawData === 'string' ? source.rawData : undefined);
+    if (answerMagic(word, res, script)) return;
     sendJson(res, 200, { refid: randomUUID() });
   };
   return startSimulator(handle);

@@ -1,16 +1,14 @@
 import { randomBytes, verify } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import {
-  answerLater,
   type RecordedRequest,
-  resetConnection,
   type Simulator,
   sendJson,
-  sendLarge,
   sendText,
   startSimulator,
 } from './base.js';
 import { createHolds, type HoldingSimulator, withHolds } from './hold.js';
+import { answerMagic, type MagicScript, magicIn } from './magic.js';
 
 /**
  * Google's OAuth token endpoint and Vertex AI's Gemini API on one server.
@@ -111,62 +109,48 @@ export function streamEvents(model: string): string[] {
 const GATEWAY_PAGE =
   '<!DOCTYPE html>\n<html lang=en>\n<title>Error 502 (Server Error)!!1</title>\n<p><b>502.</b> That’s an error.\n';
 
-type Failure = (res: ServerResponse, model: string, resource: string) => void;
-
-const FAILURES: ReadonlyArray<[string, Failure]> = [
-  [
-    'respond-with-400',
-    (res) => googleError(res, 400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.'),
-  ],
-  [
-    'respond-with-401',
-    (res) =>
-      googleError(
-        res,
-        401,
+/** Vertex AI's error for each scripted status: its status name and message. */
+function geminiFailure(status: number, resource: string): readonly [string, string] | undefined {
+  switch (status) {
+    case 400:
+      return ['INVALID_ARGUMENT', 'Request contains an invalid argument.'];
+    case 401:
+      return [
         'UNAUTHENTICATED',
         'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
-      ),
-  ],
-  [
-    'respond-with-403',
-    (res, _model, resource) =>
-      googleError(
-        res,
-        403,
+      ];
+    case 403:
+      return [
         'PERMISSION_DENIED',
         `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/${resource}' (or it may not exist).`,
-      ),
-  ],
-  [
-    'respond-with-404',
-    (res, _model, resource) =>
-      googleError(res, 404, 'NOT_FOUND', `Publisher Model \`${resource}\` not found.`),
-  ],
-  [
-    'respond-with-429-retry-after',
-    (res) =>
-      googleError(res, 429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later.', {
-        'retry-after': '30',
-      }),
-  ],
-  [
-    'respond-with-429',
-    (res) =>
-      googleError(res, 429, 'RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later.'),
-  ],
-  ['respond-with-500', (res) => googleError(res, 500, 'INTERNAL', 'Internal error encountered.')],
-  [
-    'respond-with-502',
-    (res) => sendText(res, 502, GATEWAY_PAGE, { 'content-type': 'text/html; charset=UTF-8' }),
-  ],
-  [
-    'respond-with-503',
-    (res) => googleError(res, 503, 'UNAVAILABLE', 'The service is currently unavailable.'),
-  ],
-  ['respond-with-reset', (res) => resetConnection(res)],
-  ['respond-with-large', (res) => sendLarge(res, 64 * 1024)],
-];
+      ];
+    case 404:
+      return ['NOT_FOUND', `Publisher Model \`${resource}\` not found.`];
+    case 429:
+      return ['RESOURCE_EXHAUSTED', 'Resource exhausted. Please try again later.'];
+    case 500:
+      return ['INTERNAL', 'Internal error encountered.'];
+    case 503:
+      return ['UNAVAILABLE', 'The service is currently unavailable.'];
+    default:
+      return undefined;
+  }
+}
+
+/** The magic words as Vertex AI fails; a timeout finally answers `late`. */
+function geminiScript(res: ServerResponse, resource: string, late: () => void): MagicScript {
+  return {
+    fail: (status, headers) => {
+      if (status === 502) {
+        return sendText(res, 502, GATEWAY_PAGE, { 'content-type': 'text/html; charset=UTF-8' });
+      }
+      const failure = geminiFailure(status, resource);
+      if (failure === undefined) return false;
+      googleError(res, status, failure[0], failure[1], headers);
+    },
+    late,
+  };
+}
 
 function decodeSegment(segment: string): Record<string, unknown> | undefined {
   try {
@@ -293,12 +277,8 @@ export async function startGeminiSimulator(
       );
     }
     const text = JSON.stringify(body.contents);
-    for (const [word, fail] of FAILURES) {
-      if (text.includes(word)) return fail(res, model, resource);
-    }
-    if (text.includes('respond-with-timeout')) {
-      return answerLater(res, 2000, () => sendJson(res, 200, generateAnswer(model)));
-    }
+    const late = () => sendJson(res, 200, generateAnswer(model));
+    if (answerMagic(magicIn(text), res, geminiScript(res, resource, late))) return;
     if (method === 'generateContent') {
       if (text.includes('respond-with-bad-shape')) {
         const { usageMetadata: _usage, ...rest } = generateAnswer(model);

@@ -6,7 +6,7 @@ import {
   sendText,
   startSimulator,
 } from './base.js';
-import { answerMagic } from './magic.js';
+import { answerMagic, incidentSystemScript, requestMagic } from './magic.js';
 
 /**
  * Jira's REST API v2 as the Jira connector uses it (Cloud shapes by default, Data Center shapes
@@ -253,7 +253,7 @@ export async function startJiraSimulator(options: JiraSimulatorOptions): Promise
   let base = '';
   const sim = await startSimulator((req, res) => {
     const normal = () => handle(req, res, base);
-    if (answerMagic(req, res, { body: errorBody }, normal)) return;
+    if (answerMagic(requestMagic(req), res, incidentSystemScript(res, errorBody, normal))) return;
     normal();
   });
   base = sim.url;

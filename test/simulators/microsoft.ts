@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import {
-  answerLater,
   type RecordedRequest,
-  resetConnection,
   type Simulator,
   sendJson,
-  sendLarge,
   sendText,
   startSimulator,
 } from './base.js';
+import { answerMagic } from './magic.js';
 
 /**
  * Microsoft's identity platform token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client
@@ -91,41 +89,20 @@ const GRAPH_ERRORS: Record<number, { code: string; message: string }> = {
   503: { code: 'ServiceNotAvailable', message: 'Service is temporarily unavailable.' },
 };
 
-function magic(value: string | undefined): string | undefined {
-  return /^respond-with-([a-z0-9-]+)/.exec(value ?? '')?.[1];
-}
-
-/** Failures both endpoints script the same way; true when the answer was given. */
+/** Failures both endpoints script the same way (a value starting `respond-with-<word>`). */
 function scripted(
-  script: string | undefined,
+  value: string | undefined,
   res: ServerResponse,
   errorBody: (status: number) => unknown,
 ): boolean {
-  if (script === undefined) return false;
-  if (script === 'timeout') {
-    answerLater(res, 2000, () => sendJson(res, 500, errorBody(500)));
-    return true;
-  }
-  if (script === 'reset') {
-    resetConnection(res);
-    return true;
-  }
-  if (script === 'large') {
-    sendLarge(res, 64 * 1024);
-    return true;
-  }
-  if (script === '502') {
-    sendText(res, 502, 'Bad Gateway');
-    return true;
-  }
-  if (script === '429-no-retry-after') {
-    sendJson(res, 429, errorBody(429));
-    return true;
-  }
-  const status = Number(script);
-  if (!Number.isInteger(status)) return false;
-  sendJson(res, status, errorBody(status), status === 429 ? { 'retry-after': '30' } : {});
-  return true;
+  return answerMagic(/^respond-with-([a-z0-9-]+)/.exec(value ?? '')?.[1], res, {
+    fail: (status, headers) =>
+      status === 502
+        ? sendText(res, 502, 'Bad Gateway')
+        : sendJson(res, status, errorBody(status), headers),
+    late: () => sendJson(res, 500, errorBody(500)),
+    retryAfterOn429: true,
+  });
 }
 
 export async function startMicrosoftSimulator(
@@ -143,7 +120,7 @@ export async function startMicrosoftSimulator(
     const failure = (status: number) =>
       identityError(status, 'temporarily_unavailable', 50000, 'There was an error issuing a token.')
         .body;
-    if (scripted(magic(tenant), res, failure)) return;
+    if (scripted(tenant, res, failure)) return;
     if (tenant !== app.tenantId) {
       const e = identityError(
         400,
@@ -234,7 +211,7 @@ export async function startMicrosoftSimulator(
       const known = GRAPH_ERRORS[status] ?? { code: 'UnknownError', message: '' };
       return graphError(known.code, known.message);
     };
-    if (scripted(magic(first), res, failure)) return;
+    if (scripted(first, res, failure)) return;
     res.writeHead(202, { 'content-length': 0 });
     res.end();
   };

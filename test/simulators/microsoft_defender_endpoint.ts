@@ -1,6 +1,13 @@
 import type { ServerResponse } from 'node:http';
-import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerMagic, rawTarget, sendBytes } from './edr-magic.js';
+import {
+  type RecordedRequest,
+  rawTarget,
+  type Simulator,
+  sendBytes,
+  sendJson,
+  startSimulator,
+} from './base.js';
+import { answerMagic, endpointScript, requestMagic } from './magic.js';
 
 /**
  * Microsoft Entra ID's token endpoint (`POST /<tenant>/oauth2/v2.0/token`, client credentials in
@@ -10,8 +17,8 @@ import { answerMagic, rawTarget, sendBytes } from './edr-magic.js';
  * in flight refuses another with ActiveRequestAlreadyExists. Live response results are served
  * from pre-signed blob links that need no token.
  *
- * Scripted failures: see edr-magic.ts (e.g. a machine id `respond-with-429`). Also the action id
- * `no-result` has no download link.
+ * Scripted failures: see endpointScript in magic.ts (e.g. a machine id `respond-with-429`).
+ * Also the action id `no-result` has no download link.
  */
 
 export const RESULT_BYTES = Buffer.from(
@@ -174,13 +181,10 @@ export async function startDefenderSimulator(app: DefenderApp): Promise<Defender
     if (!tokens.some((t) => t.token === bearer && !t.revoked)) {
       return sendJson(res, 401, mdeError('Unauthorized', 'Authorization token is invalid'));
     }
-    if (
-      answerMagic(req, res, (_status, text) =>
-        mdeError(text.replace(/ /g, ''), `simulated ${text}`),
-      )
-    ) {
-      return;
-    }
+    const script = endpointScript(res, (_status, text) =>
+      mdeError(text.replace(/ /g, ''), `simulated ${text}`),
+    );
+    if (answerMagic(requestMagic(req), res, script)) return;
     const route = `${req.method} ${req.path}`;
     const body = (req.json ?? {}) as Record<string, unknown>;
     if (route === 'GET /api/machines') {

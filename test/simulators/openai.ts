@@ -1,16 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import {
-  answerLater,
   type RecordedRequest,
-  resetConnection,
   type Simulator,
   type SimulatorOptions,
   sendJson,
-  sendLarge,
   sendText,
   startSimulator,
 } from './base.js';
 import { createHolds, type HoldingSimulator, withHolds } from './hold.js';
+import { answerMagic, type MagicScript, magicIn } from './magic.js';
 
 /**
  * OpenAI's chat completions API (`POST /v1/chat/completions`, Bearer key) and Azure OpenAI's
@@ -109,124 +107,84 @@ export function streamEvents(model: string, includeUsage: boolean): string[] {
 const GATEWAY_PAGE =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n';
 
-type Failure = (res: ServerResponse, model: string) => void;
+/** OpenAI's error body for each scripted status (a 429 with Retry-After is a rate limit). */
+function openAiFailure(status: number, model: string, retryAfter: boolean): unknown {
+  switch (status) {
+    case 400:
+      return openAiError(
+        "This model's maximum context length is 8192 tokens. However, your messages resulted in 11036 tokens. Please reduce the length of the messages.",
+        'invalid_request_error',
+        'context_length_exceeded',
+        'messages',
+      );
+    case 401:
+      return openAiError(
+        'Incorrect API key provided: ****wxyz. You can find your API key at https://platform.openai.com/account/api-keys.',
+        'invalid_request_error',
+        'invalid_api_key',
+        null,
+      );
+    case 404:
+      return openAiError(
+        `The model \`${model}\` does not exist or you do not have access to it.`,
+        'invalid_request_error',
+        'model_not_found',
+        null,
+      );
+    case 422:
+      return openAiError(
+        'The model `bad model` does not exist',
+        'invalid_request_error',
+        null,
+        null,
+      );
+    case 429:
+      return retryAfter
+        ? openAiError(
+            `Rate limit reached for ${model} on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 30s.`,
+            'requests',
+            'rate_limit_exceeded',
+            null,
+          )
+        : openAiError(
+            'You exceeded your current quota, please check your plan and billing details.',
+            'insufficient_quota',
+            'insufficient_quota',
+            null,
+          );
+    case 500:
+      return openAiError(
+        'The server had an error while processing your request. Sorry about that!',
+        'server_error',
+        null,
+        null,
+      );
+    case 503:
+      return openAiError(
+        'The engine is currently overloaded, please try again later',
+        'server_error',
+        null,
+        null,
+      );
+    default:
+      return undefined;
+  }
+}
 
-const FAILURES: ReadonlyArray<[string, Failure]> = [
-  [
-    'respond-with-400',
-    (res) =>
-      sendJson(
-        res,
-        400,
-        openAiError(
-          "This model's maximum context length is 8192 tokens. However, your messages resulted in 11036 tokens. Please reduce the length of the messages.",
-          'invalid_request_error',
-          'context_length_exceeded',
-          'messages',
-        ),
-      ),
-  ],
-  [
-    'respond-with-401',
-    (res) =>
-      sendJson(
-        res,
-        401,
-        openAiError(
-          'Incorrect API key provided: ****wxyz. You can find your API key at https://platform.openai.com/account/api-keys.',
-          'invalid_request_error',
-          'invalid_api_key',
-          null,
-        ),
-      ),
-  ],
-  [
-    'respond-with-404',
-    (res, model) =>
-      sendJson(
-        res,
-        404,
-        openAiError(
-          `The model \`${model}\` does not exist or you do not have access to it.`,
-          'invalid_request_error',
-          'model_not_found',
-          null,
-        ),
-      ),
-  ],
-  [
-    'respond-with-422',
-    (res) =>
-      sendJson(
-        res,
-        422,
-        openAiError('The model `bad model` does not exist', 'invalid_request_error', null, null),
-      ),
-  ],
-  [
-    'respond-with-429-retry-after',
-    (res, model) =>
-      sendJson(
-        res,
-        429,
-        openAiError(
-          `Rate limit reached for ${model} on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 30s.`,
-          'requests',
-          'rate_limit_exceeded',
-          null,
-        ),
-        { 'retry-after': '30' },
-      ),
-  ],
-  [
-    'respond-with-429',
-    (res) =>
-      sendJson(
-        res,
-        429,
-        openAiError(
-          'You exceeded your current quota, please check your plan and billing details.',
-          'insufficient_quota',
-          'insufficient_quota',
-          null,
-        ),
-      ),
-  ],
-  [
-    'respond-with-500',
-    (res) =>
-      sendJson(
-        res,
-        500,
-        openAiError(
-          'The server had an error while processing your request. Sorry about that!',
-          'server_error',
-          null,
-          null,
-        ),
-      ),
-  ],
-  [
-    'respond-with-502',
-    (res) => sendText(res, 502, GATEWAY_PAGE, { 'content-type': 'text/html; charset=UTF-8' }),
-  ],
-  [
-    'respond-with-503',
-    (res) =>
-      sendJson(
-        res,
-        503,
-        openAiError(
-          'The engine is currently overloaded, please try again later',
-          'server_error',
-          null,
-          null,
-        ),
-      ),
-  ],
-  ['respond-with-reset', (res) => resetConnection(res)],
-  ['respond-with-large', (res) => sendLarge(res, 64 * 1024)],
-];
+/** The magic words as OpenAI fails; a timeout finally answers `late`. */
+function openAiScript(res: ServerResponse, model: string, late: () => void): MagicScript {
+  return {
+    fail: (status, headers) => {
+      if (status === 502) {
+        return sendText(res, 502, GATEWAY_PAGE, { 'content-type': 'text/html; charset=UTF-8' });
+      }
+      const body = openAiFailure(status, model, headers['retry-after'] !== undefined);
+      if (body === undefined) return false;
+      sendJson(res, status, body, headers);
+    },
+    late,
+  };
+}
 
 export async function startOpenAISimulator(
   options: OpenAISimulatorOptions,
@@ -236,12 +194,8 @@ export async function startOpenAISimulator(
   const answer = (req: RecordedRequest, res: ServerResponse, model: string, azure: boolean) => {
     const body = req.json as Record<string, unknown>;
     const text = promptText(body);
-    for (const [word, fail] of FAILURES) {
-      if (text.includes(word)) return fail(res, model);
-    }
-    if (text.includes('respond-with-timeout')) {
-      return answerLater(res, 2000, () => sendJson(res, 200, completionBody(model)));
-    }
+    const late = () => sendJson(res, 200, completionBody(model));
+    if (answerMagic(magicIn(text), res, openAiScript(res, model, late))) return;
     if (text.includes('respond-with-bad-shape')) {
       const { usage: _usage, ...rest } = completionBody(model);
       return sendJson(res, 200, rest);

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import {
-  answerLater,
-  type RecordedRequest,
-  resetConnection,
-  type Simulator,
-  sendJson,
-  sendLarge,
-  sendText,
-  startSimulator,
-} from './base.js';
+import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
+import { answerMagic, type MagicScript, magicWord } from './magic.js';
 
 /**
  * Opsgenie's Alert API v2: `POST /v2/alerts` and `POST /v2/alerts/<alias>/close?identifierType=alias`,
@@ -44,33 +36,21 @@ export async function startOpsgenieSimulator(): Promise<Simulator> {
         errors: { message: 'Message can not be empty.' },
       });
     }
-    const magic = (close === null ? body.message : body.note) ?? '';
-    let match = /^respond-with-429-retry-after-(\d+)$/.exec(magic);
-    if (match) {
-      return answer(res, 429, { message: 'Too many requests' }, { 'retry-after': match[1] });
-    }
-    match = /^respond-with-text-(\d{3})$/.exec(magic);
-    if (match) return sendText(res, Number(match[1]), 'upstream failure');
-    match = /^respond-with-(\d{3})$/.exec(magic);
-    if (match) {
-      const status = Number(match[1]);
-      return status === 422
-        ? answer(res, 422, {
+    const script: MagicScript = {
+      fail: (status, headers) => {
+        if (status === 422) {
+          return answer(res, 422, {
             message: 'Request body is not processable. Please check the errors.',
             errors: { message: 'Message can not be empty.' },
-          })
-        : answer(res, status, { message: `simulated ${status}` });
-    }
-    switch (magic) {
-      case 'respond-with-timeout':
-        return answerLater(res, 2000, () => answer(res, 202, { result: 'late' }));
-      case 'respond-with-reset':
-        return resetConnection(res);
-      case 'respond-with-large':
-        return sendLarge(res, 64 * 1024);
-      case 'respond-with-odd-body':
-        return sendJson(res, 202, { ok: true });
-    }
+          });
+        }
+        const message = headers['retry-after'] ? 'Too many requests' : `simulated ${status}`;
+        answer(res, status, { message }, headers);
+      },
+      late: () => answer(res, 202, { result: 'late' }),
+      words: { 'odd-body': () => sendJson(res, 202, { ok: true }) },
+    };
+    if (answerMagic(magicWord(close === null ? body.message : body.note), res, script)) return;
     answer(res, 202, { result: 'Request will be processed' });
   };
   return startSimulator(handle);

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import {
-  answerLater,
-  type RecordedRequest,
-  resetConnection,
-  type Simulator,
-  sendJson,
-  sendLarge,
-  startSimulator,
-} from './base.js';
+import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
+import { answerMagic, type MagicScript, magicWord } from './magic.js';
 
 /**
  * PagerDuty's Events API v2 (`POST /v2/enqueue`): 202 `{status, message, dedup_key}` for an
@@ -38,26 +31,17 @@ export async function startPagerDutySimulator(): Promise<Simulator> {
     if (typeof routingKey !== 'string' || routingKey === '') {
       return invalidEvent(res, "'routing_key' is missing or blank");
     }
-    const magic = event.payload?.summary ?? event.dedup_key ?? '';
-    let match = /^respond-with-429-retry-after-(\d+)$/.exec(magic);
-    if (match) {
-      return sendJson(res, 429, { status: 'throttled' }, { 'retry-after': match[1] ?? '' });
-    }
-    match = /^respond-with-(\d{3})$/.exec(magic);
-    if (match) {
-      const status = Number(match[1]);
-      if (status === 200)
-        return sendJson(res, 200, { status: 'success', message: 'Event processed' });
-      return sendJson(res, status, { status: 'error', message: `simulated ${status}` });
-    }
-    switch (magic) {
-      case 'respond-with-timeout':
-        return answerLater(res, 2000, () => sendJson(res, 202, { status: 'success' }));
-      case 'respond-with-reset':
-        return resetConnection(res);
-      case 'respond-with-large':
-        return sendLarge(res, 64 * 1024);
-    }
+    const script: MagicScript = {
+      fail: (status, headers) => {
+        if (headers['retry-after']) return sendJson(res, status, { status: 'throttled' }, headers);
+        if (status === 200) {
+          return sendJson(res, 200, { status: 'success', message: 'Event processed' });
+        }
+        sendJson(res, status, { status: 'error', message: `simulated ${status}` });
+      },
+      late: () => sendJson(res, 202, { status: 'success' }),
+    };
+    if (answerMagic(magicWord(event.payload?.summary ?? event.dedup_key), res, script)) return;
     sendJson(res, 202, {
       status: 'success',
       message: 'Event processed',

@@ -1,6 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerScripted, basicCredentials, magicOf } from './scripted_failures.js';
+import {
+  basicCredentials,
+  type RecordedRequest,
+  type Simulator,
+  sendJson,
+  startSimulator,
+} from './base.js';
+import { answerMagic, caseSystemScript, magicIn } from './magic.js';
 
 /**
  * IBM Resilient (QRadar SOAR) REST API, as far as the .resilient connector uses it: incident field
@@ -8,7 +14,7 @@ import { answerScripted, basicCredentials, magicOf } from './scripted_failures.j
  * `/rest/orgs/<orgId>`. Requests need Basic credentials (API key id and secret); an unknown
  * organisation is refused. PATCH checks every change's `old_value` against the incident and
  * answers `success: false` when one does not match (or when the new name is
- * `respond-with-conflict`). Scripted failures: see scripted_failures.ts.
+ * `respond-with-conflict`). Scripted failures: see caseSystemScript in magic.ts.
  */
 
 export const RESILIENT_CREATED_AT = 1589391874472;
@@ -231,7 +237,11 @@ export async function startResilientSimulator(
       return;
     }
     if (
-      answerScripted(req, res, (status) => resilientError(SCRIPTED_MESSAGES[status] ?? 'Error'))
+      answerMagic(
+        magicIn(req.text),
+        res,
+        caseSystemScript(res, (status) => resilientError(SCRIPTED_MESSAGES[status] ?? 'Error')),
+      )
     ) {
       return;
     }
@@ -334,7 +344,7 @@ export async function startResilientSimulator(
       sendJson(res, 400, resilientError("'changes' is a required field"));
       return;
     }
-    if (magicOf(req) === 'conflict') {
+    if (magicIn(req.text) === 'conflict') {
       sendJson(res, 200, { success: false, title: null, message: 'Conflict on name', hints: [] });
       return;
     }

@@ -1,6 +1,13 @@
 import type { ServerResponse } from 'node:http';
-import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerMagic, rawTarget, sendBytes } from './edr-magic.js';
+import {
+  type RecordedRequest,
+  rawTarget,
+  type Simulator,
+  sendBytes,
+  sendJson,
+  startSimulator,
+} from './base.js';
+import { answerMagic, endpointScript, requestMagic } from './magic.js';
 
 /**
  * SentinelOne's management console API (v2.1), as far as Kibana's connector uses it. Every
@@ -8,7 +15,8 @@ import { answerMagic, rawTarget, sendBytes } from './edr-magic.js';
  * with SentinelOne's error body). Script results are downloaded from pre-signed links outside
  * the API, which need no token but must carry their signature.
  *
- * Scripted failures: see edr-magic.ts (e.g. a `computerName` of `respond-with-429`). Also:
+ * Scripted failures: see endpointScript in magic.ts (e.g. a `computerName` of
+ * `respond-with-429`). Also:
  * - task id `no-link`: fetch-files answers without a download link for it;
  * - task id `foreign-host`: the download link points at `files.s1-cdn.invalid`;
  * - task id `expired-link`: the download link answers 403.
@@ -114,7 +122,10 @@ export async function startSentinelOneSimulator(token: string): Promise<Sentinel
     if (req.query.get('APIToken') !== token) {
       return sendJson(res, 401, s1Error(401, 'Authentication Failed'));
     }
-    if (answerMagic(req, res, (status, text) => s1Error(status, text, 'Simulated failure'))) {
+    const script = endpointScript(res, (status, text) =>
+      s1Error(status, text, 'Simulated failure'),
+    );
+    if (answerMagic(requestMagic(req), res, script)) {
       return;
     }
     const route = `${req.method} ${req.path.slice(API.length)}`;

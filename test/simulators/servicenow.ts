@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerMagic } from './magic.js';
+import { answerMagic, incidentSystemScript, requestMagic } from './magic.js';
 
 /**
  * A ServiceNow instance as the ServiceNow connectors use it:
@@ -368,7 +368,8 @@ export async function startServiceNowSimulator(
 
   const sim: ServiceNowSimulator = Object.assign(
     await startSimulator((req, res) => {
-      if (answerMagic(req, res, { body: errorBody }, () => handle(req, res))) return;
+      const normal = () => handle(req, res);
+      if (answerMagic(requestMagic(req), res, incidentSystemScript(res, errorBody, normal))) return;
       handle(req, res);
     }),
     { records, tokensIssued, appInstalled: true },

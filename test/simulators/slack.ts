@@ -1,14 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import {
-  answerLater,
   type RecordedRequest,
-  resetConnection,
   type Simulator,
   sendJson,
-  sendLarge,
   sendText,
   startSimulator,
 } from './base.js';
+import { answerMagic, magicIn } from './magic.js';
 
 /**
  * Slack, as the .slack and .slack_api connectors use it: one incoming webhook and the Web API
@@ -159,44 +157,28 @@ function page<T>(items: readonly T[], cursor: string | null, limit: number) {
   return { slice, next };
 }
 
-/** Handles a magic word; true when it answered. */
+/** Handles a magic word in the body or query; true when it answered. */
 function magic(
   req: RecordedRequest,
   res: ServerResponse,
   errors: Readonly<Record<number, string>>,
   asJson: boolean,
 ): boolean {
-  const where = `${req.text} ${req.query.toString()}`;
-  const word = /respond-with-([a-z0-9-]+)/.exec(where)?.[1];
-  if (word === undefined) return false;
-  if (word === 'timeout') {
-    answerLater(res, 2000, () => sendText(res, 200, 'ok'));
-    return true;
-  }
-  if (word === 'reset') {
-    resetConnection(res);
-    return true;
-  }
-  if (word === 'large') {
-    sendLarge(res, 256 * 1024);
-    return true;
-  }
-  if (word === 'text') {
-    sendText(res, 200, 'message accepted with warnings');
-    return true;
-  }
-  const status = Number.parseInt(word, 10);
-  if (Number.isNaN(status)) return false;
-  const headers: Record<string, string> =
-    status === 429 && !word.endsWith('no-retry-after') ? { 'retry-after': '30' } : {};
-  if (status === 502 || status === 503) {
-    sendText(res, status, status === 502 ? 'Bad Gateway' : 'Service Unavailable', headers);
-  } else if (asJson) {
-    sendJson(res, status, { ok: false, error: errors[status] ?? 'fatal_error' }, headers);
-  } else {
-    sendText(res, status, errors[status] ?? 'fatal_error', headers);
-  }
-  return true;
+  return answerMagic(magicIn(req.text, req.query.toString()), res, {
+    fail: (status, headers) => {
+      if (status === 502 || status === 503) {
+        sendText(res, status, status === 502 ? 'Bad Gateway' : 'Service Unavailable', headers);
+      } else if (asJson) {
+        sendJson(res, status, { ok: false, error: errors[status] ?? 'fatal_error' }, headers);
+      } else {
+        sendText(res, status, errors[status] ?? 'fatal_error', headers);
+      }
+    },
+    late: () => sendText(res, 200, 'ok'),
+    largeBytes: 256 * 1024,
+    retryAfterOn429: true,
+    words: { text: () => sendText(res, 200, 'message accepted with warnings') },
+  });
 }
 
 export async function startSlackSimulator(

@@ -1,13 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerScripted } from './scripted_failures.js';
+import { answerMagic, caseSystemScript, magicIn } from './magic.js';
 
 /**
  * Swimlane REST API (`/api`), as far as the .swimlane connector uses it: records of an
  * application (create, PATCH) and comments on a record's comments field. Requests need the
  * `Private-Token` header. The application knows its field ids: values under other ids are
  * refused, and comments only go to a comments field. Errors are Swimlane's
- * `{ErrorCode, Argument, Message}` bodies. Scripted failures: see scripted_failures.ts.
+ * `{ErrorCode, Argument, Message}` bodies. Scripted failures: see caseSystemScript in magic.ts.
  */
 
 export const SWIMLANE_CREATED = '2021-06-01T17:29:51.092Z';
@@ -75,10 +75,14 @@ export async function startSwimlaneSimulator(options: SwimlaneOptions): Promise<
       return;
     }
     if (
-      answerScripted(req, res, (s) => {
-        const [code, argument, message] = SCRIPTED[s] ?? [1000, 'Server', 'Error'];
-        return swimlaneError(code, argument, message);
-      })
+      answerMagic(
+        magicIn(req.text),
+        res,
+        caseSystemScript(res, (s) => {
+          const [code, argument, message] = SCRIPTED[s] ?? [1000, 'Server', 'Error'];
+          return swimlaneError(code, argument, message);
+        }),
+      )
     ) {
       return;
     }

@@ -1,14 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import {
-  answerLater,
   type RecordedRequest,
-  resetConnection,
   type Simulator,
   sendJson,
-  sendLarge,
   sendText,
   startSimulator,
 } from './base.js';
+import { answerMagic, magicIn, RETRY_AFTER_SECONDS } from './magic.js';
 
 /**
  * Microsoft Teams webhooks, both kinds Kibana's .teams connector posts to:
@@ -41,35 +39,23 @@ export interface TeamsSimulator extends Simulator {
 }
 
 function magic(text: string, res: ServerResponse): boolean {
-  const word = /respond-with-([a-z0-9-]+)/.exec(text)?.[1];
-  if (word === undefined) return false;
-  switch (word) {
-    case 'throttled':
-      sendText(res, 200, THROTTLED_BODY, { 'retry-after': '30' });
-      return true;
-    case 'throttled-no-retry-after':
-      sendText(res, 200, THROTTLED_BODY);
-      return true;
-    case 'timeout':
-      answerLater(res, 2000, () => sendText(res, 200, '1'));
-      return true;
-    case 'reset':
-      resetConnection(res);
-      return true;
-    case 'large':
-      sendLarge(res, 256 * 1024);
-      return true;
-  }
-  const status = Number.parseInt(word, 10);
-  if (Number.isNaN(status)) return false;
-  const headers: Record<string, string> = status === 429 ? { 'retry-after': '30' } : {};
-  sendJson(
-    res,
-    status,
-    { error: { code: status === 429 ? 'TooManyRequests' : 'Simulated', message: word } },
-    headers,
-  );
-  return true;
+  return answerMagic(magicIn(text), res, {
+    fail: (status, headers, word) =>
+      sendJson(
+        res,
+        status,
+        { error: { code: status === 429 ? 'TooManyRequests' : 'Simulated', message: word } },
+        headers,
+      ),
+    late: () => sendText(res, 200, '1'),
+    largeBytes: 256 * 1024,
+    retryAfterOn429: true,
+    words: {
+      throttled: () =>
+        sendText(res, 200, THROTTLED_BODY, { 'retry-after': String(RETRY_AFTER_SECONDS) }),
+      'throttled-no-retry-after': () => sendText(res, 200, THROTTLED_BODY),
+    },
+  });
 }
 
 export async function startTeamsSimulator(

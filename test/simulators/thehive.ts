@@ -1,13 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerScripted } from './scripted_failures.js';
+import { answerMagic, caseSystemScript, magicIn } from './magic.js';
 
 /**
  * TheHive 5 REST API (`/api/v1`), as far as the .thehive connector uses it: cases (create, read,
  * PATCH answered with 204), case comments and alerts. Requests need `Authorization: Bearer
  * <api key>`; an `X-Organisation` header must name a known organisation. Errors are TheHive's
  * `{type, message}` bodies; an alert whose type, source and sourceRef repeat an existing one is
- * refused. Scripted failures: see scripted_failures.ts.
+ * refused. Scripted failures: see caseSystemScript in magic.ts.
  */
 
 export const THEHIVE_CREATED_AT = 1712128153041;
@@ -76,7 +76,8 @@ export async function startTheHiveSimulator(options: TheHiveOptions): Promise<Th
       sendJson(res, 403, hiveError(403, `Organisation ${organisation} not found`));
       return;
     }
-    if (answerScripted(req, res, (s) => hiveError(s, SCRIPTED_MESSAGES[s] ?? 'Error'))) return;
+    const script = caseSystemScript(res, (s) => hiveError(s, SCRIPTED_MESSAGES[s] ?? 'Error'));
+    if (answerMagic(magicIn(req.text), res, script)) return;
     const body = (req.json ?? {}) as Record<string, unknown>;
 
     if (req.method === 'POST' && req.path === '/api/v1/case') {

@@ -1,13 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import {
-  answerLater,
-  type RecordedRequest,
-  resetConnection,
-  type Simulator,
-  sendJson,
-  sendLarge,
-  startSimulator,
-} from './base.js';
+import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
+import { answerMagic, type MagicScript, magicWord } from './magic.js';
 
 /**
  * A Tines tenant: `GET /api/v1/stories`, `GET /api/v1/agents?story_id=`, `GET /api/v1/actions/<id>`
@@ -58,24 +51,23 @@ export async function startTinesSimulator(): Promise<Simulator> {
       if (hook[1] !== WEBHOOK_PATH || hook[2] !== WEBHOOK_SECRET) {
         return sendJson(res, 404, { error: 'Not found' });
       }
-      const magic = req.text.trim();
-      let match = /^respond-with-429-retry-after-(\d+)$/.exec(magic);
-      if (match)
-        return sendJson(res, 429, { error: 'rate limited' }, { 'retry-after': match[1] ?? '' });
-      match = /^respond-with-(\d{3})$/.exec(magic);
-      if (match) return sendJson(res, Number(match[1]), { error: `simulated ${match[1]}` });
-      switch (magic) {
-        case 'respond-with-timeout':
-          return answerLater(res, 2000, () => sendJson(res, 200, { status: 'ok' }));
-        case 'respond-with-reset':
-          return resetConnection(res);
-        case 'respond-with-large':
-          return sendLarge(res, 64 * 1024);
-        case 'respond-with-text':
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          res.end('accepted');
-          return;
-      }
+      const script: MagicScript = {
+        fail: (status, headers) =>
+          sendJson(
+            res,
+            status,
+            { error: headers['retry-after'] ? 'rate limited' : `simulated ${status}` },
+            headers,
+          ),
+        late: () => sendJson(res, 200, { status: 'ok' }),
+        words: {
+          text: () => {
+            res.writeHead(200, { 'content-type': 'text/plain' });
+            res.end('accepted');
+          },
+        },
+      };
+      if (answerMagic(magicWord(req.text.trim()), res, script)) return;
       return sendJson(res, 200, { status: 'ok' });
     }
 

@@ -1,13 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import {
-  answerLater,
-  type RecordedRequest,
-  resetConnection,
-  type Simulator,
-  sendJson,
-  sendLarge,
-  startSimulator,
-} from './base.js';
+import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
+import { answerMagic, magicWord } from './magic.js';
 
 /**
  * A Torq webhook integration, `POST /v1/webhooks/<id>`, authenticated by the `X-Torq-Token`
@@ -31,26 +24,12 @@ export interface TorqSimulator extends Simulator {
 }
 
 function magic(msg: string, res: ServerResponse): boolean {
-  const word = /^respond-with-([a-z0-9-]+)$/.exec(msg)?.[1];
-  if (word === undefined) return false;
-  if (word === 'timeout') {
-    answerLater(res, 2000, () => sendJson(res, 200, { event_id: 'late' }));
-    return true;
-  }
-  if (word === 'reset') {
-    resetConnection(res);
-    return true;
-  }
-  if (word === 'large') {
-    sendLarge(res, 256 * 1024);
-    return true;
-  }
-  const status = Number.parseInt(word, 10);
-  if (Number.isNaN(status)) return false;
-  const headers: Record<string, string> =
-    status === 429 && !word.endsWith('no-retry-after') ? { 'retry-after': '30' } : {};
-  sendJson(res, status, { message: `simulated ${status}` }, headers);
-  return true;
+  return answerMagic(magicWord(msg), res, {
+    fail: (status, headers) => sendJson(res, status, { message: `simulated ${status}` }, headers),
+    late: () => sendJson(res, 200, { event_id: 'late' }),
+    largeBytes: 256 * 1024,
+    retryAfterOn429: true,
+  });
 }
 
 export async function startTorqSimulator(options: { token?: string } = {}): Promise<TorqSimulator> {

@@ -2,15 +2,13 @@ import type { ServerResponse } from 'node:http';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import {
-  answerLater,
   type RecordedRequest,
-  resetConnection,
   type Simulator,
   sendJson,
-  sendLarge,
   sendText,
   startSimulator,
 } from './base.js';
+import { answerMagic, type MagicScript, magicWord } from './magic.js';
 
 /**
  * A webhook receiver, as Kibana's webhook simulator behaves, plus an OAuth2 token endpoint.
@@ -97,26 +95,25 @@ export async function startWebhookSimulator(
       return sendJson(res, 200, stored);
     }
 
-    let match = /^respond-with-429-retry-after-(\d+)$/.exec(magic);
-    if (match)
-      return sendJson(res, 429, { message: 'slow down' }, { 'retry-after': match[1] ?? '' });
-    match = /^respond-with-text-(\d{3})$/.exec(magic);
-    if (match) return sendText(res, Number(match[1]), 'plain failure');
-    match = /^respond-with-(\d{3})$/.exec(magic);
-    if (match) return sendJson(res, Number(match[1]), { message: `simulated ${match[1]}` });
-    match = /^redirect-(30\d)$/.exec(magic);
+    const script: MagicScript = {
+      fail: (status, headers) =>
+        sendJson(
+          res,
+          status,
+          { message: headers['retry-after'] ? 'slow down' : `simulated ${status}` },
+          headers,
+        ),
+      late: () => sendText(res, 200, 'OK'),
+      text: 'plain failure',
+    };
+    if (answerMagic(magicWord(magic), res, script)) return;
+    const match = /^redirect-(30\d)$/.exec(magic);
     if (match) {
       res.writeHead(Number(match[1]), { location: '/redirected', 'content-length': 0 });
       res.end();
       return;
     }
     switch (magic) {
-      case 'respond-with-timeout':
-        return answerLater(res, 2000, () => sendText(res, 200, 'OK'));
-      case 'respond-with-reset':
-        return resetConnection(res);
-      case 'respond-with-large':
-        return sendLarge(res, 64 * 1024);
       case 'success':
         return sendText(res, 200, 'OK');
       case 'authenticate':

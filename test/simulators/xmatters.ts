@@ -1,13 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import {
-  answerLater,
-  type RecordedRequest,
-  resetConnection,
-  type Simulator,
-  sendJson,
-  sendLarge,
-  startSimulator,
-} from './base.js';
+import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
+import { answerMagic, magicWord } from './magic.js';
 
 /**
  * An xMatters Flow Designer HTTP trigger,
@@ -50,24 +43,12 @@ function sendError(res: ServerResponse, status: number, message: string, headers
 }
 
 function magic(word: string, res: ServerResponse): boolean {
-  const what = /^respond-with-([a-z0-9-]+)$/.exec(word)?.[1];
-  if (what === undefined) return false;
-  if (what === 'timeout') {
-    answerLater(res, 2000, () => sendJson(res, 202, { requestId: 'late' }));
-    return true;
-  }
-  if (what === 'reset') {
-    resetConnection(res);
-    return true;
-  }
-  if (what === 'large') {
-    sendLarge(res, 256 * 1024);
-    return true;
-  }
-  const status = Number.parseInt(what, 10);
-  if (Number.isNaN(status)) return false;
-  sendError(res, status, `simulated ${status}`, status === 429 ? { 'retry-after': '30' } : {});
-  return true;
+  return answerMagic(magicWord(word), res, {
+    fail: (status, headers) => sendError(res, status, `simulated ${status}`, headers),
+    late: () => sendJson(res, 202, { requestId: 'late' }),
+    largeBytes: 256 * 1024,
+    retryAfterOn429: true,
+  });
 }
 
 export async function startXmattersSimulator(

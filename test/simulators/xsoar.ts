@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { type RecordedRequest, type Simulator, sendJson, startSimulator } from './base.js';
-import { answerScripted } from './scripted_failures.js';
+import { answerMagic, caseSystemScript, magicIn } from './magic.js';
 
 /**
  * Cortex XSOAR REST API, as far as the .xsoar connector uses it: `POST /playbook/search` and
@@ -8,7 +8,7 @@ import { answerScripted } from './scripted_failures.js';
  * `Authorization`; XSOAR 8 (cloud) serves them under `/xsoar/public/v1` and also wants the key id
  * in `x-xdr-auth-id`. An incident naming an unknown playbook is refused as XSOAR does. Errors are
  * XSOAR's `{id, status, title, detail, error, encrypted, multires}` bodies. Scripted failures:
- * see scripted_failures.ts.
+ * see caseSystemScript in magic.ts.
  */
 
 export const CLOUD_PREFIX = '/xsoar/public/v1';
@@ -89,7 +89,8 @@ export async function startXsoarSimulator(options: XsoarOptions): Promise<XsoarS
       sendJson(res, 401, xsoarError(401, 'Authorization required', 'unauthorized'));
       return;
     }
-    if (answerScripted(req, res, (s) => xsoarError(s, TITLES[s] ?? 'Error'))) return;
+    const script = caseSystemScript(res, (s) => xsoarError(s, TITLES[s] ?? 'Error'));
+    if (answerMagic(magicIn(req.text), res, script)) return;
 
     if (req.method === 'POST' && path === '/playbook/search') {
       sendJson(res, 200, XSOAR_PLAYBOOKS_RESPONSE);

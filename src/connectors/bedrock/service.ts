@@ -1,11 +1,12 @@
+import type { TSchema } from '@sinclair/typebox';
 import {
-  checkedAnswer,
-  streamedAnswer,
-  type VendorCall,
-  type VendorFailure,
-  vendorRequest,
-  vendorStream,
-} from '../lib/ai-request.js';
+  AI_STYLE,
+  type SubActionRequest,
+  streamData,
+  subActionRequest,
+  subActionStream,
+} from '../lib/sub-action-request.js';
+import type { VendorRequestError } from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import {
   ANTHROPIC_VERSION,
@@ -55,7 +56,7 @@ function signedCall(
   body: string,
   streamHeaders: boolean,
   timeoutMs: number | undefined,
-): VendorCall {
+): SubActionRequest {
   const headers = signV4({
     method: 'POST',
     host: new URL(ctx.config.apiUrl).host,
@@ -82,19 +83,36 @@ function signedCall(
 }
 
 /** Kibana's wording of a Bedrock failure. */
-export function bedrockMessage(failure: VendorFailure): string {
-  if (failure.status === undefined) {
+export function bedrockMessage(failure: VendorRequestError): string {
+  const response = failure.response;
+  if (response === undefined) {
     return `Unexpected API Error: ${failure.code ?? ''} - ${failure.message || 'Unknown error'}`;
   }
-  const data = failure.data;
+  const data = response.data;
   const raw =
     typeof data === 'object' && data !== null ? (data as { message?: unknown }).message : undefined;
   const message = raw === undefined || raw === null || raw === '' ? undefined : String(raw);
-  if (failure.status === 400 && message === NOT_RECOGNIZED) {
+  if (response.status === 400 && message === NOT_RECOGNIZED) {
     return `API Error: ${message}\n\nThe Kibana Connector in use may need to be reconfigured with an updated Amazon Bedrock endpoint, like \`bedrock-runtime\`.`;
   }
-  if (failure.status === 401) return `Unauthorized API Error${message ? `: ${message}` : ''}`;
-  return `API Error: ${failure.statusText ?? ''}${message ? ` - ${message}` : ''}`;
+  if (response.status === 401) return `Unauthorized API Error${message ? `: ${message}` : ''}`;
+  return `API Error: ${response.statusText}${message ? ` - ${message}` : ''}`;
+}
+
+/** One signed call whose answer must have the given shape; its data as the vendor sent it. */
+async function invoke(ctx: BedrockContext, call: SubActionRequest, schema: TSchema) {
+  const response = await subActionRequest(
+    ctx,
+    { ...call, responseSchema: schema },
+    bedrockMessage,
+    AI_STYLE,
+  );
+  return response.data;
+}
+
+/** One signed call whose answer is Bedrock's event stream, passed on as it arrives. */
+async function invokeStreaming(ctx: BedrockContext, call: SubActionRequest) {
+  return streamData(await subActionStream(ctx, call, bedrockMessage, AI_STYLE), EVENT_STREAM);
 }
 
 /** One text, or every text block on its own line, as Kibana joins them. */
@@ -124,14 +142,9 @@ export interface RunInput {
 export async function runApi(ctx: BedrockContext, params: RunInput): Promise<unknown> {
   const path = modelPath(ctx, params.model, 'invoke');
   const call = signedCall(ctx, path, params.body, false, params.timeout ?? DEFAULT_TIMEOUT_MS);
-  if (params.raw) {
-    return checkedAnswer(RawResponseSchema, await vendorRequest(ctx, call, bedrockMessage));
-  }
-  if (isLegacyBody(params.body)) {
-    return checkedAnswer(CompletionResponseSchema, await vendorRequest(ctx, call, bedrockMessage));
-  }
-  const response = await vendorRequest(ctx, call, bedrockMessage);
-  const answer = checkedAnswer(MessagesResponseSchema, response) as MessagesResponse;
+  if (params.raw) return invoke(ctx, call, RawResponseSchema);
+  if (isLegacyBody(params.body)) return invoke(ctx, call, CompletionResponseSchema);
+  const answer = (await invoke(ctx, call, MessagesResponseSchema)) as MessagesResponse;
   // Shaped like a Claude 2 answer, with the usage for token accounting.
   return {
     completion: joinContent(answer.content),
@@ -210,7 +223,7 @@ export async function invokeStream(ctx: BedrockContext, params: InvokeAIParams) 
   const { maxTokens: _ignored, ...rest } = params;
   const path = modelPath(ctx, params.model, 'invoke-with-response-stream');
   const call = signedCall(ctx, path, messagesBody(rest), true, params.timeout);
-  return streamedAnswer(await vendorStream(ctx, call, bedrockMessage), EVENT_STREAM);
+  return invokeStreaming(ctx, call);
 }
 
 export async function invokeAIRaw(ctx: BedrockContext, params: InvokeAIRawParams) {
@@ -255,7 +268,7 @@ export async function converse(ctx: BedrockContext, params: ConverseParams) {
     true,
     params.timeout ?? DEFAULT_TIMEOUT_MS,
   );
-  return checkedAnswer(ConverseResponseSchema, await vendorRequest(ctx, call, bedrockMessage));
+  return invoke(ctx, call, ConverseResponseSchema);
 }
 
 /** `converseStream`: the vendor's event stream, unchanged. */
@@ -268,5 +281,5 @@ export async function converseStream(ctx: BedrockContext, params: ConverseParams
     true,
     params.timeout ?? DEFAULT_TIMEOUT_MS,
   );
-  return streamedAnswer(await vendorStream(ctx, call, bedrockMessage), EVENT_STREAM);
+  return invokeStreaming(ctx, call);
 }

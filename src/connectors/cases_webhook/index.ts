@@ -1,3 +1,4 @@
+import { ensureUrlAllowed } from '../lib/vendor-request.js';
 import { ok } from '../result.js';
 import { defineConnector, type ExecuteContext } from '../types.js';
 import {
@@ -46,11 +47,7 @@ function validateConfig(config: CasesWebhookConfig, env: ExecuteContext['env']):
     } catch (err) {
       throw new Error(`${CONFIG_ERROR}unable to parse ${url}: ${String(err)}`);
     }
-    try {
-      env.allowedHosts.ensureUriAllowed(url);
-    } catch (err) {
-      throw new Error(`${CONFIG_ERROR}${(err as Error).message}`);
-    }
+    ensureUrlAllowed(env, url, CONFIG_ERROR);
   }
 }
 

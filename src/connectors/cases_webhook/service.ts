@@ -1,15 +1,20 @@
 import type { TlsOptions } from '../../http/client.js';
+import type { PushResult } from '../lib/case_schemas.js';
 import {
   actionErrorMessage,
+  assertUrl,
   basicAuthorization,
+  ensureUrlAllowed,
   isEmptyValue,
-  type LowerMethod,
+  mergeHeaders,
+  normalizeUrl,
+  type RequestMethod,
   retryOf,
+  URL_NOT_ALLOWED,
   type VendorResponse,
   vendorRequest,
-} from '../lib/axios_like.js';
-import type { PushResult } from '../lib/case_schemas.js';
-import { normalizeUrl } from '../lib/sub_action_request.js';
+  withoutTrailingSlash,
+} from '../lib/vendor-request.js';
 import { type ConnectorEnv, ConnectorError, type ConnectorHttp } from '../types.js';
 import { renderNoEscape } from './mustache.js';
 import {
@@ -104,24 +109,12 @@ function checkResponse(response: VendorResponse, required: readonly string[] = [
   }
 }
 
-const VALID_PROTOCOLS = new Set(['http:', 'https:']);
-
 /** A rendered URL: http(s) with a host, allowed, then normalised; else `Invalid <what>: Error: ...`. */
 function checkedUrl(url: string, env: ConnectorEnv, what: string): string {
   try {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch (err) {
-      throw new Error((err as Error).message);
-    }
-    if (parsed.hostname === '') throw new Error('URL must contain hostname');
-    if (!VALID_PROTOCOLS.has(parsed.protocol)) throw new Error('Invalid protocol');
-    try {
-      env.allowedHosts.ensureUriAllowed(url);
-    } catch (err) {
-      throw new Error(`error configuring connector action: ${(err as Error).message}`);
-    }
+    // Without assertURL's `URL Error: ` prefix: this type's texts never carried it.
+    assertUrl(url, '');
+    ensureUrlAllowed(env, url, URL_NOT_ALLOWED.configuring);
     return normalizeUrl(url);
   } catch (err) {
     throw new Error(`Invalid ${what}: ${String(err)}`);
@@ -150,18 +143,6 @@ function caseVariables(incident: Omit<Incident, 'externalId'>) {
   return {
     case: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, JSON.stringify(v)])),
   };
-}
-
-/** Header names are case-insensitive: a later value replaces an earlier one under any case. */
-function mergeHeaders(...sources: Array<Record<string, string> | null | undefined>) {
-  const out: Record<string, string> = {};
-  for (const source of sources) {
-    for (const [name, value] of Object.entries(source ?? {})) {
-      const existing = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase());
-      out[existing ?? name] = value;
-    }
-  }
-  return out;
 }
 
 export class CasesWebhookService {
@@ -223,7 +204,7 @@ export class CasesWebhookService {
     );
   }
 
-  private send(url: string, method: LowerMethod, data?: string | null) {
+  private send(url: string, method: RequestMethod, data?: string | null) {
     return vendorRequest(this.http, {
       url,
       method,
@@ -269,9 +250,8 @@ export class CasesWebhookService {
 
   async createIncident(incident: Omit<Incident, 'externalId'>): Promise<PushResult> {
     try {
-      const configured = this.config.createIncidentUrl;
       const url = checkedUrl(
-        configured.endsWith('/') ? configured.slice(0, -1) : configured,
+        withoutTrailingSlash(this.config.createIncidentUrl),
         this.env,
         'Create case URL',
       );

@@ -1,4 +1,4 @@
-import { checkUrlAllowed, withVendorFailures } from '../lib/sub-action-http.js';
+import { urlAllowListValidator } from '../lib/sub-action-request.js';
 import { defineSubActionConnector, subAction } from '../sub-actions.js';
 import {
   CONNECTOR_ID,
@@ -17,49 +17,47 @@ import * as service from './service.js';
 type C = Config;
 type S = Secrets;
 
-export const crowdstrikeConnector = withVendorFailures(
-  defineSubActionConnector({
-    id: CONNECTOR_ID,
-    name: CONNECTOR_NAME,
-    minimumLicenseRequired: 'enterprise',
-    supportedFeatureIds: ['endpointSecurity'],
-    subFeature: 'endpointSecurity',
-    // Kibana asks the extra sub-actions privilege for every HTTP run but this one.
-    readOnlySubActions: ['getAgentDetails'],
-    schema: { config: ConfigSchema, secrets: SecretsSchema },
-    validate: {
-      config: (config, env) => checkUrlAllowed(env, config.url),
-    },
-    subActionNames: SUB_ACTIONS,
-    subActions: {
-      getAgentDetails: subAction<C, S, typeof GetAgentsParamsSchema>(
-        GetAgentsParamsSchema,
-        service.getAgentDetails,
-      ),
-      hostActions: subAction<C, S, typeof HostActionsParamsSchema>(
-        HostActionsParamsSchema,
-        service.hostActions,
-      ),
-      getAgentOnlineStatus: subAction<C, S, typeof GetAgentsParamsSchema>(
-        GetAgentsParamsSchema,
-        service.getAgentOnlineStatus,
-      ),
-      executeRTRCommand: subAction<C, S, typeof RTRCommandParamsSchema>(
-        RTRCommandParamsSchema,
-        service.executeRTRCommand,
-      ),
-      batchActiveResponderExecuteRTR: subAction<C, S, typeof RTRCommandParamsSchema>(
-        RTRCommandParamsSchema,
-        service.batchActiveResponderExecuteRTR,
-      ),
-      batchAdminExecuteRTR: subAction<C, S, typeof RTRCommandParamsSchema>(
-        RTRCommandParamsSchema,
-        service.batchAdminExecuteRTR,
-      ),
-      // Kibana takes any params here and sends none.
-      getRTRCloudScripts: subAction<C, S, undefined>(undefined, (ctx) =>
-        service.getRTRCloudScripts(ctx),
-      ),
-    },
-  }),
-);
+export const crowdstrikeConnector = defineSubActionConnector({
+  id: CONNECTOR_ID,
+  name: CONNECTOR_NAME,
+  minimumLicenseRequired: 'enterprise',
+  supportedFeatureIds: ['endpointSecurity'],
+  subFeature: 'endpointSecurity',
+  // Kibana asks the extra sub-actions privilege for every HTTP run but this one.
+  readOnlySubActions: ['getAgentDetails'],
+  schema: { config: ConfigSchema, secrets: SecretsSchema },
+  validate: {
+    config: urlAllowListValidator('url'),
+  },
+  subActionNames: SUB_ACTIONS,
+  subActions: {
+    getAgentDetails: subAction<C, S, typeof GetAgentsParamsSchema>(
+      GetAgentsParamsSchema,
+      service.getAgentDetails,
+    ),
+    hostActions: subAction<C, S, typeof HostActionsParamsSchema>(
+      HostActionsParamsSchema,
+      service.hostActions,
+    ),
+    getAgentOnlineStatus: subAction<C, S, typeof GetAgentsParamsSchema>(
+      GetAgentsParamsSchema,
+      service.getAgentOnlineStatus,
+    ),
+    executeRTRCommand: subAction<C, S, typeof RTRCommandParamsSchema>(
+      RTRCommandParamsSchema,
+      service.executeRTRCommand,
+    ),
+    batchActiveResponderExecuteRTR: subAction<C, S, typeof RTRCommandParamsSchema>(
+      RTRCommandParamsSchema,
+      service.batchActiveResponderExecuteRTR,
+    ),
+    batchAdminExecuteRTR: subAction<C, S, typeof RTRCommandParamsSchema>(
+      RTRCommandParamsSchema,
+      service.batchAdminExecuteRTR,
+    ),
+    // Kibana takes any params here and sends none.
+    getRTRCloudScripts: subAction<C, S, undefined>(undefined, (ctx) =>
+      service.getRTRCloudScripts(ctx),
+    ),
+  },
+});

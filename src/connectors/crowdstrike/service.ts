@@ -1,11 +1,11 @@
 import type { HttpMethod } from '../../http/client.js';
 import {
-  type DescribeFailure,
-  responseData,
+  ENDPOINT_STYLE,
+  type ResponseErrorMessage,
   type SubActionRequest,
   subActionRequest,
-  VendorRequestError,
-} from '../lib/sub-action-http.js';
+} from '../lib/sub-action-request.js';
+import { basicAuthorization, VendorRequestError } from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import {
   type Config,
@@ -48,20 +48,19 @@ const PATHS = {
 } as const;
 
 /** Kibana's description of a failed CrowdStrike call: the API's first error, else the body. */
-export const describeFailure: DescribeFailure = (failure) => {
-  const errors = (failure.body as { errors?: unknown } | undefined)?.errors;
+export const describeFailure: ResponseErrorMessage = (error) => {
+  const body = error.response?.data;
+  const errors = (body as { errors?: unknown } | undefined)?.errors;
   const first = Array.isArray(errors)
     ? (errors[0] as { message?: unknown } | undefined)
     : undefined;
   if (first) return String(first.message);
-  const notFound = /^getaddrinfo ENOTFOUND (.+)$/.exec(failure.message);
+  const notFound = /^getaddrinfo ENOTFOUND (.+)$/.exec(error.message);
   if (notFound) return `URL not found: ${notFound[1]}`;
-  const refused = /^connect ECONNREFUSED (.+)$/.exec(failure.message);
+  const refused = /^connect ECONNREFUSED (.+)$/.exec(error.message);
   if (refused) return `Connection Refused: ${refused[1]}`;
-  if (failure.status === undefined) {
-    return `Unknown API Error: ${JSON.stringify(failure.body ?? {})}`;
-  }
-  return `API Error: ${JSON.stringify(failure.body ?? {})}`;
+  if (error.response === undefined) return `Unknown API Error: ${JSON.stringify(body ?? {})}`;
+  return `API Error: ${JSON.stringify(body ?? {})}`;
 };
 
 /** Kibana's CrowdstrikeError keeps only the part after `Status code: <n>. Message: `. */
@@ -71,14 +70,12 @@ function crowdstrikeMessage(message: string): string {
 }
 
 function asCrowdstrikeError(err: unknown): Error {
-  if (err instanceof VendorRequestError) {
-    return new VendorRequestError(crowdstrikeMessage(err.message), err.failure);
-  }
+  if (err instanceof VendorRequestError) return err.reworded(crowdstrikeMessage(err.message));
   return new Error(crowdstrikeMessage((err as Error).message ?? String(err)));
 }
 
 /** `key=value` pairs with both sides URI-encoded; an array value is sent comma-joined. */
-function crowdstrikeQuery(params: Record<string, unknown>): string {
+function crowdstrikeQuery(params: Readonly<Record<string, unknown>>): string {
   return Object.entries(params)
     .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
     .join('&');
@@ -90,24 +87,21 @@ function url(ctx: Ctx, path: string): string {
 
 async function fetchToken(ctx: Ctx): Promise<string> {
   const requestedAt = Date.now();
-  const basic = Buffer.from(`${ctx.secrets.clientId}:${ctx.secrets.clientSecret}`).toString(
-    'base64',
-  );
   const res = await subActionRequest(
-    ctx.http,
-    ctx.env,
+    ctx,
     {
       url: url(ctx, PATHS.token),
       method: 'POST',
       headers: {
         accept: 'application/json',
         'Content-Type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${basic}`,
+        authorization: basicAuthorization(ctx.secrets.clientId, ctx.secrets.clientSecret),
       },
     },
     describeFailure,
+    ENDPOINT_STYLE,
   );
-  const answer = responseData(res) as { access_token?: unknown; expires_in?: unknown } | undefined;
+  const answer = res.data as { access_token?: unknown; expires_in?: unknown } | undefined;
   const token = answer?.access_token;
   if (typeof token !== 'string' || token === '') {
     throw new Error('Access token for CrowdStrike not available!');
@@ -136,8 +130,12 @@ async function callApi(ctx: Ctx, call: ApiCall, token: string): Promise<unknown>
     headers: { Authorization: `Bearer ${token}` },
     data: call.data,
   };
-  if (call.params !== undefined) req.query = crowdstrikeQuery(call.params);
-  return responseData(await subActionRequest(ctx.http, ctx.env, req, describeFailure));
+  if (call.params !== undefined) {
+    req.params = call.params;
+    req.paramsSerializer = crowdstrikeQuery;
+  }
+  const res = await subActionRequest(ctx, req, describeFailure, ENDPOINT_STYLE);
+  return res.data;
 }
 
 /** One API call with the cached token; a 401 (token revoked or rotated) is retried once anew. */
@@ -146,8 +144,8 @@ async function apiRequest(ctx: Ctx, call: ApiCall): Promise<unknown> {
     try {
       return await callApi(ctx, call, await bearerToken(ctx));
     } catch (err) {
-      if (!(err instanceof VendorRequestError) || err.failure.status !== 401) throw err;
-      if (err.failure.url.endsWith(PATHS.token)) throw err;
+      if (!(err instanceof VendorRequestError) || err.status !== 401) throw err;
+      if (err.response?.url.endsWith(PATHS.token)) throw err;
       ctx.tokens.delete();
       ctx.log.debug('CrowdStrike answered 401; renewing the access token and trying again');
       return await callApi(ctx, call, await fetchToken(ctx));

@@ -1,19 +1,17 @@
 import type { Static } from '@sinclair/typebox';
-import {
-  subActionRequest,
-  urlAllowListValidator,
-  type VendorFailure,
-} from '../lib/sub-action-request.js';
+import { subActionRequest, urlAllowListValidator } from '../lib/sub-action-request.js';
+import type { VendorRequestError } from '../lib/vendor-request.js';
 import { defineSubActionConnector, subAction } from '../sub-actions.js';
 import { ConfigSchema, RunParamsSchema, RunResponseSchema, SecretsSchema } from './schema.js';
 
 type Config = Static<typeof ConfigSchema>;
 type Secrets = Static<typeof SecretsSchema>;
 
-function errorMessage(failure: VendorFailure): string {
-  if (!failure.status) return 'Unknown API Error';
-  if (failure.status === 401) return 'Unauthorized API Error';
-  return `API Error: ${failure.status} - ${failure.statusText ?? ''}`;
+function errorMessage(error: VendorRequestError): string {
+  const response = error.response;
+  if (!response?.status) return 'Unknown API Error';
+  if (response.status === 401) return 'Unauthorized API Error';
+  return `API Error: ${response.status} - ${response.statusText}`;
 }
 
 /**
@@ -39,14 +37,17 @@ export function d3Event(body: string, severity: string, eventType: string): stri
 const runApi = subAction<Config, Secrets, typeof RunParamsSchema>(
   RunParamsSchema,
   async (ctx, { body, severity, eventType }) => {
-    const res = await subActionRequest(ctx, {
-      url: ctx.config.url,
-      method: 'POST',
-      data: d3Event(body ?? '', severity ?? '', eventType ?? ''),
-      headers: { d3key: ctx.secrets.token || '' },
-      responseSchema: RunResponseSchema,
+    const res = await subActionRequest(
+      ctx,
+      {
+        url: ctx.config.url,
+        method: 'POST',
+        data: d3Event(body ?? '', severity ?? '', eventType ?? ''),
+        headers: { d3key: ctx.secrets.token || '' },
+        responseSchema: RunResponseSchema,
+      },
       errorMessage,
-    });
+    );
     return res.data;
   },
 );

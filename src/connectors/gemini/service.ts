@@ -1,12 +1,11 @@
 import {
-  checkedAnswer,
-  streamedAnswer,
-  type VendorCall,
-  VendorError,
-  type VendorFailure,
-  vendorRequest,
-  vendorStream,
-} from '../lib/ai-request.js';
+  AI_STYLE,
+  type SubActionRequest,
+  streamData,
+  subActionRequest,
+  subActionStream,
+} from '../lib/sub-action-request.js';
+import { VendorRequestError } from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import { accessToken } from './credentials.js';
 import {
@@ -27,11 +26,14 @@ import {
 export type GeminiContext = SubActionContext<Config, Secrets>;
 
 /** Kibana's wording of a Vertex AI failure. */
-export function geminiMessage(failure: VendorFailure): string {
-  if (failure.status === undefined) {
+export function geminiMessage(failure: VendorRequestError): string {
+  const response = failure.response;
+  if (response === undefined) {
     return `Unexpected API Error: ${failure.code ?? ''} - ${failure.message || 'Unknown error'}`;
   }
-  const data = (typeof failure.data === 'object' && failure.data !== null ? failure.data : {}) as {
+  const data = (
+    typeof response.data === 'object' && response.data !== null ? response.data : {}
+  ) as {
     error?: { message?: unknown; status?: unknown };
     message?: unknown;
   };
@@ -42,13 +44,13 @@ export function geminiMessage(failure: VendorFailure): string {
   }
   const message = data.message ? String(data.message) : undefined;
   if (
-    failure.status === 400 &&
+    response.status === 400 &&
     message === 'The requested operation is not recognized by the service.'
   ) {
     return `API Error: ${message}`;
   }
-  if (failure.status === 401) return `Unauthorized API Error${message ? `: ${message}` : ''}`;
-  return `API Error: ${failure.statusText ?? ''}${message ? ` - ${message}` : ''}`;
+  if (response.status === 401) return `Unauthorized API Error${message ? `: ${message}` : ''}`;
+  return `API Error: ${response.statusText}${message ? ` - ${message}` : ''}`;
 }
 
 function modelUrl(ctx: GeminiContext, model: string | undefined, method: string): string {
@@ -61,7 +63,7 @@ async function authorizedCall(
   url: string,
   body: unknown,
   timeout: number | undefined,
-): Promise<VendorCall> {
+): Promise<SubActionRequest> {
   const token = await accessToken(ctx);
   return {
     url,
@@ -74,7 +76,7 @@ async function authorizedCall(
 
 /** A token Google no longer accepts is forgotten, so the next run asks for a new one. */
 function forgetRefusedToken(ctx: GeminiContext, err: unknown): unknown {
-  if (err instanceof VendorError && err.status === 401) ctx.tokens.delete();
+  if (err instanceof VendorRequestError && err.status === 401) ctx.tokens.delete();
   return err;
 }
 
@@ -104,14 +106,19 @@ export interface RunInput {
 export async function runApi(ctx: GeminiContext, params: RunInput): Promise<unknown> {
   const url = modelUrl(ctx, params.model, 'generateContent');
   const call = await authorizedCall(ctx, url, params.body, params.timeout);
-  let response: Awaited<ReturnType<typeof vendorRequest>>;
+  let response: Awaited<ReturnType<typeof subActionRequest>>;
   try {
-    response = await vendorRequest(ctx, call, geminiMessage);
+    response = await subActionRequest(
+      ctx,
+      { ...call, responseSchema: params.raw ? RawResponseSchema : GenerateResponseSchema },
+      geminiMessage,
+      AI_STYLE,
+    );
   } catch (err) {
     throw forgetRefusedToken(ctx, err);
   }
-  if (params.raw) return checkedAnswer(RawResponseSchema, response);
-  const answer = checkedAnswer(GenerateResponseSchema, response) as {
+  if (params.raw) return response.data;
+  const answer = response.data as {
     candidates: unknown;
     usageMetadata: unknown;
   };
@@ -216,7 +223,8 @@ export async function invokeStream(ctx: GeminiContext, params: InvokeAIParams) {
     params.timeout,
   );
   try {
-    return streamedAnswer(await vendorStream(ctx, call, geminiMessage), 'text/event-stream');
+    const response = await subActionStream(ctx, call, geminiMessage, AI_STYLE);
+    return streamData(response, 'text/event-stream');
   } catch (err) {
     throw forgetRefusedToken(ctx, err);
   }

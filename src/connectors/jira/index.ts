@@ -1,6 +1,6 @@
 import { asRecord } from '../lib/extra_fields.js';
 import { runSubAction, type SubActionTable } from '../lib/sub_action_table.js';
-import { thrownFailure } from '../lib/vendor_http.js';
+import { ensureUrlAllowed, URL_NOT_ALLOWED } from '../lib/vendor-request.js';
 import { ok } from '../result.js';
 import { defineConnector, type ExecuteContext } from '../types.js';
 import {
@@ -58,21 +58,11 @@ export const jiraConnector = defineConnector({
   supportedFeatureIds: ['alerting', 'cases', 'uptime', 'siem', 'workflows'],
   schema: { config: ConfigSchema, secrets: SecretsSchema, params: ParamsSchema },
   validate: {
-    config(config, env) {
-      try {
-        env.allowedHosts.ensureUriAllowed(config.apiUrl);
-      } catch (err) {
-        throw new Error(`error configuring connector action: ${(err as Error).message}`);
-      }
-    },
+    config: (config, env) => ensureUrlAllowed(env, config.apiUrl, URL_NOT_ALLOWED.configuring),
   },
   async execute(ctx) {
-    try {
-      const service = createJiraService(ctx.http, ctx.config, ctx.secrets);
-      const data = await runSubAction(handlers, { service, ctx }, ctx.params);
-      return ok(data ?? {});
-    } catch (err) {
-      return thrownFailure(err);
-    }
+    const service = createJiraService(ctx.http, ctx.config, ctx.secrets);
+    const data = await runSubAction(handlers, { service, ctx }, ctx.params);
+    return ok(data ?? {});
   },
 });

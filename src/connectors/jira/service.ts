@@ -1,13 +1,14 @@
 import type { HttpMethod } from '../../http/client.js';
 import {
+  actionErrorMessage,
   isPlainRecord,
+  retryAtRetryAfter,
   throwIfResponseIsNotValid,
   type VendorResponse,
   vendorRequest,
   withoutTrailingSlash,
-} from '../lib/vendor_http.js';
-import { isRetryableStatus, retryAfterDate } from '../result.js';
-import type { ConnectorHttp, ErrorSource } from '../types.js';
+} from '../lib/vendor-request.js';
+import { ConnectorError, type ConnectorHttp } from '../types.js';
 import type { JiraConfig, JiraSecrets } from './schema.js';
 
 /**
@@ -29,19 +30,6 @@ export function escapeJqlSpecialCharacters(text: string): string {
     .replaceAll(JQL_SPECIAL_CHARACTERS, (char) => `\\\\${char}`);
 }
 
-/** A failure as Kibana's Jira connector reports it; 429 is the user's fault, the rest ours. */
-export class JiraError extends Error {
-  readonly errorSource: ErrorSource;
-  /** The vendor's Retry-After moment, kept through nested failures. */
-  readonly retryAt: Date | undefined;
-  constructor(message: string, errorSource: ErrorSource, retryAt: Date | undefined) {
-    super(message);
-    this.name = 'JiraError';
-    this.errorSource = errorSource;
-    this.retryAt = retryAt;
-  }
-}
-
 interface JiraErrorBody {
   errorMessages?: unknown;
   errors?: unknown;
@@ -58,18 +46,18 @@ function reasonOf(data: unknown): string {
   );
 }
 
-function wrap(error: unknown, context: string): JiraError {
-  const e = error as { message?: unknown; response?: VendorResponse; retryAt?: Date };
-  const status = e.response?.status;
+/**
+ * A failure as Kibana's Jira connector reports it: a new error, so an outer context no longer
+ * sees the vendor's answer; 429 is the user's fault, the rest ours; the vendor's Retry-After
+ * moment is kept.
+ */
+function wrap(error: unknown, context: string): ConnectorError {
+  const e = error as { message?: unknown; response?: VendorResponse };
   const reason = reasonOf(e.response?.data);
-  let retryAt = e.retryAt;
-  if (e.response !== undefined && isRetryableStatus(e.response.status)) {
-    retryAt = retryAfterDate(e.response.headers);
-  }
-  return new JiraError(
-    `[Action][${JIRA_NAME}]: ${context}. Error: ${String(e.message)}. Reason: ${reason}`,
-    status === 429 ? 'user' : 'framework',
-    retryAt,
+  return new ConnectorError(
+    actionErrorMessage(JIRA_NAME, `${context}. Error: ${String(e.message)}. Reason: ${reason}`),
+    e.response?.status === 429 ? 'user' : 'framework',
+    { retry: retryAtRetryAfter(error) },
   );
 }
 
@@ -142,7 +130,7 @@ export function createJiraService(http: ConnectorHttp, config: JiraConfig, secre
       method,
       headers: { Accept: 'application/json' },
       auth: { username: email, password: apiToken },
-      ...(json !== undefined ? { json } : {}),
+      data: json,
     });
 
   const viewUrl = (key: string) => `${base}/browse/${key}`;

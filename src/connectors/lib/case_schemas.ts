@@ -1,7 +1,6 @@
 import { type TNumber, type TString, type TUnion, Type } from '@sinclair/typebox';
 import { AnyRecord, Nullable, StrictObject } from '../../schemas/common.js';
 import { typeName, withCheck } from '../../schemas/validate.js';
-import type { ConnectorEnv } from '../types.js';
 
 /** Schema pieces and rules the case-management connectors share. */
 
@@ -81,18 +80,6 @@ export interface PushComment {
 
 /** A string or null, null when absent. */
 export const NullableString = () => Nullable(Type.String(), { default: null });
-
-/**
- * A config URL checked against xpack.actions.allowedHosts, its refusal prefixed as the type says
- * (e.g. `error validating url: `).
- */
-export function ensureUrlAllowed(env: ConnectorEnv, url: string, prefix: string): void {
-  try {
-    env.allowedHosts.ensureUriAllowed(url);
-  } catch (err) {
-    throw new Error(`${prefix}${(err as Error).message}`);
-  }
-}
 
 /** What a pushed case answers: the external incident and, when comments were sent, theirs. */
 export interface PushResult {

@@ -1,5 +1,5 @@
 import { typeName } from '../../schemas/validate.js';
-import { isPlainRecord } from './vendor_http.js';
+import { isPlainRecord } from './vendor-request.js';
 
 /**
  * The free-form field records of incident connectors (Jira `otherFields`, ServiceNow

@@ -1,6 +1,5 @@
-import { fail } from '../result.js';
+import { fail, retryAt } from '../result.js';
 import type { ConnectorResultError, ErrorSource } from '../types.js';
-import { retryAt } from './retry-after.js';
 
 /** The result texts Kibana's two Slack types share. */
 export const SLACK_TEXTS = {

@@ -1,149 +1,196 @@
+import type { Readable } from 'node:stream';
 import type { TSchema } from '@sinclair/typebox';
-import { type HttpMethod, OutboundError } from '../../http/client.js';
+import type { OutboundStream } from '../../http/client.js';
 import { formatFailure, validate } from '../../schemas/validate.js';
-import { ConnectorError, type ErrorSource, type ExecuteContext } from '../types.js';
+import type { ConnectorEnv, ErrorSource, ExecuteContext } from '../types.js';
+import {
+  AXIOS_ACCEPT,
+  assertUrl,
+  ensureUrlAllowed,
+  isEmptyValue,
+  mergeHeaders,
+  normalizeUrl,
+  retryAtRetryAfter,
+  URL_NOT_ALLOWED,
+  USER_ERROR_STATUSES,
+  type VendorRequest,
+  VendorRequestError,
+  type VendorResponse,
+  vendorRequest,
+  vendorStream,
+} from './vendor-request.js';
 
 /**
- * The request helper of Kibana's sub-action connectors (SubActionConnector.request): the URL is
- * checked and normalised, JSON is sent, the answer is checked against a response schema, and a
- * failure is thrown as `Status code: <n>. Message: <vendor-specific text>`, which the framework
- * turns into its generic error result.
+ * The request helper of Kibana's sub-action connectors (SubActionConnector.request), on top of
+ * the axios-like vendorRequest: the URL must be http(s) with a host and allowed, it is normalised,
+ * the body is JSON (`{}` when empty), the answer may be checked against a response schema, and a
+ * failed call is thrown as a VendorRequestError reading `Status code: <n>. Message: <the type's
+ * own words>`, which the framework reports with Kibana's generic message.
  */
 
-/** What a vendor-specific error text may use; `message` reads as axios words it. */
-export interface VendorFailure {
-  status?: number;
-  statusText?: string;
-  /** The answer, parsed as JSON when it is JSON. */
-  body?: unknown;
-  message: string;
+/** Kibana's getResponseErrorMessage: how a type words a failed call. */
+export type ResponseErrorMessage = (error: VendorRequestError) => string;
+
+/**
+ * How a family of types calls and reports a failed call. Kibana's own framework retries every
+ * thrown failure and blames the user for its user-error statuses (KIBANA_STYLE); types written
+ * to this server's retry rule (429 and 5xx only, at the vendor's Retry-After) or to another
+ * Kibana type's sources say so here, and their tests pin it.
+ */
+export interface RequestStyle {
+  /**
+   * 'always': true, as Kibana's executor; 'retryAfter': true, or the moment a 429 or 5xx names;
+   * 'vendor': the vendor's answer decides (429 and 5xx, at Retry-After; no other 4xx).
+   */
+  retry: 'always' | 'retryAfter' | 'vendor';
+  /** 'userStatuses': USER_ERROR_STATUSES are the user's; 'rateLimit': only 429; 'framework': none. */
+  errorSource: 'userStatuses' | 'rateLimit' | 'framework';
+  /** Headers every call carries unless it gives its own. */
+  headers?: Readonly<Record<string, string>>;
 }
 
-export interface SubActionRequest {
-  url: string;
-  method?: HttpMethod;
-  data?: unknown;
-  headers?: Record<string, string>;
-  /** Query parameters, added after the URL is normalised (axios `params`). */
-  query?: Record<string, string | number>;
-  responseSchema: TSchema;
-  errorMessage(failure: VendorFailure): string;
+/** Kibana's own (.opsgenie, .tines, .d3security). */
+export const KIBANA_STYLE: RequestStyle = { retry: 'always', errorSource: 'userStatuses' };
+
+/**
+ * The generative-AI types (.gen-ai, .bedrock, .gemini): as Kibana, but a 429 or 5xx whose
+ * Retry-After names a moment is retried then.
+ */
+export const AI_STYLE: RequestStyle = { retry: 'retryAfter', errorSource: 'userStatuses' };
+
+/**
+ * The case types on the sub-action framework (.resilient, .thehive, .xsoar): the vendor's answer
+ * decides the retry, and only a vendor's rate limiting is the user's fault.
+ */
+export const CASE_STYLE: RequestStyle = { retry: 'vendor', errorSource: 'rateLimit' };
+
+/**
+ * The endpoint-security types (.sentinelone, .crowdstrike, .microsoft_defender_endpoint): the
+ * vendor's answer decides the retry, no failure is blamed on the user, and every call carries
+ * axios's Accept header as Kibana's do (their tests check it; other types' tests pin its absence).
+ */
+export const ENDPOINT_STYLE: RequestStyle = {
+  retry: 'vendor',
+  errorSource: 'framework',
+  headers: { Accept: AXIOS_ACCEPT },
+};
+
+export interface SubActionRequest extends VendorRequest {
+  /** The answer's shape; a 2xx answer of another shape fails as Kibana's validation does. */
+  responseSchema?: TSchema;
 }
 
-export interface SubActionResponse<T> {
-  status: number;
-  data: T;
-}
+type RequestContext = Pick<ExecuteContext, 'http' | 'env'>;
 
-/** Vendor answers that are the user's to fix (Kibana's httpResponseUserErrorCodes). */
-export const USER_ERROR_STATUSES: ReadonlySet<number> = new Set([
-  401, 402, 403, 407, 409, 412, 413, 417, 422, 423, 429, 451,
-]);
-
-export function assertUrl(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (err) {
-    throw new Error(`URL Error: ${(err as Error).message}`);
-  }
-  if (!parsed.hostname) throw new Error('URL Error: URL must contain hostname');
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new Error('URL Error: Invalid protocol');
-  }
-}
-
-/** One trailing slash dropped, repeated slashes (not after a colon) collapsed. */
-export function normalizeUrl(url: string): string {
-  const trimmed = url.endsWith('/') ? url.slice(0, -1) : url;
-  return trimmed.replace(/([^:]\/)\/+/g, '$1');
-}
-
-/** axios' parameter encoding: a few characters stay readable. */
-function encodeParam(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/%3A/gi, ':')
-    .replace(/%24/g, '$')
-    .replace(/%2C/gi, ',')
-    .replace(/%20/g, '+')
-    .replace(/%5B/gi, '[')
-    .replace(/%5D/gi, ']');
-}
-
-export function withQuery(url: string, query: Record<string, string | number>): string {
-  const pairs = Object.entries(query).map(
-    ([k, v]) => `${encodeParam(k)}=${encodeParam(String(v))}`,
-  );
-  if (pairs.length === 0) return url;
-  const base = url.split('#')[0] ?? url;
-  return `${base}${base.includes('?') ? '&' : '?'}${pairs.join('&')}`;
-}
-
-/** lodash's isEmpty, as Kibana applies it to request data. */
-function isEmpty(value: unknown): boolean {
-  if (value == null) return true;
-  if (typeof value === 'string' || Array.isArray(value)) return value.length === 0;
-  if (typeof value === 'object') return Object.keys(value).length === 0;
-  return true;
-}
-
-/** Where the allowed-hosts check of a sub-action request names its failure. */
-export const ALLOWED_HOSTS_PREFIX = 'error configuring connector action: ';
-
-/** The config validator Kibana gives sub-action types for a URL field. */
-export function urlAllowListValidator<K extends string>(key: K) {
-  return (config: Record<K, unknown>, env: ExecuteContext['env']): void => {
-    const url = config[key];
-    try {
-      env.allowedHosts.ensureUriAllowed(typeof url === 'string' ? url : '');
-    } catch (err) {
-      throw new Error(`error validating url: ${(err as Error).message}`);
-    }
+function prepare(env: ConnectorEnv, req: SubActionRequest, style: RequestStyle): VendorRequest {
+  assertUrl(req.url);
+  ensureUrlAllowed(env, req.url, URL_NOT_ALLOWED.configuring);
+  const { responseSchema: _schema, ...call } = req;
+  return {
+    ...call,
+    url: normalizeUrl(req.url),
+    headers: mergeHeaders(style.headers, { 'Content-Type': 'application/json' }, req.headers),
+    data: isEmptyValue(req.data) ? {} : req.data,
   };
 }
 
-export async function subActionRequest<T = unknown>(
-  ctx: Pick<ExecuteContext, 'http' | 'env'>,
+function errorSourceOf(status: number | undefined, style: RequestStyle): ErrorSource {
+  if (status === undefined) return 'framework';
+  switch (style.errorSource) {
+    case 'userStatuses':
+      return USER_ERROR_STATUSES.has(status) ? 'user' : 'framework';
+    case 'rateLimit':
+      return status === 429 ? 'user' : 'framework';
+    case 'framework':
+      return 'framework';
+  }
+}
+
+function retryOf(error: VendorRequestError, style: RequestStyle): boolean | Date {
+  switch (style.retry) {
+    case 'always':
+      return true;
+    case 'retryAfter':
+      return retryAtRetryAfter(error);
+    case 'vendor':
+      return error.retry ?? true;
+  }
+}
+
+function reported(err: unknown, describe: ResponseErrorMessage, style: RequestStyle): unknown {
+  if (!(err instanceof VendorRequestError)) return err;
+  return err.reworded(`Status code: ${err.status}. Message: ${describe(err)}`, {
+    errorSource: errorSourceOf(err.status, style),
+    retry: retryOf(err, style),
+  });
+}
+
+/** The answer checked against a response schema, as Kibana's sub-action framework checks it. */
+function checkResponse(schema: TSchema, data: unknown): void {
+  const checked = validate(schema, data);
+  if (!checked.ok) throw new Error(`Response validation failed (Error: ${formatFailure(checked)})`);
+}
+
+/** One sub-action call whose whole answer is read. */
+export async function subActionRequest(
+  ctx: RequestContext,
   req: SubActionRequest,
-): Promise<SubActionResponse<T>> {
-  assertUrl(req.url);
+  describe: ResponseErrorMessage,
+  style: RequestStyle = KIBANA_STYLE,
+): Promise<VendorResponse> {
+  let response: VendorResponse;
   try {
-    ctx.env.allowedHosts.ensureUriAllowed(req.url);
+    response = await vendorRequest(ctx.http, prepare(ctx.env, req, style));
   } catch (err) {
-    throw new Error(ALLOWED_HOSTS_PREFIX + (err as Error).message);
+    throw reported(err, describe, style);
   }
-  const url = withQuery(normalizeUrl(req.url), req.query ?? {});
-  const data = isEmpty(req.data) ? {} : req.data;
-  let res: Awaited<ReturnType<ExecuteContext['http']['request']>>;
+  if (req.responseSchema !== undefined) checkResponse(req.responseSchema, response.data);
+  return response;
+}
+
+/** One sub-action call whose answer is handed on as a stream (downloads, server-sent events). */
+export async function subActionStream(
+  ctx: RequestContext,
+  req: SubActionRequest,
+  describe: ResponseErrorMessage,
+  style: RequestStyle = KIBANA_STYLE,
+): Promise<OutboundStream> {
   try {
-    res = await ctx.http.request({
-      url,
-      method: req.method ?? 'GET',
-      headers: { 'Content-Type': 'application/json', ...req.headers },
-      body: typeof data === 'string' ? data : JSON.stringify(data),
-    });
-  } catch (err) {
-    if (!(err instanceof OutboundError)) throw err;
-    // axios has no status to show when no answer came.
-    throw new ConnectorError(
-      `Status code: undefined. Message: ${req.errorMessage({ message: err.message })}`,
-      'framework',
+    return await vendorStream(
+      ctx.http,
+      prepare(ctx.env, req, style),
+      ctx.env.settings['xpack.actions.maxResponseContentLength'],
     );
+  } catch (err) {
+    throw reported(err, describe, style);
   }
-  const body: unknown = res.json() ?? res.text();
-  if (res.status < 200 || res.status >= 300) {
-    const source: ErrorSource = USER_ERROR_STATUSES.has(res.status) ? 'user' : 'framework';
-    const text = req.errorMessage({
-      status: res.status,
-      statusText: res.statusText,
-      body,
-      message: `Request failed with status code ${res.status}`,
-    });
-    throw new ConnectorError(`Status code: ${res.status}. Message: ${text}`, source);
-  }
-  const checked = validate(req.responseSchema, body);
-  if (!checked.ok) {
-    throw new Error(`Response validation failed (Error: ${formatFailure(checked)})`);
-  }
-  return { status: res.status, data: body as T };
+}
+
+/** A streamed answer as a sub-action's data: the vendor's bytes, typed as the vendor typed them. */
+export function streamData(
+  res: OutboundStream,
+  fallbackType = 'application/octet-stream',
+): Readable & { contentType: string } {
+  return Object.assign(res.body, { contentType: res.headers['content-type'] ?? fallbackType });
+}
+
+/** The config validator Kibana gives sub-action types for a URL field (urlAllowListValidator). */
+export function urlAllowListValidator<K extends string>(key: K) {
+  return (config: Readonly<Record<K, string>>, env: ConnectorEnv): void =>
+    ensureUrlAllowed(env, config[key], URL_NOT_ALLOWED.validating);
+}
+
+/**
+ * The AI connectors' config rule: `apiUrl` must be a URL on an allowed host, reported as
+ * `Error configuring <label> action: Error: <reason>`.
+ */
+export function apiUrlRule(label: string) {
+  return (config: { apiUrl: string }, env: ConnectorEnv): void => {
+    try {
+      assertUrl(config.apiUrl);
+      ensureUrlAllowed(env, config.apiUrl, URL_NOT_ALLOWED.validating);
+    } catch (err) {
+      throw new Error(`Error configuring ${label} action: ${String(err)}`);
+    }
+  };
 }

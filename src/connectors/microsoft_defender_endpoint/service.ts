@@ -1,13 +1,13 @@
 import type { HttpMethod } from '../../http/client.js';
 import {
-  axiosQuery,
-  type DescribeFailure,
-  responseData,
+  ENDPOINT_STYLE,
+  type ResponseErrorMessage,
+  type SubActionRequest,
   streamData,
   subActionRequest,
   subActionStream,
-  VendorRequestError,
-} from '../lib/sub-action-http.js';
+} from '../lib/sub-action-request.js';
+import { VendorRequestError } from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import type {
   AgentDetailsParams,
@@ -56,43 +56,42 @@ export function tokenUrl(config: Config): string {
 }
 
 /** Kibana's description of a failed Defender call, naming the call and quoting the answer. */
-export const describeFailure: DescribeFailure = (failure) => {
-  const answered = failure.status !== undefined;
+export const describeFailure: ResponseErrorMessage = (failure) => {
+  const response = failure.response;
   const withContext = (message: string) =>
-    `${message}\nURL called:[${answered ? failure.method : undefined}] ${
-      answered ? failure.url : undefined
-    }\nResponse body: ${JSON.stringify(failure.body ?? {})}`;
-  if (!answered) return withContext(failure.message || 'Unknown API Error');
-  const error = (failure.body as { error?: unknown } | undefined)?.error;
+    `${message}\nURL called:[${response?.method}] ${response?.url}\nResponse body: ${JSON.stringify(
+      response?.data ?? {},
+    )}`;
+  if (response === undefined) return withContext(failure.message || 'Unknown API Error');
+  const error = (response.data as { error?: unknown } | undefined)?.error;
   if (typeof error === 'object' && error !== null) {
     const { code, message } = error as { code?: unknown; message?: unknown };
     if (code === 'ActiveRequestAlreadyExists') {
       return `${String(message)}. Please wait or force clear with 'cancel' response action`;
     }
   }
-  if (failure.status === 401) return withContext('Unauthorized API Error (401)');
-  return withContext(`API Error: [${failure.statusText}] ${failure.message}`);
+  if (response.status === 401) return withContext('Unauthorized API Error (401)');
+  return withContext(`API Error: [${response.statusText}] ${failure.message}`);
 };
+
+function call(ctx: Ctx, req: SubActionRequest) {
+  return subActionRequest(ctx, req, describeFailure, ENDPOINT_STYLE);
+}
 
 async function fetchToken(ctx: Ctx): Promise<string> {
   const requestedAt = Date.now();
-  const res = await subActionRequest(
-    ctx.http,
-    ctx.env,
-    {
-      url: tokenUrl(ctx.config),
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      data: {
-        grant_type: 'client_credentials',
-        client_id: ctx.config.clientId,
-        scope: ctx.config.oAuthScope,
-        client_secret: ctx.secrets.clientSecret,
-      },
+  const res = await call(ctx, {
+    url: tokenUrl(ctx.config),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    data: {
+      grant_type: 'client_credentials',
+      client_id: ctx.config.clientId,
+      scope: ctx.config.oAuthScope,
+      client_secret: ctx.secrets.clientSecret,
     },
-    describeFailure,
-  );
-  const answer = responseData(res) as { access_token?: unknown; expires_in?: unknown } | undefined;
+  });
+  const answer = res.data as { access_token?: unknown; expires_in?: unknown } | undefined;
   const token = answer?.access_token;
   if (typeof token !== 'string' || token === '') {
     throw new Error('Access token for Microsoft Defend for Endpoint not available!');
@@ -110,20 +109,15 @@ interface ApiCall {
   data?: unknown;
 }
 
-async function callApi(ctx: Ctx, call: ApiCall, token: string): Promise<unknown> {
-  const res = await subActionRequest(
-    ctx.http,
-    ctx.env,
-    {
-      url: call.url,
-      method: call.method ?? 'GET',
-      headers: { Authorization: `Bearer ${token}` },
-      data: call.data,
-      ...(call.params !== undefined ? { query: axiosQuery(call.params) } : {}),
-    },
-    describeFailure,
-  );
-  return responseData(res);
+async function callApi(ctx: Ctx, api: ApiCall, token: string): Promise<unknown> {
+  const res = await call(ctx, {
+    url: api.url,
+    method: api.method ?? 'GET',
+    headers: { Authorization: `Bearer ${token}` },
+    data: api.data,
+    ...(api.params !== undefined ? { params: api.params } : {}),
+  });
+  return res.data;
 }
 
 /** One API call with the cached token; a 401 (e.g. rotated credentials) is retried once anew. */
@@ -132,7 +126,7 @@ async function fetchFromMicrosoft(ctx: Ctx, call: ApiCall): Promise<unknown> {
   try {
     return await callApi(ctx, call, token);
   } catch (err) {
-    if (!(err instanceof VendorRequestError) || err.failure.status !== 401) throw err;
+    if (!(err instanceof VendorRequestError) || err.status !== 401) throw err;
     ctx.log.debug('Defender answered 401; renewing the access token and trying again');
     ctx.tokens.delete();
     return callApi(ctx, call, await fetchToken(ctx));
@@ -259,10 +253,10 @@ export async function getActionResults(ctx: Ctx, { id }: GetActionResultsParams)
   }
   // The link is a pre-signed storage URL: it is fetched as given, without the bearer token.
   const res = await subActionStream(
-    ctx.http,
-    ctx.env,
+    ctx,
     { url: fileUrl, method: 'GET' },
     describeFailure,
+    ENDPOINT_STYLE,
   );
   return streamData(res);
 }

@@ -1,4 +1,4 @@
-import { apiUrlRule } from '../lib/ai-request.js';
+import { apiUrlRule } from '../lib/sub-action-request.js';
 import { defineSubActionConnector, subAction } from '../sub-actions.js';
 import {
   type ChatCompletion,

@@ -1,12 +1,12 @@
 import type { TlsOptions } from '../../http/client.js';
 import {
-  checkedAnswer,
-  streamedAnswer,
-  type VendorCall,
-  type VendorFailure,
-  vendorRequest,
-  vendorStream,
-} from '../lib/ai-request.js';
+  AI_STYLE,
+  type SubActionRequest,
+  streamData,
+  subActionRequest,
+  subActionStream,
+} from '../lib/sub-action-request.js';
+import type { VendorRequestError } from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import type { ConnectorEnv } from '../types.js';
 import {
@@ -155,18 +155,19 @@ function textOf(value: unknown): string | undefined {
 }
 
 /** Kibana's wording of an OpenAI failure. */
-export function openAiMessage(failure: VendorFailure): string {
-  if (failure.status === undefined) {
+export function openAiMessage(failure: VendorRequestError): string {
+  const response = failure.response;
+  if (response === undefined) {
     return `Unexpected API Error: ${failure.code ?? ''} - ${failure.message || 'Unknown error'}`;
   }
-  const data = failure.data as { error?: { message?: unknown } | string } | undefined;
+  const data = response.data as { error?: { message?: unknown } | string } | undefined;
   const error = typeof data === 'object' && data !== null ? data.error : undefined;
   // LM Studio and others answer `error` as a plain string.
   const detail = textOf(
     typeof error === 'object' && error !== null ? (error.message ?? error) : error,
   );
-  if (failure.status === 401) return `Unauthorized API Error${detail ? ` - ${detail}` : ''}`;
-  return `API Error: ${failure.statusText ?? ''}${detail ? ` - ${detail}` : ''}`;
+  if (response.status === 401) return `Unauthorized API Error${detail ? ` - ${detail}` : ''}`;
+  return `API Error: ${response.statusText}${detail ? ` - ${detail}` : ''}`;
 }
 
 /** TLS failures of a PKI connection, reworded as Kibana rewords them. */
@@ -185,13 +186,14 @@ function withPkiAdvice(err: unknown): unknown {
   return err;
 }
 
-function call(ctx: OpenAIContext, data: string, timeoutMs: number | undefined): VendorCall {
+function call(ctx: OpenAIContext, data: string, timeoutMs: number | undefined): SubActionRequest {
   const tls = pkiTls(ctx.config, ctx.secrets);
   return {
     url: ctx.config.apiUrl,
     method: 'POST',
     headers: headersFor(ctx.config, ctx.secrets),
     data,
+    responseSchema: RunResponseSchema,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(tls !== undefined ? { tls } : {}),
   };
@@ -204,12 +206,13 @@ export async function runApi(
 ): Promise<unknown> {
   const body = vendorBody(ctx.config, ctx.env, params.body, false, false);
   try {
-    const response = await vendorRequest(
+    const response = await subActionRequest(
       ctx,
       call(ctx, body, params.timeout ?? DEFAULT_TIMEOUT_MS),
       openAiMessage,
+      AI_STYLE,
     );
-    return checkedAnswer(RunResponseSchema, response);
+    return response.data;
   } catch (err) {
     throw withPkiAdvice(err);
   }
@@ -223,11 +226,21 @@ export async function streamApi(
   const body = vendorBody(ctx.config, ctx.env, params.body, params.stream, true);
   try {
     if (!params.stream) {
-      const response = await vendorRequest(ctx, call(ctx, body, params.timeout), openAiMessage);
-      return checkedAnswer(RunResponseSchema, response);
+      const response = await subActionRequest(
+        ctx,
+        call(ctx, body, params.timeout),
+        openAiMessage,
+        AI_STYLE,
+      );
+      return response.data;
     }
-    const response = await vendorStream(ctx, call(ctx, body, params.timeout), openAiMessage);
-    return streamedAnswer(response, 'text/event-stream');
+    const response = await subActionStream(
+      ctx,
+      call(ctx, body, params.timeout),
+      openAiMessage,
+      AI_STYLE,
+    );
+    return streamData(response, 'text/event-stream');
   } catch (err) {
     throw withPkiAdvice(err);
   }

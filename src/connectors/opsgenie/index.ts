@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
-import {
-  subActionRequest,
-  urlAllowListValidator,
-  type VendorFailure,
-} from '../lib/sub-action-request.js';
+import { subActionRequest, urlAllowListValidator } from '../lib/sub-action-request.js';
+import type { VendorRequestError } from '../lib/vendor-request.js';
 import { defineSubActionConnector, type SubActionContext, subAction } from '../sub-actions.js';
 import {
   ALIAS_MAX_LENGTH,
@@ -27,12 +24,13 @@ export function opsgenieAlias(alias: string): string {
 }
 
 /** Opsgenie's `message`, and its per-field `errors` when it sends them. */
-function errorMessage(failure: VendorFailure): string {
+function errorMessage(error: VendorRequestError): string {
+  const data = error.response?.data;
   const body =
-    typeof failure.body === 'object' && failure.body !== null
-      ? (failure.body as { message?: unknown; errors?: unknown })
+    typeof data === 'object' && data !== null
+      ? (data as { message?: unknown; errors?: unknown })
       : undefined;
-  const main = (body?.message as string | undefined) ?? failure.message ?? 'unknown error';
+  const main = (body?.message as string | undefined) ?? error.message ?? 'unknown error';
   if (body?.errors != null) {
     const detail = JSON.stringify(body.errors);
     if (detail && detail !== '{}' && detail !== '[]' && detail !== '""')
@@ -45,14 +43,17 @@ function post(ctx: Ctx, path: string, data: unknown, query?: Record<string, stri
   // Resolved like a relative link: a path in apiUrl without a trailing slash is replaced.
   const url = new URL(path, ctx.config.apiUrl);
   for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
-  return subActionRequest(ctx, {
-    url: url.toString(),
-    method: 'POST',
-    data,
-    headers: { Authorization: `GenieKey ${ctx.secrets.apiKey}` },
-    responseSchema: ResponseSchema,
+  return subActionRequest(
+    ctx,
+    {
+      url: url.toString(),
+      method: 'POST',
+      data,
+      headers: { Authorization: `GenieKey ${ctx.secrets.apiKey}` },
+      responseSchema: ResponseSchema,
+    },
     errorMessage,
-  });
+  );
 }
 
 export const opsgenieConnector = defineSubActionConnector({

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { OutboundResponse } from '../../http/client.js';
+import { ensureUrlAllowed } from '../lib/vendor-request.js';
 import { fail, ok } from '../result.js';
 import { type ConnectorEnv, defineConnector } from '../types.js';
 import {
@@ -63,11 +64,7 @@ export const pagerDutyConnector = defineConnector({
   schema: { config: ConfigSchema, secrets: SecretsSchema, params: ParamsSchema },
   validate: {
     config(config, env) {
-      try {
-        env.allowedHosts.ensureUriAllowed(apiUrl(config, env));
-      } catch (err) {
-        throw new Error(`error configuring pagerduty action: ${(err as Error).message}`);
-      }
+      ensureUrlAllowed(env, apiUrl(config, env), 'error configuring pagerduty action: ');
     },
   },
   async execute({ connectorId, config, secrets, params, http, env, log }) {

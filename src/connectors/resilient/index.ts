@@ -1,4 +1,4 @@
-import { ensureUrlAllowed } from '../lib/case_schemas.js';
+import { urlAllowListValidator } from '../lib/sub-action-request.js';
 import { defineSubActionConnector, subAction } from '../sub-actions.js';
 import {
   ConfigSchema,
@@ -26,9 +26,7 @@ export const resilientConnector = defineSubActionConnector({
   minimumLicenseRequired: 'platinum',
   supportedFeatureIds: ['alerting', 'cases', 'siem'],
   schema: { config: ConfigSchema, secrets: SecretsSchema },
-  validate: {
-    config: (config, env) => ensureUrlAllowed(env, config.apiUrl, 'error validating url: '),
-  },
+  validate: { config: urlAllowListValidator('apiUrl') },
   subActionNames: SUB_ACTIONS,
   subActions: {
     pushToService: subAction<ResilientConfig, ResilientSecrets, typeof PushToServiceParamsSchema>(

@@ -1,7 +1,12 @@
-import type { TSchema } from '@sinclair/typebox';
-import { actionErrorMessage, retryOf } from '../lib/axios_like.js';
 import { type PushComment, type PushResult, toNumber, toRecord } from '../lib/case_schemas.js';
-import { isRecord, type SubActionCall, subActionRequest } from '../lib/sub_action_request.js';
+import { CASE_STYLE, type SubActionRequest, subActionRequest } from '../lib/sub-action-request.js';
+import {
+  actionErrorMessage,
+  isPlainRecord,
+  retryOf,
+  type VendorRequestError,
+  withoutTrailingSlash,
+} from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import { ConnectorError } from '../types.js';
 import {
@@ -73,10 +78,10 @@ function fieldValueShape(meta: FieldMeta, value: unknown, oldValue?: unknown): u
   switch (meta.input_type) {
     case 'textarea': {
       if (value === null || value === undefined) return { textarea: null };
-      if (isRecord(value) && 'format' in value && 'content' in value) {
+      if (isPlainRecord(value) && 'format' in value && 'content' in value) {
         return { textarea: { ...value } };
       }
-      const format = isRecord(oldValue) && 'format' in oldValue ? oldValue.format : 'text';
+      const format = isPlainRecord(oldValue) && 'format' in oldValue ? oldValue.format : 'text';
       return { textarea: { format, content: value } };
     }
     case 'multiselect': {
@@ -124,7 +129,7 @@ export function formatUpdateRequest(
       let oldValue = oldIncident[name] ? oldIncident[name] : oldIncident[key];
       if (meta.prefix) {
         const holder = oldIncident[meta.prefix];
-        oldValue = holder && isRecord(holder) ? holder[key] : null;
+        oldValue = holder && isPlainRecord(holder) ? holder[key] : null;
       }
       const newValue = updates[name] ? updates[name] : updates[key];
       return {
@@ -142,7 +147,7 @@ export function additionalFieldsForCreation(
   additionalFields: Record<string, unknown>,
 ): Record<string, unknown> {
   const { properties, ...rest } = additionalFields;
-  const flattened = { ...(isRecord(properties) ? properties : {}), ...rest };
+  const flattened = { ...(isPlainRecord(properties) ? properties : {}), ...rest };
   const byName = new Map(fields.map((f) => [f.name, f]));
   const data: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(flattened)) {
@@ -151,7 +156,7 @@ export function additionalFieldsForCreation(
       validateValues(meta, Array.isArray(value) ? value : [value]);
     }
     if (meta?.prefix) {
-      const holder = isRecord(data[meta.prefix]) ? data[meta.prefix] : {};
+      const holder = isPlainRecord(data[meta.prefix]) ? data[meta.prefix] : {};
       data[meta.prefix] = { ...(holder as Record<string, unknown>), [key]: value };
     } else {
       data[key] = value;
@@ -161,9 +166,7 @@ export function additionalFieldsForCreation(
 }
 
 /** Kibana's getResponseErrorMessage for IBM Resilient. */
-function describeFailure(err: {
-  response?: { status: number; statusText: string; data: unknown };
-}) {
+function describeFailure(err: VendorRequestError) {
   const response = err.response;
   if (!response?.status) return 'Unknown API Error';
   if (response.status === 401) return 'Unauthorized API Error';
@@ -185,11 +188,10 @@ export class ResilientService {
   }
 
   private viewUrl(id: string): string {
-    const url = this.ctx.config.apiUrl;
-    return `${url.endsWith('/') ? url.slice(0, -1) : url}/#incidents/${id}`;
+    return `${withoutTrailingSlash(this.ctx.config.apiUrl)}/#incidents/${id}`;
   }
 
-  private call<S extends TSchema>(call: SubActionCall<S>) {
+  private call(call: SubActionRequest) {
     return subActionRequest(
       this.ctx,
       {
@@ -197,12 +199,13 @@ export class ResilientService {
         auth: { username: this.ctx.secrets.apiKeyId, password: this.ctx.secrets.apiKeySecret },
       },
       describeFailure,
+      CASE_STYLE,
     );
   }
 
   async getFields(): Promise<FieldMeta[]> {
     try {
-      const { response } = await this.call({
+      const response = await this.call({
         url: this.fieldsUrl,
         method: 'get',
         responseSchema: FieldsResponseSchema,
@@ -224,7 +227,7 @@ export class ResilientService {
 
   private async getValues(field: string, context: string) {
     try {
-      const { response } = await this.call({
+      const response = await this.call({
         url: `${this.fieldsUrl}/${field}`,
         method: 'get',
         responseSchema: ValuesResponseSchema,
@@ -246,7 +249,7 @@ export class ResilientService {
 
   async getIncident(id: string): Promise<Record<string, unknown>> {
     try {
-      const { response } = await this.call({
+      const response = await this.call({
         url: `${this.orgUrl}/incidents/${id}?text_content_output_format=objects_convert`,
         method: 'get',
         responseSchema: IncidentResponseSchema,
@@ -275,7 +278,7 @@ export class ResilientService {
         );
         data = { ...data, ...rest, ...(properties ? { properties } : {}) };
       }
-      const { response } = await this.call({
+      const response = await this.call({
         url: `${this.orgUrl}/incidents?text_content_output_format=objects_convert`,
         method: 'post',
         data,
@@ -302,13 +305,17 @@ export class ResilientService {
       const changed = Object.fromEntries(
         Object.entries(incident).filter(([, value]) => value !== null && value !== undefined),
       ) as Partial<Incident>;
-      const { data } = await this.call({
+      const response = await this.call({
         url: `${this.orgUrl}/incidents/${incidentId}`,
         method: 'patch',
         data: formatUpdateRequest(latest, changed, fields),
         responseSchema: UpdatedResponseSchema,
       });
-      if (!data.success) throw new Error(`Error while updating incident: ${String(data.message)}`);
+      const data = response.data as { success: boolean; message?: string | null };
+      // A message left out reads as the schema's default, null.
+      if (!data.success) {
+        throw new Error(`Error while updating incident: ${String(data.message ?? null)}`);
+      }
       const updated = await this.getIncident(incidentId);
       const id = String(updated.id);
       return {

@@ -1,13 +1,12 @@
 import type { Static } from '@sinclair/typebox';
 import type { HttpMethod } from '../../http/client.js';
 import {
-  axiosQuery,
-  type DescribeFailure,
-  responseData,
+  ENDPOINT_STYLE,
+  type ResponseErrorMessage,
   streamData,
   subActionRequest,
   subActionStream,
-} from '../lib/sub-action-http.js';
+} from '../lib/sub-action-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import {
   type AgentFilter,
@@ -33,12 +32,13 @@ import {
 type Ctx = SubActionContext<Config, Secrets>;
 
 /** Kibana's description of a failed SentinelOne call, with the answer's body appended. */
-export const describeFailure: DescribeFailure = (failure) => {
+export const describeFailure: ResponseErrorMessage = (error) => {
+  const response = error.response;
   const withBody = (message: string) =>
-    `${message}\nResponse body: ${JSON.stringify(failure.body ?? {})}`;
-  if (failure.status === undefined) return withBody(failure.message || 'Unknown API Error');
-  if (failure.status === 401) return withBody('Unauthorized API Error (401)');
-  return withBody(`API Error: [${failure.statusText}] ${failure.message}`);
+    `${message}\nResponse body: ${JSON.stringify(response?.data ?? {})}`;
+  if (response === undefined) return withBody(error.message || 'Unknown API Error');
+  if (response.status === 401) return withBody('Unauthorized API Error (401)');
+  return withBody(`API Error: [${response.statusText}] ${error.message}`);
 };
 
 function apiUrl(ctx: Ctx, path: string): string {
@@ -51,17 +51,17 @@ async function apiRequest(
   options: { method?: HttpMethod; params?: Record<string, unknown>; data?: unknown } = {},
 ): Promise<unknown> {
   const res = await subActionRequest(
-    ctx.http,
-    ctx.env,
+    ctx,
     {
       url: apiUrl(ctx, path),
       method: options.method ?? 'GET',
-      query: axiosQuery({ ...options.params, APIToken: ctx.secrets.token }),
+      params: { ...options.params, APIToken: ctx.secrets.token },
       data: options.data,
     },
     describeFailure,
+    ENDPOINT_STYLE,
   );
-  return responseData(res);
+  return res.data;
 }
 
 interface AgentsAnswer {
@@ -151,10 +151,10 @@ export async function downloadRemoteScriptResults(
   }
   // The link is pre-signed by SentinelOne: it is fetched as given, without the API token.
   const res = await subActionStream(
-    ctx.http,
-    ctx.env,
+    ctx,
     { url: link.downloadUrl, method: 'GET' },
     describeFailure,
+    ENDPOINT_STYLE,
   );
   return streamData(res);
 }
@@ -172,14 +172,14 @@ export async function downloadAgentFile(
   params: Static<typeof DownloadAgentFileParamsSchema>,
 ) {
   const res = await subActionStream(
-    ctx.http,
-    ctx.env,
+    ctx,
     {
       url: apiUrl(ctx, `/agents/${params.agentId}/uploads/${params.activityId}`),
       method: 'GET',
-      query: axiosQuery({ APIToken: ctx.secrets.token }),
+      params: { APIToken: ctx.secrets.token },
     },
     describeFailure,
+    ENDPOINT_STYLE,
   );
   return streamData(res);
 }

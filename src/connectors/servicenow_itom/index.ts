@@ -2,7 +2,6 @@ import { SERVICENOW_ITOM } from '../lib/servicenow/config.js';
 import { createServiceNowService, type ServiceNowService } from '../lib/servicenow/service.js';
 import { serviceNowValidators } from '../lib/servicenow/validators.js';
 import { runSubAction, type SubActionTable } from '../lib/sub_action_table.js';
-import { thrownFailure } from '../lib/vendor_http.js';
 import { ok } from '../result.js';
 import { defineConnector } from '../types.js';
 import { ConfigSchema, type ItomParams, ParamsSchema, SecretsSchema } from './schema.js';
@@ -25,11 +24,7 @@ export const serviceNowItomConnector = defineConnector({
   schema: { config: ConfigSchema, secrets: SecretsSchema, params: ParamsSchema },
   validate: serviceNowValidators,
   async execute(ctx) {
-    try {
-      const service = createServiceNowService(ctx, SERVICENOW_ITOM);
-      return ok((await runSubAction(handlers, { service }, ctx.params)) ?? {});
-    } catch (err) {
-      return thrownFailure(err);
-    }
+    const service = createServiceNowService(ctx, SERVICENOW_ITOM);
+    return ok((await runSubAction(handlers, { service }, ctx.params)) ?? {});
   },
 });

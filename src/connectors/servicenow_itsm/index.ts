@@ -4,7 +4,6 @@ import type { ServiceNowConfig, ServiceNowSecrets } from '../lib/servicenow/sche
 import { createServiceNowService, type ServiceNowService } from '../lib/servicenow/service.js';
 import { serviceNowValidators } from '../lib/servicenow/validators.js';
 import { runSubAction, type SubActionTable } from '../lib/sub_action_table.js';
-import { thrownFailure } from '../lib/vendor_http.js';
 import { ok } from '../result.js';
 import { defineConnector } from '../types.js';
 import { ConfigSchema, type ItsmParams, ParamsSchema, SecretsSchema } from './schema.js';
@@ -36,13 +35,9 @@ export const serviceNowItsmConnector = defineConnector({
   schema: { config: ConfigSchema, secrets: SecretsSchema, params: ParamsSchema },
   validate: serviceNowValidators,
   async execute(ctx) {
-    try {
-      const config: ServiceNowConfig = ctx.config;
-      const service = createServiceNowService({ ...ctx, config }, SERVICENOW_ITSM);
-      const data = await runSubAction(handlers, { service, secrets: ctx.secrets }, ctx.params);
-      return ok(data ?? {});
-    } catch (err) {
-      return thrownFailure(err);
-    }
+    const config: ServiceNowConfig = ctx.config;
+    const service = createServiceNowService({ ...ctx, config }, SERVICENOW_ITSM);
+    const data = await runSubAction(handlers, { service, secrets: ctx.secrets }, ctx.params);
+    return ok(data ?? {});
   },
 });

@@ -4,7 +4,6 @@ import type { ServiceNowConfig, ServiceNowSecrets } from '../lib/servicenow/sche
 import { createServiceNowService, type ServiceNowService } from '../lib/servicenow/service.js';
 import { serviceNowValidators } from '../lib/servicenow/validators.js';
 import { runSubAction, type SubActionTable } from '../lib/sub_action_table.js';
-import { thrownFailure } from '../lib/vendor_http.js';
 import { ok } from '../result.js';
 import { defineConnector } from '../types.js';
 import {
@@ -74,13 +73,9 @@ export const serviceNowSirConnector = defineConnector({
   schema: { config: ConfigSchema, secrets: SecretsSchema, params: ParamsSchema },
   validate: serviceNowValidators,
   async execute(ctx) {
-    try {
-      const config: ServiceNowConfig = ctx.config;
-      const service = createServiceNowService({ ...ctx, config }, SERVICENOW_SIR);
-      const run: SirRun = { service, config, secrets: ctx.secrets };
-      return ok((await runSubAction(handlers, run, ctx.params)) ?? {});
-    } catch (err) {
-      return thrownFailure(err);
-    }
+    const config: ServiceNowConfig = ctx.config;
+    const service = createServiceNowService({ ...ctx, config }, SERVICENOW_SIR);
+    const run: SirRun = { service, config, secrets: ctx.secrets };
+    return ok((await runSubAction(handlers, run, ctx.params)) ?? {});
   },
 });

@@ -1,23 +1,15 @@
-import { retryAfterSeconds } from '../lib/retry-after.js';
 import {
   slackRetryAt,
   slackRetryLater,
   slackServiceError,
   slackUnexpectedHttpMessage,
 } from '../lib/slack.js';
-import { fail, ok } from '../result.js';
+import { ensureUrlAllowed, parseData, USER_ERROR_STATUSES } from '../lib/vendor-request.js';
+import { fail, ok, retryAfterSeconds } from '../result.js';
 import { type ConnectorEnv, ConnectorError, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema } from './schema.js';
 
 export const SLACK_CONNECTOR_ID = '.slack';
-
-/**
- * Statuses Kibana treats as the user's fault: the run throws, so the envelope reads "an error
- * occurred while running the action" with the HTTP client's own message.
- */
-export const USER_ERROR_STATUSES: ReadonlySet<number> = new Set([
-  401, 402, 403, 407, 409, 412, 413, 417, 422, 423, 429, 451,
-]);
 
 function validateSecrets(secrets: { webhookUrl: string }, env: ConnectorEnv): void {
   try {
@@ -25,20 +17,7 @@ function validateSecrets(secrets: { webhookUrl: string }, env: ConnectorEnv): vo
   } catch {
     throw new Error('error configuring slack action: unable to parse host name from webhookUrl');
   }
-  try {
-    env.allowedHosts.ensureUriAllowed(secrets.webhookUrl);
-  } catch (err) {
-    throw new Error(`error configuring slack action: ${(err as Error).message}`);
-  }
-}
-
-/** The body as Kibana's HTTP client hands it over: parsed when it is JSON, else the text. */
-function responseData(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  ensureUrlAllowed(env, secrets.webhookUrl, 'error configuring slack action: ');
 }
 
 export const slackConnector = defineConnector({
@@ -74,6 +53,7 @@ export const slackConnector = defineConnector({
           ? slackRetryLater({ serviceMessage: protocolError, errorSource: 'user' })
           : slackRetryAt(seconds, protocolError, 'user');
       }
+      // Kibana's run throws for these: the envelope reads the generic text, the client's message.
       if (USER_ERROR_STATUSES.has(status)) {
         throw new ConnectorError(`Request failed with status code ${status}`, 'user');
       }
@@ -82,7 +62,7 @@ export const slackConnector = defineConnector({
       return fail(message);
     }
 
-    const data = responseData(response.text());
+    const data = parseData(response.text());
     if (data !== 'ok') {
       return slackServiceError(
         typeof data === 'string' || data == null ? (data ?? undefined) : JSON.stringify(data),

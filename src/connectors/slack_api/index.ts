@@ -1,3 +1,4 @@
+import { ensureUrlAllowed } from '../lib/vendor-request.js';
 import type { ConnectorEnv, ConnectorResult } from '../types.js';
 import { defineConnector } from '../types.js';
 import {
@@ -28,11 +29,7 @@ const HANDLERS: { [N in SlackApiSubAction]: Handler<N> } = {
 /** Kibana checks the Web API URL, not anything the user typed, against the allowed hosts. */
 function validateSecrets(_secrets: unknown, env: ConnectorEnv): void {
   const url = env.baseUrl(SLACK_API_CONNECTOR_ID, SLACK_API_DEFAULT_URL);
-  try {
-    env.allowedHosts.ensureUriAllowed(url);
-  } catch (err) {
-    throw new Error(`error configuring slack action: ${(err as Error).message}`);
-  }
+  ensureUrlAllowed(env, url, 'error configuring slack action: ');
 }
 
 export const slackApiConnector = defineConnector({

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutboundResponse } from '../../http/client.js';
-import { retryAfterSeconds } from '../lib/retry-after.js';
 import {
   SLACK_TEXTS,
   slackRetryAt,
@@ -8,7 +7,8 @@ import {
   slackServiceError,
   slackUnexpectedHttpMessage,
 } from '../lib/slack.js';
-import { fail, ok } from '../result.js';
+import { parseData } from '../lib/vendor-request.js';
+import { fail, ok, retryAfterSeconds } from '../result.js';
 import type { ConnectorResult, ExecuteContext } from '../types.js';
 import type {
   SlackApiConfig,
@@ -76,16 +76,6 @@ function stamp(result: ConnectorResult): ConnectorResult {
   return { ...result, connectorId: SLACK_API_CONNECTOR_ID };
 }
 
-/** The body as Kibana's HTTP client hands it over: parsed when it is JSON, else the text. */
-function responseData(response: OutboundResponse): unknown {
-  const text = response.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 function serviceMessageOf(error: unknown): string | undefined {
   if (typeof error === 'string') return error;
   return error == null ? undefined : JSON.stringify(error);
@@ -147,7 +137,7 @@ export class SlackApiService {
       this.ctx.log.error(`error on ${SLACK_API_CONNECTOR_ID} slack action: ${message}`);
       return stamp(fail(message));
     }
-    const data = responseData(response);
+    const data = parseData(response.text());
     if (!data) return stamp(fail(SLACK_TEXTS.nullResponse));
     const answer: SlackAnswer = typeof data === 'object' ? (data as SlackAnswer) : {};
     if (!answer.ok) return stamp(slackServiceError(serviceMessageOf(answer.error)));

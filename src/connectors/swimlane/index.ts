@@ -1,4 +1,4 @@
-import { ensureUrlAllowed } from '../lib/case_schemas.js';
+import { ensureUrlAllowed, URL_NOT_ALLOWED } from '../lib/vendor-request.js';
 import { ok } from '../result.js';
 import { defineConnector, type ExecuteContext } from '../types.js';
 import {
@@ -30,8 +30,7 @@ export const swimlaneConnector = defineConnector({
   supportedFeatureIds: ['alerting', 'cases', 'siem', 'workflows'],
   schema: { config: ConfigSchema, secrets: SecretsSchema, params: ParamsSchema },
   validate: {
-    config: (config, env) =>
-      ensureUrlAllowed(env, config.apiUrl, 'error configuring connector action: '),
+    config: (config, env) => ensureUrlAllowed(env, config.apiUrl, URL_NOT_ALLOWED.configuring),
   },
   async execute(ctx: ExecuteContext<SwimlaneConfig, SwimlaneSecrets, SwimlaneParams>) {
     const service = new SwimlaneService(ctx.http, ctx.config, ctx.secrets);

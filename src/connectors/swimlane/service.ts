@@ -1,11 +1,12 @@
+import type { PushResult } from '../lib/case_schemas.js';
 import {
   actionErrorMessage,
   retryOf,
   throwIfResponseIsNotValid,
   type VendorResponse,
   vendorRequest,
-} from '../lib/axios_like.js';
-import type { PushResult } from '../lib/case_schemas.js';
+  withoutTrailingSlash,
+} from '../lib/vendor-request.js';
 import { ConnectorError, type ConnectorHttp } from '../types.js';
 import type {
   Incident,
@@ -75,7 +76,7 @@ export class SwimlaneService {
       throw new ConnectorError(`[Action]${CONNECTOR_NAME}: Wrong configuration.`);
     }
     this.headers = { 'Content-Type': 'application/json', 'Private-Token': secrets.apiToken };
-    this.url = config.apiUrl.endsWith('/') ? config.apiUrl.slice(0, -1) : config.apiUrl;
+    this.url = withoutTrailingSlash(config.apiUrl);
     this.api = this.url.endsWith('api') ? this.url : `${this.url}/api`;
   }
 

@@ -1,6 +1,6 @@
 import type { OutboundResponse } from '../../http/client.js';
-import { retryAfterSeconds, retryAt } from '../lib/retry-after.js';
-import { fail, ok } from '../result.js';
+import { ensureUrlAllowed, parseData } from '../lib/vendor-request.js';
+import { fail, ok, retryAfterSeconds, retryAt } from '../result.js';
 import { type ConnectorEnv, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema } from './schema.js';
 
@@ -24,21 +24,7 @@ function validateSecrets(secrets: { webhookUrl: string }, env: ConnectorEnv): vo
   } catch {
     throw new Error('error configuring teams action: unable to parse host name from webhookUrl');
   }
-  try {
-    env.allowedHosts.ensureUriAllowed(secrets.webhookUrl);
-  } catch (err) {
-    throw new Error(`error configuring teams action: ${(err as Error).message}`);
-  }
-}
-
-/** The body as Kibana's HTTP client hands it over: parsed when it is JSON, else the text. */
-function responseData(response: OutboundResponse): unknown {
-  const text = response.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  ensureUrlAllowed(env, secrets.webhookUrl, 'error configuring teams action: ');
 }
 
 export const teamsConnector = defineConnector({
@@ -60,7 +46,7 @@ export const teamsConnector = defineConnector({
 
     const { status, statusText } = response;
     if (status >= 200 && status < 300) {
-      const data = responseData(response);
+      const data = parseData(response.text());
       if (typeof data === 'string' && data.includes(THROTTLED_MARKER)) {
         const seconds = retryAfterSeconds(response.headers);
         if (seconds === undefined) return fail(TEXTS.retryLater, { retry: true });

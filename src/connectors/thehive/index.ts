@@ -1,4 +1,4 @@
-import { ensureUrlAllowed } from '../lib/case_schemas.js';
+import { urlAllowListValidator } from '../lib/sub-action-request.js';
 import { defineSubActionConnector, subAction } from '../sub-actions.js';
 import {
   ConfigSchema,
@@ -20,9 +20,7 @@ export const theHiveConnector = defineSubActionConnector({
   minimumLicenseRequired: 'platinum',
   supportedFeatureIds: ['alerting', 'siem', 'uptime', 'cases', 'workflows'],
   schema: { config: ConfigSchema, secrets: SecretsSchema },
-  validate: {
-    config: (config, env) => ensureUrlAllowed(env, config.url, 'error validating url: '),
-  },
+  validate: { config: urlAllowListValidator('url') },
   subActionNames: SUB_ACTIONS,
   subActions: {
     pushToService: subAction<TheHiveConfig, TheHiveSecrets, typeof PushToServiceParamsSchema>(

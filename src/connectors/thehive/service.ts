@@ -1,7 +1,6 @@
-import type { TSchema } from '@sinclair/typebox';
-import type { VendorRequestError } from '../lib/axios_like.js';
 import { type PushResult, toNumber } from '../lib/case_schemas.js';
-import { type SubActionCall, subActionRequest } from '../lib/sub_action_request.js';
+import { CASE_STYLE, type SubActionRequest, subActionRequest } from '../lib/sub-action-request.js';
+import { type VendorRequestError, withoutTrailingSlash } from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import {
   AlertResponseSchema,
@@ -34,10 +33,10 @@ export class TheHiveService {
 
   constructor(private readonly ctx: Ctx) {
     this.url = ctx.config.url;
-    this.urlWithoutTrailingSlash = this.url.endsWith('/') ? this.url.slice(0, -1) : this.url;
+    this.urlWithoutTrailingSlash = withoutTrailingSlash(this.url);
   }
 
-  private call<S extends TSchema>(call: SubActionCall<S>) {
+  private call(call: SubActionRequest) {
     return subActionRequest(
       this.ctx,
       {
@@ -48,6 +47,7 @@ export class TheHiveService {
         },
       },
       describeFailure,
+      CASE_STYLE,
     );
   }
 
@@ -80,7 +80,7 @@ export class TheHiveService {
         pushedDate: new Date().toISOString(),
       };
     } else {
-      const { response } = await this.call({
+      const response = await this.call({
         url: `${this.url}/api/${API_VERSION}/case`,
         method: 'post',
         data: incident,

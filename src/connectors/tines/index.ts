@@ -1,9 +1,6 @@
 import type { Static } from '@sinclair/typebox';
-import {
-  subActionRequest,
-  urlAllowListValidator,
-  type VendorFailure,
-} from '../lib/sub-action-request.js';
+import { subActionRequest, urlAllowListValidator } from '../lib/sub-action-request.js';
+import type { VendorRequestError } from '../lib/vendor-request.js';
 import { defineSubActionConnector, type SubActionContext, subAction } from '../sub-actions.js';
 import {
   ActionResponseSchema,
@@ -29,9 +26,9 @@ type StoriesResponse = Static<typeof StoriesResponseSchema>;
 type AgentsResponse = Static<typeof AgentsResponseSchema>;
 type Agent = Static<typeof ActionResponseSchema>;
 
-function errorMessage(failure: VendorFailure): string {
-  if (failure.statusText) return `API Error: ${failure.statusText}`;
-  return `AxiosError: ${failure.message}`;
+function errorMessage(error: VendorRequestError): string {
+  if (error.response?.statusText) return `API Error: ${error.response.statusText}`;
+  return `AxiosError: ${error.message}`;
 }
 
 const authHeaders = (ctx: Ctx) => ({
@@ -39,31 +36,38 @@ const authHeaders = (ctx: Ctx) => ({
   'x-user-token': ctx.secrets.token,
 });
 
-function apiGet<T>(
+async function apiGet<T>(
   ctx: Ctx,
   path: string,
   responseSchema: typeof StoriesResponseSchema | typeof AgentsResponseSchema,
-  query: Record<string, string | number> = {},
-) {
-  return subActionRequest<T>(ctx, {
-    url: `${ctx.config.url}${API_PATH}${path}`,
-    headers: authHeaders(ctx),
-    query: { ...query, per_page: API_MAX_RESULTS },
-    responseSchema,
+  params: Record<string, string | number> = {},
+): Promise<T> {
+  const res = await subActionRequest(
+    ctx,
+    {
+      url: `${ctx.config.url}${API_PATH}${path}`,
+      headers: authHeaders(ctx),
+      params: { ...params, per_page: API_MAX_RESULTS },
+      responseSchema,
+    },
     errorMessage,
-  });
+  );
+  return res.data as T;
 }
 
 /** The path and secret of a webhook, read from Tines so stale or forged ids are caught. */
 async function webhookUrlOf(ctx: Ctx, webhook: { id: unknown; storyId: unknown }) {
   const id = Number(webhook.id);
-  const res = await subActionRequest<Agent>(ctx, {
-    url: `${ctx.config.url}${API_PATH}/actions/${id}`,
-    headers: authHeaders(ctx),
-    responseSchema: ActionResponseSchema,
+  const res = await subActionRequest(
+    ctx,
+    {
+      url: `${ctx.config.url}${API_PATH}/actions/${id}`,
+      headers: authHeaders(ctx),
+      responseSchema: ActionResponseSchema,
+    },
     errorMessage,
-  });
-  const agent = res.data;
+  );
+  const agent = res.data as Agent;
   const matches =
     agent.type === WEBHOOK_AGENT_TYPE &&
     agent.id === id &&
@@ -81,13 +85,11 @@ const runWebhook = subAction<Config, Secrets, typeof RunParamsSchema>(
       throw new Error('Invalid subActionsParams: [webhook] or [webhookUrl] expected but got none');
     }
     const url = webhookUrl || (webhook ? await webhookUrlOf(ctx, webhook) : '');
-    const res = await subActionRequest(ctx, {
-      url,
-      method: 'POST',
-      data: body,
-      responseSchema: RunResponseSchema,
+    const res = await subActionRequest(
+      ctx,
+      { url, method: 'POST', data: body, responseSchema: RunResponseSchema },
       errorMessage,
-    });
+    );
     return res.data;
   },
 );
@@ -102,7 +104,7 @@ export const tinesConnector = defineSubActionConnector({
   subActionNames: ['stories', 'webhooks', 'run', 'test'],
   subActions: {
     stories: subAction<Config, Secrets, undefined>(undefined, async (ctx) => {
-      const { data } = await apiGet<StoriesResponse>(ctx, '/stories', StoriesResponseSchema);
+      const data = await apiGet<StoriesResponse>(ctx, '/stories', StoriesResponseSchema);
       return {
         stories: data.stories.map(({ id, name, published }) => ({ id, name, published })),
         incompleteResponse: data.meta.pages > 1,
@@ -111,7 +113,7 @@ export const tinesConnector = defineSubActionConnector({
     webhooks: subAction<Config, Secrets, typeof WebhooksParamsSchema>(
       WebhooksParamsSchema,
       async (ctx, { storyId }) => {
-        const { data } = await apiGet<AgentsResponse>(ctx, '/agents', AgentsResponseSchema, {
+        const data = await apiGet<AgentsResponse>(ctx, '/agents', AgentsResponseSchema, {
           story_id: Number(storyId),
           action_type: WEBHOOK_AGENT_TYPE,
         });

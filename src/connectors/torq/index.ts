@@ -1,6 +1,6 @@
 import { OutboundError, type OutboundResponse } from '../../http/client.js';
-import { retryAfterSeconds, retryAt } from '../lib/retry-after.js';
-import { fail, ok } from '../result.js';
+import { axiosCode, ensureUrlAllowed } from '../lib/vendor-request.js';
+import { fail, ok, retryAfterSeconds, retryAt } from '../result.js';
 import { type ConnectorEnv, type ConnectorResult, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema, TORQ_HOSTNAME } from './schema.js';
 
@@ -16,35 +16,11 @@ function validateConfig(config: { webhookIntegrationUrl: string }, env: Connecto
   } catch (err) {
     throw new Error(`error configuring send to Torq action: unable to parse url: ${String(err)}`);
   }
-  try {
-    env.allowedHosts.ensureUriAllowed(configured);
-  } catch (err) {
-    throw new Error(`error configuring send to Torq action: ${(err as Error).message}`);
-  }
+  ensureUrlAllowed(env, configured, 'error configuring send to Torq action: ');
   if (!TORQ_HOSTNAME.test(url.hostname) && url.hostname !== 'localhost') {
     throw new Error(
       'error configuring send to Torq action: url must begin with https://hooks.torq.io or https://hooks.eu.torq.io',
     );
-  }
-}
-
-/**
- * The code Kibana's HTTP client (axios) gives a failure without an answer; Kibana quotes it as
- * `[<code>] <message>`.
- */
-export function clientErrorCode(err: OutboundError): string | undefined {
-  switch (err.code) {
-    case 'timeout':
-      return 'ECONNABORTED';
-    case 'too_large':
-      return 'ERR_BAD_RESPONSE';
-    case 'aborted':
-      return 'ERR_CANCELED';
-    case 'network':
-      if (err.message === 'socket hang up') return 'ECONNRESET';
-      return /\b(E[A-Z_]+)\b/.exec(err.message)?.[1];
-    default:
-      return undefined;
   }
 }
 
@@ -100,7 +76,8 @@ export const torqConnector = defineConnector({
       });
     } catch (err) {
       if (!(err instanceof OutboundError)) return fail(`${PREFIX}, unexpected error`);
-      const code = clientErrorCode(err);
+      // Kibana quotes the axios code of a failure without an answer: `[<code>] <message>`.
+      const code = axiosCode(err);
       const message = code === undefined ? err.message : `[${code}] ${err.message}`;
       log.error(`error on ${connectorId} Torq event: ${code ?? err.code}`);
       return fail(`${PREFIX}, request failed`, { serviceMessage: message });

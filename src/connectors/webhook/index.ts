@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { HttpMethod, OutboundResponse } from '../../http/client.js';
 import { OutboundError } from '../../http/client.js';
+import { ensureUrlAllowed } from '../lib/vendor-request.js';
 import { fail, ok, retryAfterDate } from '../result.js';
 import { type ConnectorEnv, type ConnectorResult, defineConnector } from '../types.js';
 import {
@@ -23,8 +24,11 @@ const MESSAGES = {
   unexpected: 'error calling webhook, unexpected error',
 } as const;
 
-/** Vendor answers Kibana blames on the connector's user rather than on the service. */
-const USER_ERROR_STATUSES = new Set([400, 404, 405, 406, 410, 411, 414, 428, 431]);
+/**
+ * Vendor answers Kibana's webhook type blames on the connector's user: its own list, not the
+ * sub-action framework's USER_ERROR_STATUSES.
+ */
+const WEBHOOK_USER_ERROR_STATUSES = new Set([400, 404, 405, 406, 410, 411, 414, 428, 431]);
 
 function checkUrl(url: string, env: ConnectorEnv): void {
   try {
@@ -32,11 +36,7 @@ function checkUrl(url: string, env: ConnectorEnv): void {
   } catch (err) {
     throw new Error(`${PREFIX}unable to parse url: ${String(err)}`);
   }
-  try {
-    env.allowedHosts.ensureUriAllowed(url);
-  } catch (err) {
-    throw new Error(PREFIX + (err as Error).message);
-  }
+  ensureUrlAllowed(env, url, PREFIX);
 }
 
 function isNonEmptyJsonObject(text: string): boolean {
@@ -101,7 +101,7 @@ function failedResponse(res: OutboundResponse): ConnectorResult {
   }
   return fail(MESSAGES.invalidResponse, {
     serviceMessage,
-    ...(USER_ERROR_STATUSES.has(res.status) ? { errorSource: 'user' as const } : {}),
+    ...(WEBHOOK_USER_ERROR_STATUSES.has(res.status) ? { errorSource: 'user' as const } : {}),
   });
 }
 

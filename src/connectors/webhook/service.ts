@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { OutboundError, TlsOptions } from '../../http/client.js';
+import { axiosCode, basicAuthorization } from '../lib/vendor-request.js';
 import type { ExecuteContext } from '../types.js';
 import { AUTH_TYPE, type ConfigSchema, type SecretsSchema } from './schema.js';
 
@@ -57,9 +58,8 @@ export async function prepareRequest(ctx: WebhookContext): Promise<PreparedReque
   const merged: Record<string, string> = { ...config.headers, ...secrets.secretHeaders };
   let headers = merged;
   if (isBasicAuth(config) && isString(secrets.user) && isString(secrets.password)) {
-    const basic = Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64');
     // A configured Authorization header wins over the credentials, as in Kibana.
-    headers = { Authorization: `Basic ${basic}`, ...merged };
+    headers = { Authorization: basicAuthorization(secrets.user, secrets.password), ...merged };
   }
   const tls = sslOverrides(config, secrets);
   return { headers, ...(tls ? { tls } : {}), usesOAuthToken: false };
@@ -160,37 +160,13 @@ export async function oauthAccessToken(ctx: WebhookContext): Promise<string> {
   return token;
 }
 
-/** The Node or OpenSSL code of what broke the connection (undici's own codes say less). */
-function causeCode(err: Error): string | undefined {
-  let cause: unknown = err.cause;
-  for (let depth = 0; depth < 3 && typeof cause === 'object' && cause !== null; depth++) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string' && !code.startsWith('UND_ERR')) return code;
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  return /\b(E[A-Z]{3,})\b/.exec(err.message)?.[1];
-}
-
 /**
  * `[<code>] <message>` for a request that got no answer, with the codes Kibana's HTTP client
  * (axios) reports, so the text reads as Kibana's does.
  */
 export function requestFailureText(err: OutboundError): string {
-  switch (err.code) {
-    case 'timeout':
-      return `[ECONNABORTED] ${err.message}`;
-    case 'too_large':
-      return `[ERR_BAD_RESPONSE] ${err.message}`;
-    case 'aborted':
-      return `[ERR_CANCELED] ${err.message}`;
-    case 'invalid_url':
-      return `[ERR_INVALID_URL] ${err.message}`;
-    case 'redirect':
-    case 'not_allowed':
-      return `[ERR_FR_REDIRECTION_FAILURE] Redirected request failed: ${err.message}`;
-    case 'network': {
-      if (err.message === 'socket hang up') return `[ECONNRESET] ${err.message}`;
-      return `[${causeCode(err) ?? 'ERR_NETWORK'}] ${err.message}`;
-    }
+  if (err.code === 'redirect' || err.code === 'not_allowed') {
+    return `[ERR_FR_REDIRECTION_FAILURE] Redirected request failed: ${err.message}`;
   }
+  return `[${axiosCode(err) ?? 'ERR_NETWORK'}] ${err.message}`;
 }

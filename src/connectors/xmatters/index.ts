@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { OutboundError, type OutboundResponse } from '../../http/client.js';
+import { ensureUrlAllowed } from '../lib/vendor-request.js';
 import { fail, ok } from '../result.js';
 import { type ConnectorEnv, defineConnector } from '../types.js';
 import { ConfigSchema, ParamsSchema, SecretsSchema } from './schema.js';
@@ -19,11 +20,7 @@ function validateConfig(config: Config, env: ConnectorEnv): void {
       `Error configuring xMatters action: unable to parse url: ${(err as Error).message}`,
     );
   }
-  try {
-    env.allowedHosts.ensureUriAllowed(config.configUrl);
-  } catch (err) {
-    throw new Error(`Error configuring xMatters action: ${(err as Error).message}`);
-  }
+  ensureUrlAllowed(env, config.configUrl, 'Error configuring xMatters action: ');
 }
 
 function validateSecrets(secrets: Secrets, env: ConnectorEnv): void {

@@ -1,4 +1,4 @@
-import { ensureUrlAllowed } from '../lib/case_schemas.js';
+import { urlAllowListValidator } from '../lib/sub-action-request.js';
 import { defineSubActionConnector, subAction } from '../sub-actions.js';
 import {
   ConfigSchema,
@@ -19,9 +19,7 @@ export const xsoarConnector = defineSubActionConnector({
   minimumLicenseRequired: 'platinum',
   supportedFeatureIds: ['siem'],
   schema: { config: ConfigSchema, secrets: SecretsSchema },
-  validate: {
-    config: (config, env) => ensureUrlAllowed(env, config.url, 'error validating url: '),
-  },
+  validate: { config: urlAllowListValidator('url') },
   subActionNames: SUB_ACTIONS,
   subActions: {
     // Kibana registers getPlaybooks without a params schema: whatever is given is ignored.

@@ -1,7 +1,6 @@
-import type { TSchema } from '@sinclair/typebox';
-import type { VendorRequestError } from '../lib/axios_like.js';
 import { toNumber } from '../lib/case_schemas.js';
-import { type SubActionCall, subActionRequest } from '../lib/sub_action_request.js';
+import { CASE_STYLE, type SubActionRequest, subActionRequest } from '../lib/sub-action-request.js';
+import type { VendorRequestError } from '../lib/vendor-request.js';
 import type { SubActionContext } from '../sub-actions.js';
 import {
   PlaybooksResponseSchema,
@@ -34,15 +33,15 @@ export class XsoarService {
     return this.ctx.secrets.apiKeyID !== null && this.ctx.secrets.apiKeyID !== '';
   }
 
-  private call<S extends TSchema>(call: SubActionCall<S>) {
+  private call(call: SubActionRequest) {
     const headers: Record<string, string | null> = { Authorization: this.ctx.secrets.apiKey };
     if (this.isCloud) headers['x-xdr-auth-id'] = this.ctx.secrets.apiKeyID;
-    return subActionRequest(this.ctx, { ...call, headers }, describeFailure);
+    return subActionRequest(this.ctx, { ...call, headers }, describeFailure, CASE_STYLE);
   }
 
   /** The whole answer of the playbook search, as XSOAR gives it. */
   async getPlaybooks(): Promise<unknown> {
-    const { response } = await this.call({
+    const response = await this.call({
       url: `${this.base}/playbook/search`,
       method: 'post',
       data: {},

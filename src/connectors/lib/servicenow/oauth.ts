@@ -1,7 +1,7 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import type { ConnectorTokenScope } from '../../tokens.js';
 import type { ConnectorHttp } from '../../types.js';
-import { isPlainRecord, vendorRequest } from '../vendor_http.js';
+import { isPlainRecord, vendorRequest } from '../vendor-request.js';
 
 /**
  * ServiceNow's OAuth JWT bearer grant (RFC 7523), as Kibana uses it: a JWT signed RS256 with the
@@ -104,14 +104,14 @@ export async function getAccessToken(
       url: input.tokenUrl,
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8' },
-      body: formEncode({
+      data: formEncode({
         assertion,
         client_id: input.clientId,
         client_secret: input.clientSecret,
         grant_type: JWT_BEARER_GRANT_TYPE,
       }),
     },
-    { anyStatus: true },
+    { validateStatus: () => true },
   );
   if (res.status !== 200) throw new Error(stableStringify(res.data));
   const data = (isPlainRecord(res.data) ? res.data : {}) as {

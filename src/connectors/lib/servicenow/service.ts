@@ -4,12 +4,14 @@ import type { HttpMethod } from '../../../http/client.js';
 import type { ConnectorTokenScope } from '../../tokens.js';
 import type { ConnectorHttp, ErrorSource } from '../../types.js';
 import {
+  actionErrorMessage,
   isPlainRecord,
+  retryAtRetryAfter,
   VendorRequestError,
   type VendorResponse,
   vendorRequest,
   withoutTrailingSlash,
-} from '../vendor_http.js';
+} from '../vendor-request.js';
 import { FIELD_PREFIX, SERVICENOW_NAME, type ServiceNowProduct } from './config.js';
 import { getAccessToken } from './oauth.js';
 import type { ServiceNowConfig, ServiceNowSecrets } from './schema.js';
@@ -49,8 +51,6 @@ interface Describable {
   code?: string;
   response?: VendorResponse;
   status?: number;
-  errorSource?: ErrorSource;
-  tooLarge?: boolean;
 }
 
 /** ServiceNow's `{error: {message, detail}}`, an OAuth error in the message, or the message. */
@@ -82,7 +82,11 @@ function describe(error: Describable): { error: string; reason: string } {
   return { error: '', reason: '' };
 }
 
-/** Puts Kibana's context around a failure (the same error object, message rewritten). */
+/**
+ * Puts Kibana's context around a failure: the same error, message rewritten (a vendor failure
+ * keeps its answer, so an outer context describes it again; an answer too large to read is the
+ * user's to fix; the vendor's Retry-After moment is kept).
+ */
 export function addServiceMessage(
   failure: unknown,
   message: string,
@@ -103,8 +107,14 @@ export function addServiceMessage(
     if (context.method !== undefined) parts.push(`[method=${context.method}]`);
     parts.push(`[endpoint=${context.endpoint}]`);
   }
-  error.message = `[Action][${SERVICENOW_NAME}]: ${parts.join(' ')}`;
-  if (error instanceof VendorRequestError && error.tooLarge) error.errorSource = 'user';
+  const text = actionErrorMessage(SERVICENOW_NAME, parts.join(' '));
+  if (error instanceof VendorRequestError) {
+    return error.reworded(text, {
+      errorSource: error.tooLarge ? 'user' : error.errorSource,
+      retry: retryAtRetryAfter(error),
+    });
+  }
+  error.message = text;
   return error;
 }
 
@@ -194,11 +204,11 @@ export function createServiceNowService(run: ServiceNowRunContext, product: Serv
         method,
         headers,
         ...(basic !== undefined ? { auth: basic } : {}),
-        ...(json !== undefined ? { json } : {}),
+        data: json,
       });
     } catch (err) {
       // A 4xx may mean the token went stale; Kibana forgets it to be sure.
-      const status = err instanceof VendorRequestError ? err.response?.status : undefined;
+      const status = err instanceof VendorRequestError ? err.status : undefined;
       if (basic === undefined && status !== undefined && status >= 400 && status < 500) {
         run.tokens.delete();
       }

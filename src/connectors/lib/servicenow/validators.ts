@@ -1,4 +1,5 @@
 import type { ConnectorEnv } from '../../types.js';
+import { ensureUrlAllowed, URL_NOT_ALLOWED } from '../vendor-request.js';
 import type { ServiceNowBaseConfig, ServiceNowSecrets } from './schema.js';
 
 /**
@@ -12,11 +13,7 @@ const unexpected = (fields: string, isOAuth: boolean) =>
   `${fields} should not be provided with isOAuth = ${isOAuth ? 'true' : 'false'}`;
 
 export function validateConfig(config: ServiceNowBaseConfig, env: ConnectorEnv): void {
-  try {
-    env.allowedHosts.ensureUriAllowed(config.apiUrl);
-  } catch (err) {
-    throw new Error(`error configuring connector action: ${(err as Error).message}`);
-  }
+  ensureUrlAllowed(env, config.apiUrl, URL_NOT_ALLOWED.configuring);
   if (!config.isOAuth) return;
   if (config.userIdentifierValue == null) throw new Error(missing('userIdentifierValue', true));
   if (config.clientId == null) throw new Error(missing('clientId', true));
