@@ -48,7 +48,16 @@ export function failureReason(
   return 'other';
 }
 
+/** The metrics of one connector type, label values bound once. */
+export interface TypeMetrics {
+  started(): void;
+  finished(result: ConnectorResult, lastAnswer: VendorAnswer | undefined, seconds: number): void;
+  vendorAnswered(answer: VendorAnswer, seconds: number): void;
+}
+
 export class Metrics {
+  private readonly byType = new Map<string, TypeMetrics>();
+
   readonly registry = new Registry();
   readonly executions: Counter<'connector_type' | 'outcome'>;
   readonly executionsFailed: Counter<'connector_type' | 'reason'>;
@@ -56,6 +65,35 @@ export class Metrics {
   readonly executionsInFlight: Gauge<'connector_type'>;
   readonly vendorRequests: Counter<'connector_type' | 'answer'>;
   readonly vendorLatency: Histogram<'connector_type'>;
+
+  forType(typeId: string): TypeMetrics {
+    let bound = this.byType.get(typeId);
+    if (bound !== undefined) return bound;
+    const labels = { connector_type: typeId };
+    const inFlight = this.executionsInFlight.labels(labels);
+    const latency = this.executionLatency.labels(labels);
+    const success = this.executions.labels({ ...labels, outcome: 'success' });
+    const failure = this.executions.labels({ ...labels, outcome: 'failure' });
+    const vendorLatency = this.vendorLatency.labels(labels);
+    bound = {
+      started: () => inFlight.inc(),
+      finished: (result, lastAnswer, seconds) => {
+        inFlight.dec();
+        latency.observe(seconds);
+        if (result.status === 'ok') success.inc();
+        else {
+          failure.inc();
+          this.executionsFailed.inc({ ...labels, reason: failureReason(result, lastAnswer) });
+        }
+      },
+      vendorAnswered: (answer, seconds) => {
+        this.vendorRequests.inc({ ...labels, answer });
+        vendorLatency.observe(seconds);
+      },
+    };
+    this.byType.set(typeId, bound);
+    return bound;
+  }
 
   constructor(sources: { pools: () => PoolCounts; eventLogQueue: () => number }) {
     const registers = [this.registry];

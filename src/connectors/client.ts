@@ -5,7 +5,7 @@ import { badRequest, forbidden, savedObjectConflict, savedObjectNotFound } from 
 import { executionEvents } from '../event-log/execution.js';
 import type { EventLogWriter } from '../event-log/writer.js';
 import { type HttpClient, OutboundError } from '../http/client.js';
-import { answerClass, failureReason, type Metrics, type VendorAnswer } from '../metrics.js';
+import { answerClass, type Metrics, type TypeMetrics, type VendorAnswer } from '../metrics.js';
 import {
   type AuditLogger,
   type AuditRequest,
@@ -131,6 +131,7 @@ export class ConnectorsClient {
   private readonly preconfigured: ReadonlyMap<string, PreconfiguredConnector>;
   private readonly cache: ConnectorCache<Loaded>;
   private readonly preconfiguredLoaded = new Map<string, Loaded>();
+  private readonly typeLoggers = new Map<string, Logger>();
 
   constructor(private readonly deps: ConnectorsClientDeps) {
     this.preconfigured = new Map(deps.preconfigured.map((c) => [c.id, c]));
@@ -418,14 +419,23 @@ export class ConnectorsClient {
     });
   }
 
+  /** The logger a type's runs write to, named as Kibana names it (plugins.actions.server-log). */
+  private typeLogger(typeId: string): Logger {
+    let log = this.typeLoggers.get(typeId);
+    if (log === undefined) {
+      log = this.deps.logger.child({ name: `plugins.actions.${typeId.replace(/^\./, '')}` });
+      this.typeLoggers.set(typeId, log);
+    }
+    return log;
+  }
+
   /** Outbound HTTP for one run: bound to its abort signal, and counted per connector type. */
   private executionHttp(
-    typeId: string,
+    metrics: TypeMetrics | undefined,
     signal: AbortSignal,
     onAnswer: (answer: VendorAnswer) => void,
   ): ConnectorHttp {
     const http = this.deps.http;
-    const metrics = this.deps.metrics;
     if (metrics === undefined) {
       return {
         request: (req) => http.request(req, signal),
@@ -434,20 +444,17 @@ export class ConnectorsClient {
     }
     const measure = async <T extends { status: number }>(call: () => Promise<T>): Promise<T> => {
       const started = performance.now();
-      const labels = { connector_type: typeId };
+      let answer: VendorAnswer = 'network';
       try {
         const response = await call();
-        const answer = answerClass(response.status);
-        onAnswer(answer);
-        metrics.vendorRequests.inc({ ...labels, answer });
+        answer = answerClass(response.status);
         return response;
       } catch (err) {
-        const answer: VendorAnswer = err instanceof OutboundError ? err.code : 'network';
-        onAnswer(answer);
-        metrics.vendorRequests.inc({ ...labels, answer });
+        if (err instanceof OutboundError) answer = err.code;
         throw err;
       } finally {
-        metrics.vendorLatency.observe(labels, (performance.now() - started) / 1000);
+        onAnswer(answer);
+        metrics.vendorAnswered(answer, (performance.now() - started) / 1000);
       }
     };
     return {
@@ -485,16 +492,9 @@ export class ConnectorsClient {
     const executionId = randomUUID();
     const start = new Date();
     const startedAt = process.hrtime.bigint();
-    // Most runs never log: the run's logger is made on first use.
-    let runLog: Logger | undefined;
-    const baseLog = this.deps.logger;
-    const logName = `plugins.actions.${type.id.replace(/^\./, '')}`;
-    const log = () => {
-      runLog ??= baseLog.child({ name: logName, connector: { id, type: type.id } });
-      return runLog;
-    };
-    const metrics = this.deps.metrics;
-    metrics?.executionsInFlight.inc({ connector_type: type.id });
+    const log = () => this.typeLogger(type.id);
+    const metrics = this.deps.metrics?.forType(type.id);
+    metrics?.started();
     let lastAnswer: VendorAnswer | undefined;
     let result: ConnectorResult;
     if (connector.secrets === undefined) {
@@ -513,13 +513,11 @@ export class ConnectorsClient {
         params,
         memo: connector.checks,
         context: {
-          get log() {
-            return log();
-          },
+          log: log(),
           connectorId: id,
           connectorName: connector.name,
           spaceId: caller.spaceId,
-          http: this.executionHttp(type.id, signal, (answer) => {
+          http: this.executionHttp(metrics, signal, (answer) => {
             lastAnswer = answer;
           }),
           signal,
@@ -530,18 +528,7 @@ export class ConnectorsClient {
       });
     }
     const durationNs = process.hrtime.bigint() - startedAt;
-    if (metrics !== undefined) {
-      const labels = { connector_type: type.id };
-      metrics.executionsInFlight.dec(labels);
-      metrics.executionLatency.observe(labels, Number(durationNs) / 1e9);
-      metrics.executions.inc({
-        ...labels,
-        outcome: result.status === 'ok' ? 'success' : 'failure',
-      });
-      if (result.status === 'error') {
-        metrics.executionsFailed.inc({ ...labels, reason: failureReason(result, lastAnswer) });
-      }
-    }
+    metrics?.finished(result, lastAnswer, Number(durationNs) / 1e9);
     this.deps.eventLog.write(
       executionEvents({
         connector: {
@@ -561,8 +548,11 @@ export class ConnectorsClient {
         result,
       }),
     );
-    if (result.status === 'error' && baseLog.isLevelEnabled('debug')) {
-      log().debug({ outcome: 'failure', message: result.message }, 'connector run failed');
+    if (result.status === 'error' && this.deps.logger.isLevelEnabled('debug')) {
+      log().debug(
+        { connectorId: id, outcome: 'failure', message: result.message },
+        'connector run failed',
+      );
     }
     return { connectorId: id, result };
   }

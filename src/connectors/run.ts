@@ -147,12 +147,12 @@ export async function runConnector({
 
   let result: ConnectorResult | undefined;
   try {
-    // Copied with its property descriptors, so a lazy getter (the run's logger) stays lazy.
-    const ctx = Object.defineProperties(
-      { config: checkedConfig.value, secrets: checkedSecrets.value, params: checkedParams.value },
-      Object.getOwnPropertyDescriptors(context),
-    );
-    result = await type.execute(ctx as ExecuteContext<never, never, never>);
+    result = await type.execute({
+      ...context,
+      config: checkedConfig.value,
+      secrets: checkedSecrets.value,
+      params: checkedParams.value,
+    } as ExecuteContext<never, never, never>);
   } catch (err) {
     const e = err as {
       message?: string;
