@@ -355,9 +355,10 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(toEnvelope(404)));
 
   const serverName = settings['server.name'];
-  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     request.spaceId = spaceIdOf(request.raw);
     reply.header('kbn-name', serverName);
+    done();
   });
   if (settings['loadShedding.enabled']) {
     const retryAfterSeconds = Math.max(1, Math.round(settings['loadShedding.retryAfter'] / 1000));

@@ -432,14 +432,14 @@ export class ConnectorsClient {
   /** Outbound HTTP for one run: bound to its abort signal, and counted per connector type. */
   private executionHttp(
     metrics: TypeMetrics | undefined,
-    signal: AbortSignal,
+    signal: () => AbortSignal,
     onAnswer: (answer: VendorAnswer) => void,
   ): ConnectorHttp {
     const http = this.deps.http;
     if (metrics === undefined) {
       return {
-        request: (req) => http.request(req, signal),
-        stream: (req) => http.stream(req, signal),
+        request: (req) => http.request(req, signal()),
+        stream: (req) => http.stream(req, signal()),
       };
     }
     const measure = async <T extends { status: number }>(call: () => Promise<T>): Promise<T> => {
@@ -458,8 +458,8 @@ export class ConnectorsClient {
       }
     };
     return {
-      request: (req) => measure(() => http.request(req, signal)),
-      stream: (req) => measure(() => http.stream(req, signal)),
+      request: (req) => measure(() => http.request(req, signal())),
+      stream: (req) => measure(() => http.stream(req, signal())),
     };
   }
 
@@ -467,7 +467,8 @@ export class ConnectorsClient {
     caller: Caller,
     id: string,
     params: unknown,
-    signal: AbortSignal,
+    /** The run's abort signal, made only if something asks for it. */
+    signal: () => AbortSignal,
   ): Promise<ExecutionOutcome> {
     const connector = await this.load(caller, id);
     const resolved = connector === undefined ? undefined : this.type(connector.typeId);
@@ -520,7 +521,9 @@ export class ConnectorsClient {
           http: this.executionHttp(metrics, signal, (answer) => {
             lastAnswer = answer;
           }),
-          signal,
+          get signal() {
+            return signal();
+          },
           env: this.deps.env,
           services: this.deps.services,
           tokens: this.deps.tokens.scope(caller.spaceId, id),

@@ -93,6 +93,7 @@ export interface RunInput {
   config: unknown;
   secrets: unknown;
   params: unknown;
+  /** Made for this run only: it receives the checked config, secrets and params. */
   context: Omit<ExecuteContext, 'config' | 'secrets' | 'params'>;
   /**
    * Where the checks of this connector's config and secrets are kept between runs. They only
@@ -147,12 +148,13 @@ export async function runConnector({
 
   let result: ConnectorResult | undefined;
   try {
-    result = await type.execute({
-      ...context,
+    // The run's own context object: assigning keeps its getters (the abort signal) lazy.
+    const ctx = Object.assign(context, {
       config: checkedConfig.value,
       secrets: checkedSecrets.value,
       params: checkedParams.value,
-    } as ExecuteContext<never, never, never>);
+    });
+    result = await type.execute(ctx as ExecuteContext<never, never, never>);
   } catch (err) {
     const e = err as {
       message?: string;

@@ -94,12 +94,29 @@ export function resultToWire(connectorId: string, result: ConnectorResult) {
 }
 
 /** An AbortSignal that fires when the client goes away before the answer is sent. */
-function disconnectSignal(request: FastifyRequest): { signal: AbortSignal; done: () => void } {
-  const controller = new AbortController();
-  const response = request.raw.socket;
-  const onClose = () => controller.abort();
-  response.once('close', onClose);
-  return { signal: controller.signal, done: () => response.off('close', onClose) };
+function disconnectSignal(request: FastifyRequest): {
+  signal: () => AbortSignal;
+  done: () => void;
+} {
+  // Most runs never look at their signal; the AbortController is made on first use.
+  let controller: AbortController | undefined;
+  let gone = false;
+  const socket = request.raw.socket;
+  const onClose = () => {
+    gone = true;
+    controller?.abort();
+  };
+  socket.once('close', onClose);
+  return {
+    signal: () => {
+      if (controller === undefined) {
+        controller = new AbortController();
+        if (gone) controller.abort();
+      }
+      return controller.signal;
+    },
+    done: () => socket.off('close', onClose),
+  };
 }
 
 export function connectorRoutes(app: TypedApp, client: ConnectorsClient): void {

@@ -233,8 +233,24 @@ function checkNumber(schema: TSchema, value: unknown, path: Path): number {
   return value;
 }
 
+/** For a union of literals (an enum), the set of its values: matched without trying each branch. */
+const literalSets = new WeakMap<TSchema, ReadonlySet<unknown> | null>();
+
+function literalSet(schema: TSchema, branches: TSchema[]): ReadonlySet<unknown> | null {
+  let set = literalSets.get(schema);
+  if (set === undefined) {
+    const plain = branches.every(
+      (b) => b[Kind] === 'Literal' && (b as { [CheckKey]?: unknown })[CheckKey] === undefined,
+    );
+    set = plain ? new Set(branches.map((b) => b.const)) : null;
+    literalSets.set(schema, set);
+  }
+  return set;
+}
+
 function walkUnion(schema: TSchema, value: unknown, path: Path, coerce: boolean): unknown {
   const branches = (schema.anyOf ?? []) as TSchema[];
+  if (literalSet(schema, branches)?.has(value)) return value;
   const failures: Failure[] = [];
   for (const [index, branch] of branches.entries()) {
     try {

@@ -94,6 +94,20 @@ export class Authenticator {
    * The caller behind an Authorization header; undefined when the request carries no credentials
    * this server understands. Bad credentials throw an AuthenticationError.
    */
+  /**
+   * The caller behind a header verified recently, without waiting: undefined when the header
+   * carries no credentials this server understands, null when it must go through authenticate().
+   */
+  recall(header: string | undefined): Principal | undefined | null {
+    if (header === undefined) return undefined;
+    const space = header.indexOf(' ');
+    if (space <= 0) return undefined;
+    const scheme = header.slice(0, space).toLowerCase();
+    if (scheme !== 'basic' && scheme !== 'apikey') return undefined;
+    const cached = this.cache.get(createHash('sha256').update(header).digest('base64url'));
+    return cached !== undefined && cached.expiresAt > Date.now() ? cached.principal : null;
+  }
+
   async authenticate(header: string | undefined): Promise<Principal | undefined> {
     if (header === undefined) return undefined;
     const space = header.indexOf(' ');

@@ -54,42 +54,60 @@ export function registerSecurityHooks(
   const xsrfOff = settings['server.xsrf.disableProtection'];
   const xsrfAllowlist = new Set(settings['server.xsrf.allowlist']);
 
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (request.is404) return;
-    const mode = request.routeOptions.config.auth ?? 'required';
-    if (mode === 'none' || publicPrefixes.some((p) => request.url.startsWith(p))) return;
-    let principal: Principal | undefined;
-    try {
-      principal = await authenticator.authenticate(request.headers.authorization);
-    } catch (err) {
-      if (!(err instanceof AuthenticationError)) throw err;
-      audit.log(loginFailureEvent(err.response, err.claimed.username), {
-        request: auditRequestOf(request),
-      });
-      throw err.response;
-    }
-    if (principal === undefined && mode === 'required') throw unauthorized();
-    request.principal = principal;
-  });
+  const fail = (request: FastifyRequest, err: unknown): Error => {
+    if (!(err instanceof AuthenticationError)) return err as Error;
+    audit.log(loginFailureEvent(err.response, err.claimed.username), {
+      request: auditRequestOf(request),
+    });
+    return err.response;
+  };
 
-  app.addHook('preValidation', async (request: FastifyRequest, _reply: FastifyReply) => {
-    const versionHeader = request.headers['kbn-version'];
-    if (UNSAFE_METHODS.has(request.method) && !xsrfOff) {
-      const path = request.routeOptions.url ?? '';
-      if (
-        request.headers['kbn-xsrf'] === undefined &&
-        versionHeader === undefined &&
-        !xsrfAllowlist.has(path)
-      ) {
-        throw badRequest(XSRF_MISSING);
-      }
-    }
-    if (typeof versionHeader === 'string' && versionHeader !== version) {
-      throw new HttpError(
-        400,
-        `Browser client is out of date, please refresh the page ("kbn-version" header was "${versionHeader}" but should be "${version}")`,
-        { expected: version, got: versionHeader },
+  // Callback-style hooks: most requests are answered from the credential cache without a promise.
+  app.addHook(
+    'onRequest',
+    (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+      if (request.is404) return done();
+      const mode = request.routeOptions.config.auth ?? 'required';
+      if (mode === 'none' || publicPrefixes.some((p) => request.url.startsWith(p))) return done();
+      const header = request.headers.authorization;
+      const admit = (principal: Principal | undefined): Error | undefined => {
+        if (principal === undefined && mode === 'required') return unauthorized();
+        request.principal = principal;
+        return undefined;
+      };
+      const recalled = authenticator.recall(header);
+      if (recalled !== null) return done(admit(recalled));
+      authenticator.authenticate(header).then(
+        (principal) => done(admit(principal)),
+        (err: unknown) => done(fail(request, err)),
       );
-    }
-  });
+    },
+  );
+
+  app.addHook(
+    'preValidation',
+    (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+      const versionHeader = request.headers['kbn-version'];
+      if (UNSAFE_METHODS.has(request.method) && !xsrfOff) {
+        const path = request.routeOptions.url ?? '';
+        if (
+          request.headers['kbn-xsrf'] === undefined &&
+          versionHeader === undefined &&
+          !xsrfAllowlist.has(path)
+        ) {
+          return done(badRequest(XSRF_MISSING));
+        }
+      }
+      if (typeof versionHeader === 'string' && versionHeader !== version) {
+        return done(
+          new HttpError(
+            400,
+            `Browser client is out of date, please refresh the page ("kbn-version" header was "${versionHeader}" but should be "${version}")`,
+            { expected: version, got: versionHeader },
+          ),
+        );
+      }
+      done();
+    },
+  );
 }
