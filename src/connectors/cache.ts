@@ -21,7 +21,7 @@ export class ConnectorCache<T> {
       else if (change.kind === 'space') {
         const prefix = ConnectorCache.key(change.id, '');
         for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
-      }
+      } else if (change.kind === 'all') this.entries.clear();
     });
   }
 
