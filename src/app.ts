@@ -119,13 +119,28 @@ async function openStore(settings: Settings, dataDir: string, logger: Logger): P
       '[store.postgres.url]: must be set (or DATABASE_URL) when store.engine is postgres',
     );
   }
-  return openPostgresStore({
-    url,
-    poolSize: settings['store.postgres.pool.max'],
-    statementTimeoutMs: settings['store.postgres.statementTimeout'],
-    connectionTimeoutMs: settings['store.postgres.connectionTimeout'],
-    logger: logger.child({ name: 'store.postgres' }),
-  });
+  try {
+    return await openPostgresStore({
+      url,
+      poolSize: settings['store.postgres.pool.max'],
+      statementTimeoutMs: settings['store.postgres.statementTimeout'],
+      connectionTimeoutMs: settings['store.postgres.connectionTimeout'],
+      logger: logger.child({ name: 'store.postgres' }),
+    });
+  } catch (err) {
+    // The URL may hold a password: name the server, never the URL.
+    throw new Error(
+      `Unable to open the PostgreSQL store at ${hostOf(url)}: ${(err as Error).message}`,
+    );
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host || 'the configured server';
+  } catch {
+    return 'the configured server';
+  }
 }
 
 /** xpack.security.audit.*: undefined when the audit log is off. */

@@ -351,6 +351,22 @@ describe.runIf(available)('three instances on one PostgreSQL database', () => {
     }
   });
 
+  it('keeps whatever text the API accepts, NUL included, as the embedded engine does', async () => {
+    const created = await a<{ id: string; name: string }>(
+      'POST',
+      '/api/actions/connector/nul%00id%01',
+      { body: { name: 'nul\u0000name\u0001', connector_type_id: '.server-log' } },
+    );
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ id: 'nul\u0000id\u0001', name: 'nul\u0000name\u0001' });
+    const got = await b('GET', '/api/actions/connector/nul%00id%01');
+    expect(got.body).toEqual(created.body);
+    const ran = await c<ExecuteEnvelope>('POST', '/api/actions/connector/nul%00id%01/_execute', {
+      body: { params: { message: 'nul\u0000message' } },
+    });
+    expect(ran.body).toEqual({ status: 'ok', connector_id: 'nul\u0000id\u0001' });
+  });
+
   it('deletes a space made on A, with its connectors made on B, everywhere within a second', async () => {
     const created = await a('POST', '/api/spaces/space', {
       body: { id: 'shared-space', name: 'Shared' },
