@@ -71,7 +71,8 @@ const MAX_NOTIFY_BYTES = 7900;
 const MIGRATION_LOCK = 7_358_162_051;
 const APPLICATION_NAME = 'kibana-connectors-server';
 const LISTEN_APPLICATION_NAME = 'kcs-listen';
-const LISTEN_HEARTBEAT_MS = 5_000;
+/** A LISTEN connection that died silently (a network partition) is noticed within two beats. */
+const LISTEN_HEARTBEAT_MS = 2_000;
 const RECONNECT_MIN_MS = 50;
 /** While the link is down, caches are told to forget at least this often. */
 const RECONNECT_MAX_MS = 1_000;
@@ -313,7 +314,7 @@ class ChangeLink {
     const client = new Client({
       connectionString: this.options.url,
       connectionTimeoutMillis: this.options.connectionTimeoutMs,
-      query_timeout: this.options.connectionTimeoutMs,
+      query_timeout: LISTEN_HEARTBEAT_MS,
       application_name: LISTEN_APPLICATION_NAME,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

@@ -351,6 +351,50 @@ describe.runIf(available)('three instances on one PostgreSQL database', () => {
     }
   });
 
+  it('forgets every cached connector when the LISTEN connection drops, and hears changes again', async () => {
+    const id = await createConnector(a, webhook('/cached'));
+    expect((await run(b, id, 'cache-it')).body.status).toBe('ok');
+    // A change B cannot hear about: written straight into the database, with no NOTIFY.
+    await inDatabase(db.url, (client) =>
+      client.query(
+        "UPDATE connectors SET config = jsonb_set(config, '{url}', to_jsonb($1::text)) WHERE id = $2",
+        [`${vendor.url}/missed`, id],
+      ),
+    );
+    expect((await run(b, id, 'still-cached')).body.status).toBe('ok');
+    expect(vendor.last().path).toBe('/cached');
+    const dropped = await inDatabase(db.url, (client) =>
+      client.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kcs-listen'",
+      ),
+    );
+    expect(dropped.rowCount).toBe(3);
+    let n = 0;
+    const took = await timeUntil(async () => {
+      expect((await run(b, id, `after-drop-${n++}`)).body.status).toBe('ok');
+      return vendor.last().path === '/missed';
+    });
+    expect(took).toBeLessThan(PROPAGATION_MS);
+    // Reconnected: an update on A reaches B's cache again.
+    await timeUntil(async () => {
+      const { rowCount } = await inDatabase(db.url, (client) =>
+        client.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kcs-listen'",
+        ),
+      );
+      return rowCount === 3;
+    });
+    const updated = await a('PUT', `/api/actions/connector/${id}`, {
+      body: { name: 'heard', config: webhook('/heard').config, secrets: webhook('/heard').secrets },
+    });
+    expect(updated.status).toBe(200);
+    const heard = await timeUntil(async () => {
+      expect((await run(b, id, `after-reconnect-${n++}`)).body.status).toBe('ok');
+      return vendor.last().path === '/heard';
+    });
+    expect(heard).toBeLessThan(PROPAGATION_MS);
+  });
+
   it('keeps whatever text the API accepts, NUL included, as the embedded engine does', async () => {
     const created = await a<{ id: string; name: string }>(
       'POST',
