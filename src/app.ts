@@ -54,7 +54,6 @@ import { Users } from './security/users.js';
 import { rewriteSpaceUrl, spaceIdOf } from './spaces/rewrite.js';
 import { SpacesService } from './spaces/service.js';
 import { SecretsCipher } from './store/crypto.js';
-import { openPostgresStore } from './store/postgres.js';
 import { SecretsRotation } from './store/secrets-rotation.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
@@ -119,6 +118,8 @@ async function openStore(settings: Settings, dataDir: string, logger: Logger): P
       '[store.postgres.url]: must be set (or DATABASE_URL) when store.engine is postgres',
     );
   }
+  // Loaded only for this engine: the pg client adds to every embedded start otherwise.
+  const { openPostgresStore } = await import('./store/postgres.js');
   try {
     return await openPostgresStore({
       url,
