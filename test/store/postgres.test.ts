@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { StoreChange } from '../../src/store/changes.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { type Store, StoreConflictError, type StoredConnector } from '../../src/store/types.js';
@@ -19,11 +19,13 @@ import { storeContract } from './contract.js';
 const available = await postgresAvailable();
 
 const databases: TestDatabase[] = [];
-const stores: Store[] = [];
-afterAll(async () => {
+/** Stores a test opened, closed after it so connections do not pile up across tests. */
+let stores: Store[] = [];
+afterEach(async () => {
   await Promise.all(stores.map((s) => s.close()));
-  await Promise.all(databases.map((db) => db.drop()));
+  stores = [];
 });
+afterAll(() => Promise.all(databases.map((db) => db.drop())));
 
 async function freshDatabase(): Promise<TestDatabase> {
   const db = await createDatabase();
@@ -31,16 +33,19 @@ async function freshDatabase(): Promise<TestDatabase> {
   return db;
 }
 
-function open(url: string): Promise<Store> {
+function openStore(url: string): Promise<Store> {
   return openPostgresStore({
     url,
     poolSize: 4,
     statementTimeoutMs: 10_000,
     connectionTimeoutMs: 5_000,
-  }).then((store) => {
-    stores.push(store);
-    return store;
   });
+}
+
+async function open(url: string): Promise<Store> {
+  const store = await openStore(url);
+  stores.push(store);
+  return store;
 }
 
 /** Resolves with the first change matching, or rejects after `ms`. */
@@ -76,7 +81,8 @@ const connector = (id: string, spaceId = 'default'): StoredConnector => ({
 });
 
 if (available) {
-  storeContract('postgres', async () => open((await freshDatabase()).url));
+  // The contract suite closes its own store when it is done.
+  storeContract('postgres', async () => openStore((await freshDatabase()).url));
 
   describe('postgres: several instances on one database', () => {
     it('migrates once when several instances start at the same moment', async () => {
