@@ -24,6 +24,7 @@ import type { AnyConnectorType, ConnectorEnv, IndexService } from './connectors/
 import { HttpError, INTERNAL_ERROR_MESSAGE, toEnvelope } from './errors.js';
 import { ElasticsearchIndex } from './es/elasticsearch.js';
 import { EmbeddedIndex } from './es/embedded.js';
+import { EventLogRetention } from './event-log/retention.js';
 import { EventLogWriter } from './event-log/writer.js';
 import { AllowedHosts } from './http/allowed-hosts.js';
 import { HttpClient } from './http/client.js';
@@ -108,11 +109,38 @@ function encryptionKey(settings: Settings, dataDir: string, logger: Logger): str
   return key;
 }
 
-function openStore(settings: Settings, dataDir: string): Store {
+async function openStore(settings: Settings, dataDir: string, logger: Logger): Promise<Store> {
   if (settings['store.engine'] === 'sqlite') return openSqliteStore(dataDir);
-  throw new Error(
-    `[store.engine]: the "${settings['store.engine']}" engine is not available in this build`,
-  );
+  const url = settings['store.postgres.url'];
+  if (url === undefined) {
+    throw new Error(
+      '[store.postgres.url]: must be set (or DATABASE_URL) when store.engine is postgres',
+    );
+  }
+  // Loaded only for this engine: the pg client adds to every embedded start otherwise.
+  const { openPostgresStore } = await import('./store/postgres.js');
+  try {
+    return await openPostgresStore({
+      url,
+      poolSize: settings['store.postgres.pool.max'],
+      statementTimeoutMs: settings['store.postgres.statementTimeout'],
+      connectionTimeoutMs: settings['store.postgres.connectionTimeout'],
+      logger: logger.child({ name: 'store.postgres' }),
+    });
+  } catch (err) {
+    // The URL may hold a password: name the server, never the URL.
+    throw new Error(
+      `Unable to open the PostgreSQL store at ${hostOf(url)}: ${(err as Error).message}`,
+    );
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host || 'the configured server';
+  } catch {
+    return 'the configured server';
+  }
 }
 
 /** xpack.security.audit.*: undefined when the audit log is off. */
@@ -213,7 +241,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     settings['xpack.encryptedSavedObjects.keyRotation.decryptionOnlyKeys'],
   );
   const audit = createAuditLogger(auditAppender(settings, dataDir));
-  const store = openStore(settings, dataDir);
+  const store = await openStore(settings, dataDir, logger);
 
   const elasticPassword = env.ELASTIC_PASSWORD;
   if (elasticPassword === undefined || elasticPassword === DEFAULT_ELASTIC_PASSWORD) {
@@ -231,10 +259,28 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     roles,
   });
   const authorization = new KibanaAuthorization();
-  // Writes made on another instance sharing the store reach this one's credential cache too.
+  const tokens = new ConnectorTokens();
+  // Writes made on another instance sharing the store reach this one's caches too.
   store.changes.subscribe((change) => {
-    if (change.kind === 'apiKey') authenticator.forgetApiKey(change.id);
-    else if (change.kind === 'user' || change.kind === 'role') authenticator.forgetAll();
+    switch (change.kind) {
+      case 'apiKey':
+        authenticator.forgetApiKey(change.id);
+        break;
+      case 'user':
+      case 'role':
+        authenticator.forgetAll();
+        break;
+      case 'connector':
+        tokens.forget(change.spaceId, change.id);
+        break;
+      case 'space':
+        tokens.forgetSpace(change.id);
+        break;
+      case 'all':
+        authenticator.forgetAll();
+        tokens.forgetAll();
+        break;
+    }
   });
 
   const allowedHosts = new AllowedHosts(settings['xpack.actions.allowedHosts']);
@@ -255,7 +301,13 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     settings['elasticsearch.hosts'] === undefined ? new EmbeddedIndex(store.indices) : undefined;
   const elasticsearch = embedded === undefined ? new ElasticsearchIndex(settings) : undefined;
   const index: IndexService = embedded ?? (elasticsearch as ElasticsearchIndex);
-  const eventLog = new EventLogWriter(store.events, logger.child({ name: 'plugins.eventLog' }));
+  const eventLogLogger = logger.child({ name: 'plugins.eventLog' });
+  const eventLog = new EventLogWriter(store.events, eventLogLogger);
+  const retention = new EventLogRetention(
+    store.events,
+    settings['xpack.eventLog.retention'],
+    eventLogLogger,
+  );
   const metrics = settings['metrics.enabled']
     ? new Metrics({ pools: () => http.poolCounts(), eventLogQueue: () => eventLog.queueLength })
     : undefined;
@@ -273,7 +325,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     http,
     services: { index },
     eventLog,
-    tokens: new ConnectorTokens(),
+    tokens,
     ...(metrics !== undefined ? { metrics } : {}),
     logger: logger.child({ name: 'plugins.actions' }),
     audit,
@@ -450,8 +502,13 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     reaper = setInterval(() => app.server.closeIdleConnections(), 50);
     reaper.unref();
   });
+  app.addHook('onReady', async () => {
+    retention.start();
+    void retention.sweep();
+  });
   app.addHook('onClose', async () => {
     clearInterval(reaper);
+    await retention.stop();
     await eventLog.flush();
     await Promise.all([http.close(), elasticsearch?.close(), audit.close()]);
     await store.close();

@@ -1,9 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { Client, escapeIdentifier } from 'pg';
 
 /**
  * `npm run bench`: the server against a bare Fastify reference started the same way, in the same
@@ -11,14 +12,28 @@ import autocannon from 'autocannon';
  * latency, cold start and memory, and checks them against the targets. Speed is only ever judged
  * as a ratio to the reference measured beside it.
  *
+ * With PostgreSQL reachable (BENCH_POSTGRES_URL, default the local server as user postgres), two
+ * more servers share a fresh database: the same load against one of them and spread over both,
+ * reported as a ratio. Without it, that case is skipped with a note.
+ *
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per case and round (5),
- * BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000).
+ * BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000), BENCH_POSTGRES_URL.
  */
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const MANY_CONNECTORS = Number(process.env.BENCH_CONNECTORS ?? 10_000);
+const POSTGRES_URL =
+  process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Connectors the PostgreSQL case spreads its runs over. */
+const POSTGRES_CONNECTORS = 100;
+/**
+ * A second instance on the same database must add throughput, not contention. The load
+ * generator, PostgreSQL and both servers share this machine: with fewer than four cores there
+ * is no spare core for the second instance, and it must only not cost throughput.
+ */
+const POSTGRES_SCALE_MIN = availableParallelism() >= 4 ? 1.4 : 0.9;
 const PASSWORD = 'bench-password';
 const AUTH = `Basic ${Buffer.from(`elastic:${PASSWORD}`).toString('base64')}`;
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -84,7 +99,7 @@ async function start(name: string, args: string[], env: Record<string, string>):
   return { name, child, url, coldStartMs };
 }
 
-function startServer(sinkUrl: string): Promise<Proc> {
+function startServer(sinkUrl: string, env: Record<string, string> = {}): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-'));
   dirs.push(dir);
   return start('server', ['dist/main.js'], {
@@ -94,7 +109,47 @@ function startServer(sinkUrl: string): Promise<Proc> {
     XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY: 'bench-encryption-key-bench-encryption-key',
     XPACK_ACTIONS_ALLOWEDHOSTS: '127.0.0.1',
     SINK: sinkUrl,
+    ...env,
   });
+}
+
+/** Runs `work` as the PostgreSQL admin; undefined when the server does not answer. */
+async function asPostgresAdmin<T>(work: (client: Client) => Promise<T>): Promise<T | undefined> {
+  const client = new Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+  } catch {
+    return undefined;
+  }
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+interface SharedDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database for the PostgreSQL case, or undefined when PostgreSQL is unreachable. */
+async function sharedDatabase(): Promise<SharedDatabase | undefined> {
+  const name = `kcs_bench_${process.pid}`;
+  const made = await asPostgresAdmin((client) =>
+    client.query(`CREATE DATABASE ${escapeIdentifier(name)}`),
+  );
+  if (made === undefined) return undefined;
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await asPostgresAdmin((client) =>
+        client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`),
+      );
+    },
+  };
 }
 
 function startReference(sinkUrl: string): Promise<Proc> {
@@ -140,13 +195,27 @@ interface Case {
   /** Paths to spread the load over (one per request, round robin). */
   paths?: string[];
   rate?: number;
+  /** Servers to share the connections between, loaded at once; `url` is then unused. */
+  servers?: string[];
+  connections?: number;
 }
 
 async function load(c: Case, duration = DURATION): Promise<Load> {
+  if (c.servers !== undefined) {
+    const connections = Math.max(1, Math.round(CONNECTIONS / c.servers.length));
+    const parts = await Promise.all(
+      c.servers.map((url) => load({ ...c, url, servers: undefined, connections }, duration)),
+    );
+    return {
+      rps: parts.reduce((sum, part) => sum + part.rps, 0),
+      p50: Math.max(...parts.map((part) => part.p50)),
+      p99: Math.max(...parts.map((part) => part.p99)),
+    };
+  }
   let next = 0;
   const result = await autocannon({
     url: c.url,
-    connections: CONNECTIONS,
+    connections: c.connections ?? CONNECTIONS,
     duration,
     method: c.method ?? 'GET',
     headers: {
@@ -255,6 +324,24 @@ async function main(): Promise<void> {
     paths: ids.map((id) => `/api/actions/connector/${id}/_execute`),
   });
 
+  // Two more servers on one PostgreSQL database: the same runs against one, then spread over both.
+  database = await sharedDatabase();
+  let shared: [Proc, Proc] | undefined;
+  if (database !== undefined) {
+    const env = { STORE_ENGINE: 'postgres', STORE_POSTGRES_URL: database.url };
+    const first = await startServer(sink, env);
+    shared = [first, await startServer(sink, env)];
+  } else {
+    process.stdout.write(
+      `PostgreSQL does not answer at ${new URL(POSTGRES_URL).host}: the two-instance case is skipped\n`,
+    );
+  }
+  const sharedIds = shared ? await createConnectors(shared[0].url, POSTGRES_CONNECTORS) : [];
+  const onPostgres = (servers: Proc[]): Case => ({
+    ...spread(servers[0] as Proc, sharedIds),
+    servers: servers.map((server) => server.url),
+  });
+
   const cases: Array<[string, Case]> = [
     ['ref_hello', { url: `${ref.url}/hello`, auth: false }],
     ['exec_server_log', execute(logId, logParams)],
@@ -265,6 +352,10 @@ async function main(): Promise<void> {
     ['exec_10_connectors', spread(few, fewIds)],
     ['exec_many_connectors', spread(many, manyIds)],
   ];
+  if (shared !== undefined) {
+    cases.push(['exec_postgres_1_instance', onPostgres([shared[0]])]);
+    cases.push(['exec_postgres_2_instances', onPostgres(shared)]);
+  }
   const results = new Map<string, Load[]>();
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`round ${round}/${ROUNDS}\n`);
@@ -284,6 +375,7 @@ async function main(): Promise<void> {
   );
   const peakRef = memory(ref.child).peak;
   const peakOurs = memory(ours.child).peak;
+  if (shared !== undefined) for (const server of shared) server.child.kill('SIGKILL');
 
   const rows: Array<[string, string, string, boolean]> = [];
   const ratio = (label: string, a: number, b: number, min: number) =>
@@ -298,6 +390,14 @@ async function main(): Promise<void> {
     rps('exec_10_connectors'),
     0.9,
   );
+  if (shared !== undefined) {
+    ratio(
+      'exec on PostgreSQL, 2 instances / 1 instance',
+      rps('exec_postgres_2_instances'),
+      rps('exec_postgres_1_instance'),
+      POSTGRES_SCALE_MIN,
+    );
+  }
   rows.push([
     'exec_server_log p99 at half capacity (ms)',
     String(steady.p99),
@@ -358,5 +458,10 @@ async function createConnectors(base: string, count: number): Promise<string[]> 
   return ids;
 }
 
-await main();
+let database: SharedDatabase | undefined;
+try {
+  await main();
+} finally {
+  await database?.drop();
+}
 process.exit();

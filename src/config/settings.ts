@@ -427,6 +427,24 @@ export const SPEC = {
   'loadShedding.retryAfter': duration('10s', 'Retry-After sent with a shed request.'),
   'store.engine': oneOf(['sqlite', 'postgres'] as const, 'sqlite', 'Where connectors are stored.'),
   'store.postgres.url': optStr('PostgreSQL connection URL (or DATABASE_URL).'),
+  'store.postgres.pool.max': int(
+    10,
+    1,
+    1000,
+    'Most PostgreSQL connections each instance opens (one more listens for changes).',
+  ),
+  'store.postgres.statementTimeout': duration(
+    '30s',
+    'Longest a PostgreSQL statement, or an idle transaction, may run before it is cancelled.',
+  ),
+  'store.postgres.connectionTimeout': duration(
+    '10s',
+    'How long to wait to connect to PostgreSQL, or for a free pooled connection.',
+  ),
+  'xpack.eventLog.retention': duration(
+    '90d',
+    'How long event-log records (connector runs) are kept; older ones are deleted hourly.',
+  ),
 } satisfies Record<string, Spec<unknown>>;
 
 export type SettingKey = keyof typeof SPEC;

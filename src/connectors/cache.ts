@@ -3,8 +3,8 @@ import type { ChangeFeed } from '../store/changes.js';
 /**
  * Decrypted connectors kept in memory, so `_execute` does not read and decrypt the stored
  * connector on every run. An entry is forgotten as soon as the store reports a change to the
- * connector or its space (on this instance or, with a shared store, any other); a load that
- * raced with such a change is not kept.
+ * connector or its space (on this instance or, with a shared store, any other), and every entry
+ * when a shared store may have missed changes; a load that raced with such a change is not kept.
  */
 const MAX_ENTRIES = 20_000;
 
@@ -21,7 +21,7 @@ export class ConnectorCache<T> {
       else if (change.kind === 'space') {
         const prefix = ConnectorCache.key(change.id, '');
         for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
-      }
+      } else if (change.kind === 'all') this.entries.clear();
     });
   }
 

@@ -1,7 +1,8 @@
 /**
  * OAuth access tokens a connector fetched (Kibana's connector_token objects), kept in memory.
  * A token belongs to one connector in one space: a connector only ever sees its own scope, and
- * updating or deleting the connector forgets its tokens.
+ * updating or deleting the connector (on this instance or, with a shared store, another) forgets
+ * its tokens.
  */
 
 export interface CachedToken {
@@ -54,5 +55,16 @@ export class ConnectorTokens {
 
   forget(spaceId: string, connectorId: string): void {
     this.tokens.delete(ConnectorTokens.key(spaceId, connectorId));
+  }
+
+  /** Forget the tokens of every connector of a space (the space was deleted). */
+  forgetSpace(spaceId: string): void {
+    for (const key of this.tokens.keys()) {
+      if ((JSON.parse(key) as [string, string])[0] === spaceId) this.tokens.delete(key);
+    }
+  }
+
+  forgetAll(): void {
+    this.tokens.clear();
   }
 }

@@ -8,7 +8,12 @@ export type StoreChange =
   | { kind: 'space'; id: string }
   | { kind: 'apiKey'; id: string }
   | { kind: 'user'; id: string }
-  | { kind: 'role'; id: string };
+  | { kind: 'role'; id: string }
+  /**
+   * Anything may have changed: a shared engine lost its link to the other instances for a while
+   * and cannot tell what it missed, so caches forget everything.
+   */
+  | { kind: 'all' };
 
 export type ChangeListener = (change: StoreChange) => void;
 

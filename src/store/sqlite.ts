@@ -101,6 +101,8 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE api_keys ADD COLUMN realm TEXT NOT NULL DEFAULT 'reserved';
    ALTER TABLE api_keys ADD COLUMN limited_by TEXT;
    ALTER TABLE api_keys ADD COLUMN invalidated_at INTEGER;`,
+  // The event-log retention sweep deletes by age.
+  'CREATE INDEX event_log_by_ts ON event_log (ts);',
 ];
 
 interface ConnectorRow {
@@ -257,7 +259,8 @@ function sqliteConnectors(db: Database.Database, changes: ChangeFeed): Connector
      VALUES (@id, @spaceId, @typeId, @name, @config, @secrets, @isMissingSecrets, @createdAt, @updatedAt)`,
   );
   const selectOne = db.prepare('SELECT * FROM connectors WHERE id = ? AND space_id = ?');
-  const selectSpace = db.prepare('SELECT * FROM connectors WHERE space_id = ?');
+  // Insertion order: a connector's rowid is above every rowid in use when it is inserted.
+  const selectSpace = db.prepare('SELECT * FROM connectors WHERE space_id = ? ORDER BY rowid');
   const updateOne = db.prepare(
     `UPDATE connectors SET name = @name, config = @config, secrets = @secrets, is_missing_secrets = 0, updated_at = @updatedAt
      WHERE id = @id AND space_id = @spaceId`,
@@ -319,7 +322,7 @@ function sqliteConnectors(db: Database.Database, changes: ChangeFeed): Connector
 }
 
 function sqliteSpaces(db: Database.Database, changes: ChangeFeed): SpaceRepository {
-  const all = db.prepare('SELECT doc FROM spaces');
+  const all = db.prepare('SELECT doc FROM spaces ORDER BY rowid');
   const one = db.prepare('SELECT doc FROM spaces WHERE id = ?');
   const count = db.prepare('SELECT COUNT(*) AS n FROM spaces');
   const insert = db.prepare('INSERT INTO spaces (id, name, doc) VALUES (?, ?, ?)');
@@ -485,9 +488,15 @@ function sqliteEvents(db: Database.Database): EventRepository {
   const pageDesc = db.prepare(
     'SELECT doc FROM event_log WHERE saved_object_id = ? AND space_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?',
   );
+  const deleteOld = db.prepare(
+    'DELETE FROM event_log WHERE seq IN (SELECT seq FROM event_log WHERE ts < ? ORDER BY ts LIMIT ?)',
+  );
   return {
     async append(events) {
       if (events.length > 0) appendAll(events);
+    },
+    async deleteBefore(timestamp, limit) {
+      return deleteOld.run(timestamp, limit).changes;
     },
     async find(q: EventQuery): Promise<EventPage> {
       const total = (countQ.get(q.savedObjectId, q.spaceId) as { n: number }).n;

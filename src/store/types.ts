@@ -189,6 +189,11 @@ export interface RoleRepository {
 export interface EventRepository {
   append(events: readonly StoredEvent[]): Promise<void>;
   find(query: EventQuery): Promise<EventPage>;
+  /**
+   * Delete up to `limit` records whose `@timestamp` is before `timestamp` (ISO 8601), oldest
+   * first; returns how many went. Bounded, so a sweep never holds the store for long.
+   */
+  deleteBefore(timestamp: string, limit: number): Promise<number>;
 }
 
 export interface IndexRepository {

@@ -236,6 +236,146 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
       ).toEqual([doc(3)]);
     });
 
+    it('deletes event-log records older than a time, oldest first, a batch at a time', async () => {
+      const at = (iso: string, n: number) => ({
+        spaceId: 'r',
+        savedObjectId: 'retained',
+        action: 'execute',
+        doc: { '@timestamp': iso, n },
+      });
+      await store.events.append([
+        at('1960-01-01T00:00:00.000Z', 1),
+        at('1960-01-03T00:00:00.000Z', 3),
+        at('1960-01-02T00:00:00.000Z', 2),
+        at('2030-01-01T00:00:00.000Z', 4),
+      ]);
+      const left = async () =>
+        (
+          await store.events.find({
+            savedObjectId: 'retained',
+            spaceId: 'r',
+            page: 1,
+            perPage: 10,
+            sortOrder: 'asc',
+          })
+        ).data.map((d) => d.n);
+      expect(await store.events.deleteBefore('1960-01-05T00:00:00.000Z', 2)).toBe(2);
+      expect(await left()).toEqual([3, 4]);
+      expect(await store.events.deleteBefore('1960-01-05T00:00:00.000Z', 2)).toBe(1);
+      expect(await store.events.deleteBefore('1960-01-05T00:00:00.000Z', 2)).toBe(0);
+      expect(await left()).toEqual([4]);
+    });
+
+    it('lists in the same order on every engine', async () => {
+      for (const [id, space] of [
+        ['o-b', 'order'],
+        ['o-C', 'order'],
+        ['o-a', 'order'],
+        ['o-é', 'order'],
+      ] as const) {
+        await store.connectors.create(connector(id, space));
+      }
+      // Within a space: the order they were made in.
+      expect((await store.connectors.list('order')).map((c) => c.id)).toEqual([
+        'o-b',
+        'o-C',
+        'o-a',
+        'o-é',
+      ]);
+      await store.connectors.update('order', 'o-b', { name: 'n', config: {}, secrets: null });
+      expect((await store.connectors.list('order')).map((c) => c.id)[0]).toBe('o-b');
+      // Across spaces, by id compared byte-wise: upper case before lower case, é last.
+      const paged: string[] = [];
+      let after: string | undefined = 'o-';
+      for (;;) {
+        const page = await store.connectors.page(after, 3);
+        const mine = page.filter((c) => c.id.startsWith('o-'));
+        paged.push(...mine.map((c) => c.id));
+        if (mine.length < page.length || page.length === 0) break;
+        after = page.at(-1)?.id;
+      }
+      expect(paged).toEqual(['o-C', 'o-a', 'o-b', 'o-é']);
+
+      for (const id of ['zeta', 'Alpha', 'beta']) {
+        await store.spaces.create({ id: `order-${id}`, name: id, disabledFeatures: [] });
+      }
+      expect(
+        (await store.spaces.list()).map((s) => s.id).filter((id) => id.startsWith('order-')),
+      ).toEqual(['order-zeta', 'order-Alpha', 'order-beta']);
+
+      const user: StoredUser = {
+        username: '',
+        passwordHash: 'h',
+        roles: [],
+        fullName: null,
+        email: null,
+        metadata: {},
+        enabled: true,
+      };
+      for (const username of ['order_b', 'order_B', 'order_a', 'order_ä']) {
+        await store.users.put({ ...user, username });
+      }
+      expect(
+        (await store.users.list()).map((u) => u.username).filter((u) => u.startsWith('order_')),
+      ).toEqual(['order_B', 'order_a', 'order_b', 'order_ä']);
+      for (const name of ['order_b', 'order_B', 'order_a']) {
+        await store.roles.put({ name, metadata: {}, elasticsearch: {}, kibana: [] });
+      }
+      expect(
+        (await store.roles.list()).map((r) => r.name).filter((n) => n.startsWith('order_')),
+      ).toEqual(['order_B', 'order_a', 'order_b']);
+    });
+
+    it('keeps any text JSON can carry: NUL, control characters, lone surrogates in documents', async () => {
+      // Text fields (ids, names) take NUL and control characters; JSON documents also take lone
+      // UTF-16 surrogates, which text columns cannot hold on either engine.
+      const odd = [
+        'nul\u0000',
+        'one\u0001',
+        'both\u0001\u0000\u0001\u0001',
+        'esc\\u0000',
+        'pair\u{1f600}',
+      ];
+      const loneSurrogates = ['\ud800', 'x\udc00', '\\\ud8ff\\u0000'];
+      for (const [i, text] of odd.entries()) {
+        const id = `odd-${text}`;
+        const config = {
+          [text]: text,
+          list: [text, { nested: text }, ...loneSurrogates],
+          [loneSurrogates[0] as string]: `\\u0000${i}`,
+        };
+        await store.connectors.create({ ...connector(id, `space-${text}`), name: text, config });
+        const got = await store.connectors.get(`space-${text}`, id);
+        expect(got?.name).toBe(text);
+        expect(got?.config).toEqual(config);
+        expect((await store.connectors.list(`space-${text}`)).map((c) => c.id)).toEqual([id]);
+        expect(await store.connectors.delete(`space-${text}`, id)).toBe(true);
+      }
+      await store.spaces.create({
+        id: 'odd\u0000space',
+        name: 'n\u0000',
+        disabledFeatures: ['\ud800'],
+      });
+      expect(await store.spaces.get('odd\u0000space')).toEqual({
+        id: 'odd\u0000space',
+        name: 'n\u0000',
+        disabledFeatures: ['\ud800'],
+      });
+      // The escape does not disturb byte order: NUL sorts before U+0001, which sorts before '0'.
+      for (const id of ['ord\u00010', 'ord\u0000', 'ord0', 'ord\u0001', 'ord']) {
+        await store.connectors.create(connector(id, 'odd-order'));
+      }
+      const page = await store.connectors.page('orc', 5);
+      expect(page.map((c) => c.id)).toEqual([
+        'ord',
+        'ord\u0000',
+        'ord\u0001',
+        'ord\u00010',
+        'ord0',
+      ]);
+      expect((await store.connectors.page('ord\u0000', 1)).map((c) => c.id)).toEqual(['ord\u0001']);
+    });
+
     it('stores index documents in order with sequence numbers', async () => {
       let n = 0;
       const ids = () => `id-${n++}`;

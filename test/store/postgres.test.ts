@@ -1,0 +1,257 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { StoreChange } from '../../src/store/changes.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
+import { type Store, StoreConflictError, type StoredConnector } from '../../src/store/types.js';
+import {
+  createDatabase,
+  inDatabase,
+  postgresAvailable,
+  type TestDatabase,
+} from '../helpers/postgres.js';
+import { storeContract } from './contract.js';
+
+/**
+ * The store contract on PostgreSQL, and what only a shared engine must do: migrate safely when
+ * instances start together, map unique violations to conflicts under a race, and keep every
+ * instance's change feed in step, across a lost LISTEN connection too.
+ */
+
+const available = await postgresAvailable();
+
+const databases: TestDatabase[] = [];
+/** Stores a test opened, closed after it so connections do not pile up across tests. */
+let stores: Store[] = [];
+afterEach(async () => {
+  await Promise.all(stores.map((s) => s.close()));
+  stores = [];
+});
+afterAll(() => Promise.all(databases.map((db) => db.drop())));
+
+async function freshDatabase(): Promise<TestDatabase> {
+  const db = await createDatabase();
+  databases.push(db);
+  return db;
+}
+
+function openStore(url: string): Promise<Store> {
+  return openPostgresStore({
+    url,
+    poolSize: 4,
+    statementTimeoutMs: 10_000,
+    connectionTimeoutMs: 5_000,
+  });
+}
+
+async function open(url: string): Promise<Store> {
+  const store = await openStore(url);
+  stores.push(store);
+  return store;
+}
+
+/** Resolves with the first change matching, or rejects after `ms`. */
+function nextChange(
+  store: Store,
+  match: (c: StoreChange) => boolean,
+  ms = 1000,
+): Promise<StoreChange> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no matching change within ${ms} ms`));
+    }, ms);
+    const stop = store.changes.subscribe((c) => {
+      if (!match(c)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(c);
+    });
+  });
+}
+
+const connector = (id: string, spaceId = 'default'): StoredConnector => ({
+  id,
+  spaceId,
+  typeId: '.index',
+  name: id,
+  config: {},
+  secrets: 'blob',
+  isMissingSecrets: false,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+});
+
+if (available) {
+  // The contract suite closes its own store when it is done.
+  storeContract('postgres', async () => openStore((await freshDatabase()).url));
+
+  describe('postgres: several instances on one database', () => {
+    it('migrates once when several instances start at the same moment', async () => {
+      const db = await freshDatabase();
+      const opened = await Promise.all(Array.from({ length: 6 }, () => open(db.url)));
+      expect(opened).toHaveLength(6);
+      const { versions, spaces } = await inDatabase(db.url, async (client) => ({
+        versions: (await client.query('SELECT version FROM schema_migrations ORDER BY version'))
+          .rows,
+        spaces: (await client.query("SELECT id FROM spaces WHERE id = 'default'")).rowCount,
+      }));
+      expect(versions.map((r) => r.version)).toEqual([1]);
+      expect(spaces).toBe(1);
+      // And again, now that the schema is there.
+      await open(db.url);
+    });
+
+    it('lets exactly one of two racing creates of an id win', async () => {
+      const db = await freshDatabase();
+      const [a, b] = [await open(db.url), await open(db.url)];
+      for (let i = 0; i < 20; i++) {
+        const outcomes = await Promise.allSettled([
+          a.connectors.create(connector(`race-${i}`)),
+          b.connectors.create(connector(`race-${i}`, 'other')),
+        ]);
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        const lost = outcomes.find((o) => o.status === 'rejected');
+        expect((lost as PromiseRejectedResult).reason).toBeInstanceOf(StoreConflictError);
+      }
+    });
+
+    it("publishes each instance's writes on every instance, and its own once", async () => {
+      const db = await freshDatabase();
+      const [a, b, c] = [await open(db.url), await open(db.url), await open(db.url)];
+      const seenOnA: StoreChange[] = [];
+      a.changes.subscribe((change) => seenOnA.push(change));
+
+      await a.connectors.create(connector('shared'));
+      const onB = nextChange(b, (ch) => ch.kind === 'connector');
+      const onC = nextChange(c, (ch) => ch.kind === 'connector');
+      const started = Date.now();
+      await a.connectors.update('default', 'shared', { name: 'x', config: {}, secrets: null });
+      const expected = { kind: 'connector', spaceId: 'default', id: 'shared' };
+      expect(await onB).toEqual(expected);
+      expect(await onC).toEqual(expected);
+      expect(Date.now() - started).toBeLessThan(1000);
+
+      const deleted = nextChange(b, (ch) => ch.kind === 'connector');
+      await a.connectors.delete('default', 'shared');
+      expect(await deleted).toEqual(expected);
+      // Nothing changed: nothing published.
+      await a.connectors.delete('default', 'shared');
+
+      await b.spaces.create({ id: 'gone', name: 'Gone', disabledFeatures: [] });
+      const space = nextChange(a, (ch) => ch.kind === 'space');
+      await b.spaces.delete('gone');
+      expect(await space).toEqual({ kind: 'space', id: 'gone' });
+
+      await b.apiKeys.create({
+        id: 'key-1',
+        name: 'k',
+        hash: 'h',
+        username: 'elastic',
+        realm: 'reserved',
+        roleDescriptors: {},
+        limitedBy: null,
+        metadata: {},
+        createdAt: 1,
+        expiration: null,
+        invalidated: false,
+        invalidatedAt: null,
+      });
+      const key = nextChange(a, (ch) => ch.kind === 'apiKey');
+      await b.apiKeys.invalidate(['key-1']);
+      expect(await key).toEqual({ kind: 'apiKey', id: 'key-1' });
+
+      const user = nextChange(c, (ch) => ch.kind === 'user');
+      await b.users.put({
+        username: 'u\u0000nul',
+        passwordHash: 'h',
+        roles: [],
+        fullName: null,
+        email: null,
+        metadata: {},
+        enabled: true,
+      });
+      expect(await user).toEqual({ kind: 'user', id: 'u\u0000nul' });
+      const role = nextChange(c, (ch) => ch.kind === 'role');
+      await b.roles.delete('none');
+      await b.roles.put({ name: 'r', metadata: {}, elasticsearch: {}, kibana: [] });
+      expect(await role).toEqual({ kind: 'role', id: 'r' });
+
+      // A's own writes reached its feed once each, at once; B's writes reached it by NOTIFY.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(seenOnA).toEqual([
+        expected,
+        expected,
+        { kind: 'space', id: 'gone' },
+        { kind: 'apiKey', id: 'key-1' },
+        { kind: 'user', id: 'u\u0000nul' },
+        { kind: 'role', id: 'r' },
+      ]);
+    });
+
+    it('sends a change too large for NOTIFY as "forget everything"', async () => {
+      const db = await freshDatabase();
+      const [a, b] = [await open(db.url), await open(db.url)];
+      const id = 'long-'.repeat(2000);
+      await a.connectors.create(connector(id));
+      const onA = nextChange(a, () => true);
+      const onB = nextChange(b, () => true);
+      await a.connectors.delete('default', id);
+      expect(await onA).toEqual({ kind: 'connector', spaceId: 'default', id });
+      expect(await onB).toEqual({ kind: 'all' });
+    });
+
+    it('tells the caches to forget everything when LISTEN drops, and hears changes again once back', async () => {
+      const db = await freshDatabase();
+      const [a, b] = [await open(db.url), await open(db.url)];
+      await a.connectors.create(connector('after-drop'));
+      const lost = nextChange(b, (ch) => ch.kind === 'all', 3000);
+      const killed = await inDatabase(db.url, async (client) => {
+        const { rows } = await client.query<{ ok: boolean }>(
+          "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kcs-listen'",
+        );
+        return rows.length;
+      });
+      expect(killed).toBe(2);
+      expect(await lost).toEqual({ kind: 'all' });
+      // Once reconnected (another "forget everything"), B hears A's writes again.
+      await nextChange(b, (ch) => ch.kind === 'all', 3000);
+      const heard = nextChange(b, (ch) => ch.kind === 'connector');
+      await a.connectors.update('default', 'after-drop', { name: 'y', config: {}, secrets: null });
+      expect(await heard).toEqual({ kind: 'connector', spaceId: 'default', id: 'after-drop' });
+    });
+
+    it('swaps secrets only if unchanged, when instances race to rotate the same connector', async () => {
+      const db = await freshDatabase();
+      const [a, b] = [await open(db.url), await open(db.url)];
+      await a.connectors.create(connector('rotated'));
+      const won = await Promise.all([
+        a.connectors.replaceSecrets('default', 'rotated', 'blob', 'sealed-by-a'),
+        b.connectors.replaceSecrets('default', 'rotated', 'blob', 'sealed-by-b'),
+      ]);
+      expect(won.filter(Boolean)).toHaveLength(1);
+      expect((await b.connectors.get('default', 'rotated'))?.secrets).toBe(
+        won[0] ? 'sealed-by-a' : 'sealed-by-b',
+      );
+    });
+
+    it('gives index documents unique, gap-free sequence numbers across instances', async () => {
+      const db = await freshDatabase();
+      const [a, b] = [await open(db.url), await open(db.url)];
+      let n = 0;
+      const ids = () => `doc-${n++}`;
+      const writes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 === 0 ? a : b).indices.bulkCreate('shared', [{ i }, { i }], ids),
+        ),
+      );
+      const seqNos = writes.flat().map((r) => r.seqNo);
+      expect([...seqNos].sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      for (const write of writes) expect(write[1]?.seqNo).toBe((write[0]?.seqNo ?? 0) + 1);
+      const found = await b.indices.search('shared', 0, 100);
+      expect(found.total).toBe(40);
+    });
+  });
+} else {
+  describe.skip('store contract: postgres (PostgreSQL unreachable)', () => {
+    it('runs when PostgreSQL is reachable', () => {});
+  });
+}
