@@ -105,15 +105,15 @@ describe('durability', () => {
 
     const second = await startProcess(dataDir);
     try {
-      const after = makeApi(second.url);
+      const restarted = makeApi(second.url);
       for (const [id, name] of ledger.acked) {
-        const got = await after<{ name: string }>('GET', `/api/actions/connector/${id}`, {
+        const got = await restarted<{ name: string }>('GET', `/api/actions/connector/${id}`, {
           auth: AUTH,
         });
         expect(got.status, id).toBe(200);
         expect([name, ledger.inFlight.get(id)]).toContain(got.body.name);
       }
-      const search = await after<{
+      const search = await restarted<{
         hits: { total: { value: number }; hits: Array<{ _id: string; _source: { n: number } }> };
       }>('GET', '/api/_embedded/durable/_search?size=10000', { auth: AUTH });
       const stored = new Map(search.body.hits.hits.map((h) => [h._id, h._source.n]));
