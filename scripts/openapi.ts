@@ -23,6 +23,7 @@ export async function generateOpenApi(): Promise<string> {
       settings,
       logger: pino({ level: 'silent' }),
       env: { ELASTIC_PASSWORD: 'openapi' },
+      openapi: true,
     });
     await app.ready();
     const yaml = stringify(app.swagger(), { aliasDuplicateObjects: false, lineWidth: 100 });

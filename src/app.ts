@@ -3,8 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 import { getHeapStatistics } from 'node:v8';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import underPressure from '@fastify/under-pressure';
 import type { TSchema } from '@sinclair/typebox';
@@ -70,6 +69,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Where ELASTIC_PASSWORD is read from. Defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Register the OpenAPI document (app.swagger()) whatever docs.enabled says. */
+  openapi?: boolean;
   /** Connector types to serve; defaults to every registered type. */
   connectorTypes?: readonly AnyConnectorType[];
 }
@@ -221,6 +222,22 @@ class OneLinePerRequest extends LogController {
   }
 }
 
+/**
+ * Response serializers are compiled on a route's first answer instead of at start-up: compiling
+ * every route's schemas up front is most of the time the server takes to become ready.
+ */
+const defaultSerializers = SerializerSelector();
+function lazySerializers(externalSchemas: unknown, options: unknown) {
+  const compile = defaultSerializers(externalSchemas as never, options as never);
+  return (route: Parameters<typeof compile>[0]) => {
+    let serialize: ((data: unknown) => string) | undefined;
+    return (data: unknown) => {
+      serialize ??= compile(route) as (data: unknown) => string;
+      return serialize(data);
+    };
+  };
+}
+
 const PART_NAMES: Record<string, string> = {
   body: 'request body',
   querystring: 'request query',
@@ -358,6 +375,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     },
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('principal', undefined);
@@ -459,26 +477,34 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     });
   }
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Kibana connectors API',
-        description:
-          'Kibana-compatible Actions (connectors) API. Every path also works under `/s/{space_id}` for a space other than the default one. Unsafe methods need a `kbn-xsrf` header.',
-        version: KIBANA_VERSION,
-      },
-      components: {
-        securitySchemes: {
-          basicAuth: { type: 'http', scheme: 'basic' },
-          apiKeyAuth: { type: 'apiKey', in: 'header', name: 'Authorization' },
+  if (settings['docs.enabled'] || options.openapi === true) {
+    // The OpenAPI document and Swagger UI are loaded only when asked for: they are a large part
+    // of what a server takes to start.
+    const [{ default: swagger }, { default: swaggerUi }] = await Promise.all([
+      import('@fastify/swagger'),
+      import('@fastify/swagger-ui'),
+    ]);
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'Kibana connectors API',
+          description:
+            'Kibana-compatible Actions (connectors) API. Every path also works under `/s/{space_id}` for a space other than the default one. Unsafe methods need a `kbn-xsrf` header.',
+          version: KIBANA_VERSION,
         },
+        components: {
+          securitySchemes: {
+            basicAuth: { type: 'http', scheme: 'basic' },
+            apiKeyAuth: { type: 'apiKey', in: 'header', name: 'Authorization' },
+          },
+        },
+        security: [{ basicAuth: [] }, { apiKeyAuth: [] }],
       },
-      security: [{ basicAuth: [] }, { apiKeyAuth: [] }],
-    },
-    transform: ({ schema, url }) => ({ schema: relaxDefaults(schema) as typeof schema, url }),
-  });
-  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+      transform: ({ schema, url }) => ({ schema: relaxDefaults(schema) as typeof schema, url }),
+    });
+    await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+  }
 
   connectorRoutes(app, connectors);
   spacesRoutes(app, spaces);

@@ -26,8 +26,8 @@ describe('openapi.yaml', () => {
 });
 
 describe('Swagger UI', () => {
-  it('is served at /api/docs without credentials', async () => {
-    const server = await startServer();
+  it('is served at /api/docs without credentials when docs.enabled', async () => {
+    const server = await startServer({ settings: { 'docs.enabled': true } });
     const page = await fetch(`${server.url}/api/docs/static/index.html`);
     const json = await fetch(`${server.url}/api/docs/json`);
     await server.close();
@@ -37,5 +37,9 @@ describe('Swagger UI', () => {
     expect(((await json.json()) as { info: { title: string } }).info.title).toBe(
       'Kibana connectors API',
     );
+    const off = await startServer();
+    const none = await fetch(`${off.url}/api/docs/json`);
+    await off.close();
+    expect(none.status).toBe(404);
   });
 });

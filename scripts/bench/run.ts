@@ -102,7 +102,7 @@ async function start(name: string, args: string[], env: Record<string, string>):
 function startServer(sinkUrl: string, env: Record<string, string> = {}): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-'));
   dirs.push(dir);
-  return start('server', ['dist/main.js'], {
+  return start('server', ['dist/main.mjs'], {
     SERVER_HOST: '127.0.0.1',
     PATH_DATA: dir,
     ELASTIC_PASSWORD: PASSWORD,

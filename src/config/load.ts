@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import {
   defaultSettings,
   isSettingKey,
@@ -24,12 +24,19 @@ export interface LoadOptions {
   overrides?: Partial<Record<SettingKey, unknown>>;
 }
 
+/** The YAML parser is loaded only when there is YAML to read (a settings file or variable). */
+let yaml: typeof import('yaml') | undefined;
+function yamlLibrary(): typeof import('yaml') {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml;
+}
+
 /**
  * The core schema knows only plain scalars, maps and lists; an unknown tag (`!!js/function`,
  * `!!binary`, ...) is refused rather than read as text, and alias expansion is bounded.
  */
 function parseYamlSafely(text: string): unknown {
-  const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, merge: false });
+  const doc = yamlLibrary().parseDocument(text, { schema: 'core', uniqueKeys: true, merge: false });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem !== undefined) throw new Error(problem.message.split('\n')[0]);
   return doc.toJS({ maxAliasCount: 100 });
@@ -54,13 +61,22 @@ export function envName(key: string): string {
 
 const ENV_TO_KEY = new Map(Object.keys(SPEC).map((key) => [envName(key), key as SettingKey]));
 
+/** Plain words and numbers are read as they are; anything else (lists, maps, quoted text) as YAML. */
+function parseEnvValue(text: string): unknown {
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^[\w.:/@%+-]*$/.test(text) && text !== '' && !/^(null|~|yes|no|on|off)$/i.test(text))
+    return text;
+  return parseYamlSafely(text);
+}
+
 function fromEnv(env: NodeJS.ProcessEnv, out: Map<string, unknown>): void {
   for (const [name, text] of Object.entries(env)) {
     const key = ENV_TO_KEY.get(name);
     if (key === undefined || text === undefined) continue;
     let value: unknown;
     try {
-      value = parseYamlSafely(text);
+      value = parseEnvValue(text);
     } catch {
       value = text;
     }

@@ -413,6 +413,7 @@ export const SPEC = {
   'connectors.baseUrls': urlMap(
     'Vendor base URL per connector type id, for URLs Kibana hard-codes.',
   ),
+  'docs.enabled': bool(false, 'Serve the OpenAPI document and Swagger UI at /api/docs.'),
   'metrics.enabled': bool(true, 'Serve Prometheus metrics at /metrics.'),
   'metrics.allowAnonymous': bool(false, '/metrics without credentials.'),
   'loadShedding.enabled': bool(true, 'Answer 503 with Retry-After while the server is overloaded.'),

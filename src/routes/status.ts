@@ -70,7 +70,10 @@ export function statusRoutes(app: TypedApp, info: StatusInfo): void {
         response: { 200: Type.Union([FullStatus, RedactedStatus]) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      // Serialized here: the two shapes documented above would cost a schema compiler at the
+      // first readiness probe, which is when a fresh server is waited on.
+      reply.serializer(JSON.stringify);
       if (request.principal === undefined && !allowAnonymous) {
         return { status: { overall: { level: 'available' } } };
       }

@@ -29,6 +29,7 @@ let routes: Array<{ method: string; path: string }>;
 beforeAll(async () => {
   server = await startServer({
     connectorTypes: [indexConnector, serverLogConnector, secretEchoConnector],
+    openapi: true,
   });
   viewer = await createUser(server.api, 'fuzz_viewer', ['viewer']);
   connectorId = await createConnector(server.api, {

@@ -1,0 +1,25 @@
+// The production build: the server and its own modules bundled into dist/main.mjs, with what is
+// loaded only on demand (the PostgreSQL engine) split into chunks of its own. Packages stay in
+// node_modules (native ones must), except TypeBox: its hundreds of small modules cost more to
+// load one by one than to carry inside the bundle.
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const BUNDLED = new Set(['@sinclair/typebox']);
+const external = Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(name));
+
+await build({
+  entryPoints: ['src/main.ts'],
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  external: [...external, ...external.map((name) => `${name}/*`)],
+  sourcemap: 'external',
+  logLevel: 'warning',
+});
