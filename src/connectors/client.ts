@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PreconfiguredConnector } from '../config/settings.js';
 import { badRequest, forbidden, savedObjectConflict, savedObjectNotFound } from '../errors.js';
-import { executionEvents } from '../event-log/execution.js';
+import { executionEvent } from '../event-log/execution.js';
 import type { EventLogWriter } from '../event-log/writer.js';
 import { type HttpClient, OutboundError } from '../http/client.js';
 import { answerClass, type Metrics, type TypeMetrics, type VendorAnswer } from '../metrics.js';
@@ -532,8 +532,8 @@ export class ConnectorsClient {
     }
     const durationNs = process.hrtime.bigint() - startedAt;
     metrics?.finished(result, lastAnswer, Number(durationNs) / 1e9);
-    this.deps.eventLog.write(
-      executionEvents({
+    this.deps.eventLog.write([
+      executionEvent({
         connector: {
           id,
           name: connector.name,
@@ -550,7 +550,7 @@ export class ConnectorsClient {
         durationNs,
         result,
       }),
-    );
+    ]);
     if (result.status === 'error' && this.deps.logger.isLevelEnabled('debug')) {
       log().debug(
         { connectorId: id, outcome: 'failure', message: result.message },

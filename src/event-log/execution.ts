@@ -31,7 +31,11 @@ export function failureText(result: ConnectorResult): string | undefined {
   return text;
 }
 
-export function executionEvents(record: ExecutionRecord): StoredEvent[] {
+/**
+ * A run as stored: Kibana's `execute` document, which holds everything its `execute-start`
+ * document says too (see startDocOf), so one row is written per run.
+ */
+export function executionEvent(record: ExecutionRecord): StoredEvent {
   const { connector, spaceId, principal } = record;
   const label = `${connector.typeId}:${connector.id}: ${connector.name}`;
   const savedObject: Record<string, unknown> = {
@@ -54,23 +58,11 @@ export function executionEvents(record: ExecutionRecord): StoredEvent[] {
       execution: { uuid: record.executionId, source: 'http_request' },
     },
   };
-  if (principal.apiKey)
+  if (principal.apiKey) {
     kibana.user_api_key = { id: principal.apiKey.id, name: principal.apiKey.name };
-  const base = { kibana, user: { name: principal.username }, ecs: { version: '1.8.0' } };
-
-  const started: EventDoc = {
-    '@timestamp': record.start.toISOString(),
-    event: {
-      provider: 'actions',
-      action: 'execute-start',
-      kind: 'action',
-      start: record.start.toISOString(),
-    },
-    message: `action started: ${label}`,
-    ...base,
-  };
+  }
   const failure = failureText(record.result);
-  const finished: EventDoc = {
+  const doc: EventDoc = {
     '@timestamp': record.end.toISOString(),
     event: {
       provider: 'actions',
@@ -84,12 +76,28 @@ export function executionEvents(record: ExecutionRecord): StoredEvent[] {
     message:
       failure === undefined ? `action executed: ${label}` : `action execution failure: ${label}`,
     ...(failure === undefined ? {} : { error: { message: failure } }),
-    ...base,
+    kibana,
+    user: { name: principal.username },
+    ecs: { version: '1.8.0' },
   };
-  return [started, finished].map((doc) => ({
-    spaceId,
-    savedObjectId: connector.id,
-    action: (doc.event as { action: string }).action,
-    doc,
-  }));
+  return { spaceId, savedObjectId: connector.id, action: 'execute', doc };
+}
+
+interface ExecuteDoc extends EventDoc {
+  event: { start: string };
+  kibana: { action: { id: string; name: string; type_id: string } };
+}
+
+/** The `execute-start` document Kibana writes before a run, rebuilt from its `execute` one. */
+export function startDocOf(doc: EventDoc): EventDoc {
+  const { event, kibana, user, ecs } = doc as ExecuteDoc;
+  const { id, name, type_id: typeId } = kibana.action;
+  return {
+    '@timestamp': event.start,
+    event: { provider: 'actions', action: 'execute-start', kind: 'action', start: event.start },
+    message: `action started: ${typeId}:${id}: ${name}`,
+    kibana,
+    user,
+    ecs,
+  };
 }

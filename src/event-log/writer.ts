@@ -1,9 +1,21 @@
 import type { Logger } from 'pino';
-import type { EventQuery, EventRepository, StoredEvent } from '../store/types.js';
+import type { EventDoc, EventRepository, StoredEvent } from '../store/types.js';
+import { startDocOf } from './execution.js';
+
+/** A page of one connector's event-log documents, as Kibana's event-log API pages them. */
+export interface EventFind {
+  savedObjectId: string;
+  spaceId: string;
+  page: number;
+  perPage: number;
+  sortOrder: 'asc' | 'desc';
+}
 
 /**
  * Execution records are queued and written in batches, off the request path: the `_execute`
  * answer never waits on the event log. Reads flush first, so a caller always sees its own runs.
+ * One row is stored per run and read back as Kibana's two documents, `execute-start` then
+ * `execute`.
  */
 const FLUSH_DELAY_MS = 50;
 const MAX_BATCH = 500;
@@ -51,8 +63,21 @@ export class EventLogWriter {
     await this.flushing;
   }
 
-  async find(query: EventQuery) {
+  async find(query: EventFind): Promise<{ total: number; data: EventDoc[] }> {
     await this.flush();
-    return this.repo.find(query);
+    const first = (query.page - 1) * query.perPage;
+    const last = first + query.perPage;
+    const rows = await this.repo.find({
+      savedObjectId: query.savedObjectId,
+      spaceId: query.spaceId,
+      offset: Math.floor(first / 2),
+      limit: Math.ceil(last / 2) - Math.floor(first / 2),
+      sortOrder: query.sortOrder,
+    });
+    const docs = rows.data.flatMap((doc) =>
+      query.sortOrder === 'asc' ? [startDocOf(doc), doc] : [doc, startDocOf(doc)],
+    );
+    const skip = first - Math.floor(first / 2) * 2;
+    return { total: rows.total * 2, data: docs.slice(skip, skip + query.perPage) };
   }
 }

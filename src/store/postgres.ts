@@ -829,7 +829,7 @@ function pgEvents(pool: Pool): EventRepository {
         pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM event_log ${where}`, key),
         pool.query<{ doc: Record<string, unknown> }>(
           `SELECT doc FROM event_log ${where} ORDER BY seq ${q.sortOrder === 'asc' ? 'ASC' : 'DESC'} LIMIT $3 OFFSET $4`,
-          [...key, q.perPage, (q.page - 1) * q.perPage],
+          [...key, q.limit, q.offset],
         ),
       ]);
       return {

@@ -501,7 +501,7 @@ function sqliteEvents(db: Database.Database): EventRepository {
     async find(q: EventQuery): Promise<EventPage> {
       const total = (countQ.get(q.savedObjectId, q.spaceId) as { n: number }).n;
       const stmt = q.sortOrder === 'asc' ? pageAsc : pageDesc;
-      const rows = stmt.all(q.savedObjectId, q.spaceId, q.perPage, (q.page - 1) * q.perPage) as {
+      const rows = stmt.all(q.savedObjectId, q.spaceId, q.limit, q.offset) as {
         doc: string;
       }[];
       return { total, data: rows.map((r) => JSON.parse(r.doc)) };

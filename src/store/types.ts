@@ -102,8 +102,9 @@ export interface StoredEvent {
 export interface EventQuery {
   savedObjectId: string;
   spaceId: string;
-  page: number;
-  perPage: number;
+  /** Rows to skip, in the sort order. */
+  offset: number;
+  limit: number;
   sortOrder: 'asc' | 'desc';
 }
 

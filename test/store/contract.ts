@@ -203,8 +203,8 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
         await store.events.find({
           savedObjectId: 'o',
           spaceId: 's',
-          page: 1,
-          perPage: 2,
+          offset: 0,
+          limit: 2,
           sortOrder: 'asc',
         }),
       ).toEqual({
@@ -215,8 +215,8 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
         await store.events.find({
           savedObjectId: 'o',
           spaceId: 's',
-          page: 2,
-          perPage: 2,
+          offset: 2,
+          limit: 2,
           sortOrder: 'asc',
         }),
       ).toEqual({
@@ -228,8 +228,8 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
           await store.events.find({
             savedObjectId: 'o',
             spaceId: 's',
-            page: 1,
-            perPage: 1,
+            offset: 0,
+            limit: 1,
             sortOrder: 'desc',
           })
         ).data,
@@ -254,8 +254,8 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
           await store.events.find({
             savedObjectId: 'retained',
             spaceId: 'r',
-            page: 1,
-            perPage: 10,
+            offset: 0,
+            limit: 10,
             sortOrder: 'asc',
           })
         ).data.map((d) => d.n);

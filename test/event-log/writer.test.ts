@@ -1,0 +1,113 @@
+import { rmSync } from 'node:fs';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ConnectorResult } from '../../src/connectors/types.js';
+import { executionEvent } from '../../src/event-log/execution.js';
+import { EventLogWriter } from '../../src/event-log/writer.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { tempDir } from '../helpers/server.js';
+
+/** One row per run, read back as Kibana's execute-start/execute pairs, paged over documents. */
+describe('event log pages', () => {
+  const dir = tempDir('kcs-events-');
+  const store = openSqliteStore(dir);
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (n: number, result: ConnectorResult = { status: 'ok' }) =>
+    executionEvent({
+      connector: { id: 'c1', name: `run ${n}`, typeId: '.server-log', isInMemory: false },
+      spaceId: 'default',
+      principal: {
+        username: 'elastic',
+        roles: ['superuser'],
+        authenticationType: 'basic',
+      } as never,
+      executionId: `exec-${n}`,
+      serverUuid: 'uuid',
+      version: '9.3.0',
+      start: new Date(Date.UTC(2026, 0, 1, 0, 0, n)),
+      end: new Date(Date.UTC(2026, 0, 1, 0, 0, n, 500)),
+      durationNs: 500_000_000n,
+      result,
+    });
+
+  it('pages over documents in both orders', async () => {
+    const writer = new EventLogWriter(store.events, pino({ level: 'silent' }));
+    writer.write([run(1), run(2), run(3, { status: 'error', message: 'boom', retry: false })]);
+    const labels = (docs: Array<Record<string, unknown>>) =>
+      docs.map(
+        (d) =>
+          `${(d.event as { action: string }).action}:${(d.kibana as { action: { execution: { uuid: string } } }).action.execution.uuid}`,
+      );
+    const find = async (page: number, perPage: number, sortOrder: 'asc' | 'desc') => {
+      const found = await writer.find({
+        savedObjectId: 'c1',
+        spaceId: 'default',
+        page,
+        perPage,
+        sortOrder,
+      });
+      return { total: found.total, labels: labels(found.data) };
+    };
+    const asc = [
+      'execute-start:exec-1',
+      'execute:exec-1',
+      'execute-start:exec-2',
+      'execute:exec-2',
+      'execute-start:exec-3',
+      'execute:exec-3',
+    ];
+    for (const perPage of [1, 2, 3, 4, 5, 6, 7]) {
+      for (let page = 1; page <= Math.ceil(6 / perPage) + 1; page++) {
+        const first = (page - 1) * perPage;
+        expect(await find(page, perPage, 'asc'), `asc ${page}/${perPage}`).toEqual({
+          total: 6,
+          labels: asc.slice(first, first + perPage),
+        });
+        const desc = [
+          'execute:exec-3',
+          'execute-start:exec-3',
+          'execute:exec-2',
+          'execute-start:exec-2',
+          'execute:exec-1',
+          'execute-start:exec-1',
+        ];
+        expect(await find(page, perPage, 'desc'), `desc ${page}/${perPage}`).toEqual({
+          total: 6,
+          labels: desc.slice(first, first + perPage),
+        });
+      }
+    }
+    const [start, end] = (
+      await writer.find({
+        savedObjectId: 'c1',
+        spaceId: 'default',
+        page: 3,
+        perPage: 2,
+        sortOrder: 'asc',
+      })
+    ).data;
+    expect(start).toEqual({
+      '@timestamp': '2026-01-01T00:00:03.000Z',
+      event: {
+        provider: 'actions',
+        action: 'execute-start',
+        kind: 'action',
+        start: '2026-01-01T00:00:03.000Z',
+      },
+      message: 'action started: .server-log:c1: run 3',
+      kibana: end?.kibana,
+      user: { name: 'elastic' },
+      ecs: { version: '1.8.0' },
+    });
+    expect(end).toMatchObject({
+      '@timestamp': '2026-01-01T00:00:03.500Z',
+      event: { action: 'execute', outcome: 'failure', duration: '500000000' },
+      message: 'action execution failure: .server-log:c1: run 3',
+      error: { message: 'boom' },
+    });
+  });
+});
