@@ -34,11 +34,14 @@ export function loggerOptions(level: Settings['logging.root.level']): LoggerOpti
   };
 }
 
+/**
+ * The process logger writes to stdout through a buffer, flushed every few kilobytes, every few
+ * milliseconds when idle, and on exit: a log line never makes a request wait on the terminal or
+ * the pipe.
+ */
 export function createLogger(
   level: Settings['logging.root.level'],
-  destination?: pino.DestinationStream,
+  destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false, minLength: 4096 }),
 ): Logger {
-  return destination === undefined
-    ? pino(loggerOptions(level))
-    : pino(loggerOptions(level), destination);
+  return pino(loggerOptions(level), destination);
 }
