@@ -35,13 +35,17 @@ export function loggerOptions(level: Settings['logging.root.level']): LoggerOpti
 }
 
 /**
- * The process logger writes to stdout through a buffer, flushed every few kilobytes, every few
- * milliseconds when idle, and on exit: a log line never makes a request wait on the terminal or
- * the pipe.
+ * The process logger writes to stdout through a buffer, flushed every few kilobytes, at least
+ * every 100 ms, and on exit: a log line never makes a request wait on the terminal or the pipe.
  */
 export function createLogger(
   level: Settings['logging.root.level'],
-  destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  destination: pino.DestinationStream = pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: 4096,
+    periodicFlush: 100,
+  }),
 ): Logger {
   return pino(loggerOptions(level), destination);
 }
