@@ -34,8 +34,12 @@ interface DenyEntry {
   test: (address: string, family: 'ipv4' | 'ipv6') => boolean;
 }
 
+/** How many admitted hostnames are remembered. */
+const ADMITTED_CACHE_SIZE = 1024;
+
 export class EgressGuard {
   private readonly deny: readonly DenyEntry[];
+  private readonly admitted = new Set<string>();
 
   constructor(
     readonly allowedHosts: AllowedHosts,
@@ -73,6 +77,17 @@ export class EgressGuard {
    * not allowed, the deny rule for an IP literal that is refused.
    */
   checkUrl(url: URL, original: string, isRedirect: boolean): string | undefined {
+    // Settings do not change while the server runs: a host once admitted stays admitted.
+    if (this.admitted.has(url.hostname)) return undefined;
+    const refusal = this.judge(url, original, isRedirect);
+    if (refusal === undefined) {
+      if (this.admitted.size >= ADMITTED_CACHE_SIZE) this.admitted.clear();
+      this.admitted.add(url.hostname);
+    }
+    return refusal;
+  }
+
+  private judge(url: URL, original: string, isRedirect: boolean): string | undefined {
     const host = bareHostname(url.hostname);
     const kibanaRefusal = isRedirect
       ? allowedHostsMessage('hostname', host)
