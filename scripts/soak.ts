@@ -1,10 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { api, basicAuth, freePort, memory } from './bench/lib.js';
 
 /**
  * `npm run soak`: a bounded run (SOAK_SECONDS, 300 by default) at half the measured capacity,
@@ -17,22 +17,8 @@ import autocannon from 'autocannon';
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
 const CONNECTIONS = 50;
 const PASSWORD = 'soak-password';
-const AUTH = `Basic ${Buffer.from(`elastic:${PASSWORD}`).toString('base64')}`;
+const AUTH = basicAuth('elastic', PASSWORD);
 const ROOT = new URL('../', import.meta.url).pathname;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** The vendor: /slack answers as Slack does; /flaky fails one request in four, in turn. */
 async function startVendor(): Promise<{ url: string; close: () => void }> {
@@ -64,22 +50,6 @@ async function startVendor(): Promise<{ url: string; close: () => void }> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
-}
-
-function rss(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: AUTH, 'kbn-xsrf': 'soak', 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
 }
 
 function metric(text: string, name: string, labels: string): number {
@@ -121,7 +91,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
     const create = (body: Record<string, unknown>) =>
-      api<{ id: string }>(url, 'POST', '/api/actions/connector', body);
+      api<{ id: string }>(url, AUTH, 'POST', '/api/actions/connector', body);
     const mix = [
       {
         id: (await create({ name: 'log', connector_type_id: '.server-log' })).id,
@@ -184,7 +154,7 @@ async function main(): Promise<void> {
       `capacity ≈ ${capacity.toFixed(0)} req/s; soaking at ${rate} req/s for ${SECONDS}s\n`,
     );
     const samples: number[] = [];
-    const sampler = setInterval(() => samples.push(rss(child)), 5000);
+    const sampler = setInterval(() => samples.push(memory(child).rss), 5000);
     const result = await run(SECONDS, rate);
     clearInterval(sampler);
 
@@ -199,6 +169,7 @@ async function main(): Promise<void> {
     for (const item of mix.slice(0, 3)) {
       const events = await api<{ data: Array<{ error?: { message: string } }> }>(
         url,
+        AUTH,
         'GET',
         `/internal/event_log/action/${item.id}/_find?per_page=10000&sort_order=desc`,
       );
@@ -210,7 +181,7 @@ async function main(): Promise<void> {
       }
     }
     const warm = samples.slice(Math.floor(samples.length / 5));
-    const base = warm[0] ?? rss(child);
+    const base = warm[0] ?? memory(child).rss;
     const end = Math.max(...warm.slice(-3), base);
     const growth = (end - base) / base;
     const unexpected =

@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client, escapeIdentifier } from 'pg';
+import { api, basicAuth, freePort, memory } from './lib.js';
 
 /**
  * `npm run bench`: the server against a bare Fastify reference started the same way, in the same
@@ -35,7 +35,7 @@ const POSTGRES_CONNECTORS = 100;
  */
 const POSTGRES_SCALE_MIN = availableParallelism() >= 4 ? 1.4 : 0.9;
 const PASSWORD = 'bench-password';
-const AUTH = `Basic ${Buffer.from(`elastic:${PASSWORD}`).toString('base64')}`;
+const AUTH = basicAuth('elastic', PASSWORD);
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 interface Proc {
@@ -57,20 +57,6 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 async function waitReady(url: string, started: number, child: ChildProcess): Promise<number> {
   for (;;) {
@@ -168,25 +154,6 @@ async function startSink(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-/** Resident memory now and at its peak (kB → bytes), from /proc. */
-function memory(child: ChildProcess): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  const field = (name: string) =>
-    Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-  return { rss: field('VmRSS'), peak: field('VmHWM') };
-}
-
-async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: AUTH, 'kbn-xsrf': 'bench', 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
 interface Case {
   url: string;
   method?: 'GET' | 'POST';
@@ -272,20 +239,20 @@ async function main(): Promise<void> {
   const idleOurs = memory(ours.child).rss;
 
   const logId = (
-    await api<{ id: string }>(ours.url, 'POST', '/api/actions/connector', {
+    await api<{ id: string }>(ours.url, AUTH, 'POST', '/api/actions/connector', {
       name: 'log',
       connector_type_id: '.server-log',
     })
   ).id;
   const indexId = (
-    await api<{ id: string }>(ours.url, 'POST', '/api/actions/connector', {
+    await api<{ id: string }>(ours.url, AUTH, 'POST', '/api/actions/connector', {
       name: 'index',
       connector_type_id: '.index',
       config: { index: 'bench' },
     })
   ).id;
   const hookId = (
-    await api<{ id: string }>(ours.url, 'POST', '/api/actions/connector', {
+    await api<{ id: string }>(ours.url, AUTH, 'POST', '/api/actions/connector', {
       name: 'hook',
       connector_type_id: '.webhook',
       config: { url: `${sink}/`, method: 'post', hasAuth: false },
@@ -304,6 +271,7 @@ async function main(): Promise<void> {
   ] as const) {
     const res = await api<{ status: string; message?: string }>(
       ours.url,
+      AUTH,
       'POST',
       `/api/actions/connector/${id}/_execute`,
       { params },
@@ -447,10 +415,16 @@ async function createConnectors(base: string, count: number): Promise<string[]> 
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const created = await api<{ id: string }>(base, 'POST', `/api/actions/connector/bench-${i}`, {
-        name: `bench ${i}`,
-        connector_type_id: '.server-log',
-      });
+      const created = await api<{ id: string }>(
+        base,
+        AUTH,
+        'POST',
+        `/api/actions/connector/bench-${i}`,
+        {
+          name: `bench ${i}`,
+          connector_type_id: '.server-log',
+        },
+      );
       ids.push(created.id);
     }
   };
