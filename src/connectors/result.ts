@@ -11,13 +11,9 @@ export function ok(data?: unknown): ConnectorResult {
 }
 
 /**
- * A successful run whose data is a stream: `_execute` answers 200 with the stream's bytes as they
- * arrive (e.g. an LLM's server-sent events) instead of the JSON envelope.
+ * A successful run whose data is a stream (see streamData in lib/sub-action-request.ts):
+ * `_execute` answers 200 with the stream's bytes as they arrive instead of the JSON envelope.
  */
-export function okStream(body: Readable, contentType: string): ConnectorResult {
-  return { status: 'ok', data: Object.assign(body, { contentType }) };
-}
-
 export function isStreamData(data: unknown): data is Readable & { contentType?: string } {
   return (
     typeof data === 'object' &&

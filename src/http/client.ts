@@ -3,7 +3,6 @@ import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
-import type { AllowedHosts } from './allowed-hosts.js';
 import type { EgressGuard } from './egress.js';
 
 /**
@@ -121,14 +120,6 @@ export class HttpClient {
 
   constructor(private readonly options: HttpClientOptions) {
     this.defaultAgent = this.makeAgent();
-  }
-
-  get allowedHosts(): AllowedHosts {
-    return this.options.egress.allowedHosts;
-  }
-
-  get responseTimeoutMs(): number {
-    return this.options.responseTimeoutMs;
   }
 
   private makeAgent(tls?: TlsOptions): Agent {

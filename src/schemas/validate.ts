@@ -89,13 +89,6 @@ export function formatFailure(failure: FailureDetail, prefix?: string, level = 0
   return `[${path === '' ? prefix : `${prefix}.${path}`}]: ${reason}`;
 }
 
-/** Validate and return the value, or throw an Error carrying the formatted message. */
-export function validateOrThrow<T>(schema: TSchema, value: unknown, prefix?: string): T {
-  const result = validate<T>(schema, value);
-  if (!result.ok) throw new Error(formatFailure(result, prefix));
-  return result.value;
-}
-
 /** config-schema's names for a value's type (type-detect). */
 export function typeName(value: unknown): string {
   if (value === undefined) return 'undefined';

@@ -248,7 +248,3 @@ export class Authenticator {
     };
   }
 }
-
-export function isSuperuser(principal: Principal): boolean {
-  return principal.privileges.superuser;
-}
