@@ -184,19 +184,15 @@ async function main(): Promise<void> {
     const base = warm[0] ?? memory(child).rss;
     const end = Math.max(...warm.slice(-3), base);
     const growth = (end - base) / base;
-    const unexpected =
-      result.non2xx +
-      result.errors +
-      failures('.server-log') +
-      failures('.index') +
-      failures('.slack');
+    const unexpectedRuns = [...reasons.values()].reduce((a, b) => a + b, 0);
+    const unexpected = result.non2xx + result.errors + unexpectedRuns;
     const lines = [
       '',
       `requests: ${result.requests.total} at ${result.requests.average.toFixed(0)} req/s; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
       `API answers other than 200: ${result.non2xx}; client errors: ${result.errors}`,
       `runs by type (success/failure): ${['.server-log', '.index', '.slack', '.webhook'].map((t) => `${t} ${successes(t)}/${failures(t)}`).join(', ')}`,
       `injected vendor faults answered as failures: ${failures('.webhook')}`,
-      `unexpected failures of healthy connectors: ${[...reasons.values()].reduce((a, b) => a + b, 0)}`,
+      `unexpected failures of healthy connectors: ${unexpectedRuns}`,
       ...[...reasons].map(([message, count]) => `unexpected failure ×${count}: ${message}`),
       `RSS after warm-up ${(base / 2 ** 20).toFixed(1)} MiB, at the end ${(end / 2 ** 20).toFixed(1)} MiB: growth ${(growth * 100).toFixed(1)}%`,
       unexpected === 0 && growth < 0.1 && failures('.webhook') > 0 ? 'soak: PASS' : 'soak: FAIL',
