@@ -11,7 +11,7 @@ describe('vendor isolation', () => {
 
   beforeAll(async () => {
     slow = await startSimulator((_req, res) =>
-      answerLater(res, 1500, () => sendJson(res, 200, {})),
+      answerLater(res, 3000, () => sendJson(res, 200, {})),
     );
     fast = await startSimulator((_req, res) => sendJson(res, 200, {}), { host: '127.0.0.2' });
     server = await startServer();
