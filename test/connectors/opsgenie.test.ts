@@ -113,41 +113,39 @@ describe('.opsgenie', () => {
   });
 
   describe('vendor failures', () => {
-    const failed = (serviceMessage: string, errorSource: 'user' | 'framework') => () =>
+    const failed = (serviceMessage: string, errorSource: 'user' | 'framework') =>
       thrownEnvelope(h.id, serviceMessage, true, errorSource);
 
     // 422 names Opsgenie's message and errors; 5xx comes with and without a JSON body.
     failureClassTests(create, {
-      'respond-with-422': failed(
-        'Status code: 422. Message: Request body is not processable. Please check the errors.: {"message":"Message can not be empty."}',
-        'user',
-      ),
-      'respond-with-400': failed('Status code: 400. Message: simulated 400', 'framework'),
-      'respond-with-404': failed('Status code: 404. Message: simulated 404', 'framework'),
-      'respond-with-429': failed('Status code: 429. Message: simulated 429', 'user'),
-      'respond-with-429-retry-after-30': failed(
-        'Status code: 429. Message: Too many requests',
-        'user',
-      ),
-      'respond-with-500': failed('Status code: 500. Message: simulated 500', 'framework'),
-      'respond-with-502': failed('Status code: 502. Message: simulated 502', 'framework'),
-      'respond-with-text-503': failed(
-        'Status code: 503. Message: Request failed with status code 503',
-        'framework',
-      ),
-      'respond-with-timeout': failed(
-        'Status code: undefined. Message: timeout of 300ms exceeded',
-        'framework',
-      ),
-      'respond-with-reset': failed('Status code: undefined. Message: socket hang up', 'framework'),
-      'respond-with-large': failed(
-        'Status code: undefined. Message: maxContentLength size of 1024 exceeded',
-        'framework',
-      ),
-      'respond-with-odd-body': failed(
-        'Response validation failed (Error: types that failed validation:\n- [0.took]: expected value of type [number] but got [undefined]\n- [1.took]: expected value of type [number] but got [undefined])',
-        'framework',
-      ),
+      'respond-with-422': () =>
+        failed(
+          'Status code: 422. Message: Request body is not processable. Please check the errors.: {"message":"Message can not be empty."}',
+          'user',
+        ),
+      'respond-with-400': () => failed('Status code: 400. Message: simulated 400', 'framework'),
+      'respond-with-404': () => failed('Status code: 404. Message: simulated 404', 'framework'),
+      'respond-with-429': () => failed('Status code: 429. Message: simulated 429', 'user'),
+      'respond-with-429-retry-after-30': () =>
+        failed('Status code: 429. Message: Too many requests', 'user'),
+      'respond-with-500': () => failed('Status code: 500. Message: simulated 500', 'framework'),
+      'respond-with-502': () => failed('Status code: 502. Message: simulated 502', 'framework'),
+      'respond-with-text-503': () =>
+        failed('Status code: 503. Message: Request failed with status code 503', 'framework'),
+      'respond-with-timeout': () =>
+        failed('Status code: undefined. Message: timeout of 300ms exceeded', 'framework'),
+      'respond-with-reset': () =>
+        failed('Status code: undefined. Message: socket hang up', 'framework'),
+      'respond-with-large': () =>
+        failed(
+          'Status code: undefined. Message: maxContentLength size of 1024 exceeded',
+          'framework',
+        ),
+      'respond-with-odd-body': () =>
+        failed(
+          'Response validation failed (Error: types that failed validation:\n- [0.took]: expected value of type [number] but got [undefined]\n- [1.took]: expected value of type [number] but got [undefined])',
+          'framework',
+        ),
     });
 
     it('401 for a wrong key', async () => {
@@ -158,7 +156,7 @@ describe('.opsgenie', () => {
       expect(
         await run({ subAction: 'createAlert', subActionParams: { message: 'x' } }, wrong),
       ).toEqual({
-        ...failed('Status code: 401. Message: Could not authenticate', 'user')(),
+        ...failed('Status code: 401. Message: Could not authenticate', 'user'),
         connector_id: wrong,
       });
     });

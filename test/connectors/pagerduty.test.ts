@@ -126,20 +126,20 @@ describe('.pagerduty', () => {
     // Only 202 counts: 200 is unexpected, as are 400, 401 and 404, which are not retried; 429
     // is retried with or without Retry-After (Kibana does not read it), as is 5xx; a timeout, a
     // reset and an oversized answer give the client message.
-    const unexpected = (status: number) => () => ({
+    const unexpected = (status: number) => ({
       status: 'error',
       connector_id: h.id,
       message: `error posting pagerduty event: unexpected status ${status}`,
       errorSource: 'user',
     });
-    const retryLater = (status: number) => () => ({
+    const retryLater = (status: number) => ({
       status: 'error',
       connector_id: h.id,
       message: `error posting pagerduty event: http status ${status}, retry later`,
       retry: true,
       errorSource: 'user',
     });
-    const thrown = (serviceMessage: string) => () => ({
+    const thrown = (serviceMessage: string) => ({
       status: 'error',
       connector_id: h.id,
       message: 'error posting pagerduty event',
@@ -147,17 +147,17 @@ describe('.pagerduty', () => {
       errorSource: 'user',
     });
     failureClassTests((summary) => run({ summary }), {
-      'respond-with-200': unexpected(200),
-      'respond-with-400': unexpected(400),
-      'respond-with-401': unexpected(401),
-      'respond-with-404': unexpected(404),
-      'respond-with-429': retryLater(429),
-      'respond-with-429-retry-after-60': retryLater(429),
-      'respond-with-500': retryLater(500),
-      'respond-with-502': retryLater(502),
-      'respond-with-timeout': thrown('timeout of 300ms exceeded'),
-      'respond-with-reset': thrown('socket hang up'),
-      'respond-with-large': thrown('maxContentLength size of 1024 exceeded'),
+      'respond-with-200': () => unexpected(200),
+      'respond-with-400': () => unexpected(400),
+      'respond-with-401': () => unexpected(401),
+      'respond-with-404': () => unexpected(404),
+      'respond-with-429': () => retryLater(429),
+      'respond-with-429-retry-after-60': () => retryLater(429),
+      'respond-with-500': () => retryLater(500),
+      'respond-with-502': () => retryLater(502),
+      'respond-with-timeout': () => thrown('timeout of 300ms exceeded'),
+      'respond-with-reset': () => thrown('socket hang up'),
+      'respond-with-large': () => thrown('maxContentLength size of 1024 exceeded'),
     });
   });
 

@@ -51,13 +51,13 @@ describe('.slack (incoming webhook)', () => {
     // user errors, as Kibana 9 does; 429 is retried at the Retry-After moment or later; 500 and
     // 502 later, as framework errors; a timeout, a reset and an oversized answer are request
     // errors.
-    const unexpected = (status: string) => () => ({
+    const unexpected = (status: string) => ({
       status: 'error',
       connector_id: h.id,
       message: `unexpected http response from slack: ${status}`,
       errorSource: 'user',
     });
-    const thrown = (status: number) => () => ({
+    const thrown = (status: number) => ({
       status: 'error',
       connector_id: h.id,
       message: RUN_FAILED,
@@ -65,7 +65,7 @@ describe('.slack (incoming webhook)', () => {
       retry: true,
       errorSource: 'user',
     });
-    const retryLater = (status: number, errorSource: string) => () => ({
+    const retryLater = (status: number, errorSource: string) => ({
       status: 'error',
       connector_id: h.id,
       message: 'error posting a slack message, retry later',
@@ -73,7 +73,7 @@ describe('.slack (incoming webhook)', () => {
       retry: true,
       errorSource,
     });
-    const requestError = (serviceMessage: string) => () => ({
+    const requestError = (serviceMessage: string) => ({
       status: 'error',
       connector_id: h.id,
       message: 'error posting slack message',
@@ -81,11 +81,11 @@ describe('.slack (incoming webhook)', () => {
       errorSource: 'user',
     });
     failureClassTests(run, {
-      'respond-with-400': unexpected('400 Bad Request'),
-      invalid_payload: unexpected('400 Bad Request'),
-      'respond-with-404': unexpected('404 Not Found'),
-      'respond-with-401': thrown(401),
-      'respond-with-403': thrown(403),
+      'respond-with-400': () => unexpected('400 Bad Request'),
+      invalid_payload: () => unexpected('400 Bad Request'),
+      'respond-with-404': () => unexpected('404 Not Found'),
+      'respond-with-401': () => thrown(401),
+      'respond-with-403': () => thrown(403),
       'respond-with-429': retryAt(30, (at) => ({
         status: 'error',
         connector_id: h.id,
@@ -94,12 +94,12 @@ describe('.slack (incoming webhook)', () => {
         retry: at,
         errorSource: 'user',
       })),
-      'respond-with-429-no-retry-after': retryLater(429, 'user'),
-      'respond-with-500': retryLater(500, 'framework'),
-      'respond-with-502': retryLater(502, 'framework'),
-      'respond-with-timeout': requestError('timeout of 300ms exceeded'),
-      'respond-with-reset': requestError('socket hang up'),
-      'respond-with-large': requestError('maxContentLength size of 1024 exceeded'),
+      'respond-with-429-no-retry-after': () => retryLater(429, 'user'),
+      'respond-with-500': () => retryLater(500, 'framework'),
+      'respond-with-502': () => retryLater(502, 'framework'),
+      'respond-with-timeout': () => requestError('timeout of 300ms exceeded'),
+      'respond-with-reset': () => requestError('socket hang up'),
+      'respond-with-large': () => requestError('maxContentLength size of 1024 exceeded'),
     });
 
     it('answers a webhook whose secret Slack does not know with a 403 user error', async () => {

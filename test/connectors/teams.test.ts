@@ -80,7 +80,7 @@ describe('.teams', () => {
     // A throttled 200 is retried, at its Retry-After moment when it has one; 4xx answers are
     // invalid responses, 429 included, as Kibana does; 500 and 502 are retried later; a
     // timeout, a reset and an oversized answer are unexpected errors.
-    const invalid = (serviceMessage: string) => () => ({
+    const invalid = (serviceMessage: string) => ({
       status: 'error',
       connector_id: h.id,
       message: 'error posting to Microsoft Teams, invalid response',
@@ -110,10 +110,10 @@ describe('.teams', () => {
         errorSource: 'user',
       })),
       'respond-with-throttled-no-retry-after': retryLater,
-      'respond-with-400': invalid('[400] Bad Request'),
-      'respond-with-401': invalid('[401] Unauthorized'),
-      'respond-with-404': invalid('[404] Not Found'),
-      'respond-with-429': invalid('[429] Too Many Requests'),
+      'respond-with-400': () => invalid('[400] Bad Request'),
+      'respond-with-401': () => invalid('[401] Unauthorized'),
+      'respond-with-404': () => invalid('[404] Not Found'),
+      'respond-with-429': () => invalid('[429] Too Many Requests'),
       'respond-with-500': retryLater,
       'respond-with-502': retryLater,
       'respond-with-timeout': unexpected,

@@ -78,15 +78,15 @@ describe('.torq', () => {
   });
 
   describe('vendor failures', () => {
-    const failed = (message: string, serviceMessage: string) => () => ({
+    const failed = (message: string, serviceMessage: string) => ({
       status: 'error',
       connector_id: h.id,
       message: `error triggering Torq workflow, ${message}`,
       service_message: serviceMessage,
       errorSource: 'user',
     });
-    const retried = (message: string, serviceMessage: string) => () => ({
-      ...failed(message, serviceMessage)(),
+    const retried = (message: string, serviceMessage: string) => ({
+      ...failed(message, serviceMessage),
       retry: true,
     });
 
@@ -94,16 +94,12 @@ describe('.torq', () => {
     // the Retry-After moment when there is one; a timeout, a reset and an oversized answer give
     // the client's error code.
     failureClassTests(msg, {
-      'respond-with-400': failed('invalid response', '[400] Bad Request: simulated 400'),
-      'respond-with-404': failed(
-        'make sure the webhook URL is valid',
-        '[404] Not Found: simulated 404',
-      ),
-      'respond-with-405': failed(
-        'method is not supported',
-        '[405] Method Not Allowed: simulated 405',
-      ),
-      'respond-with-401': failed('unauthorised', '[401] Unauthorized: simulated 401'),
+      'respond-with-400': () => failed('invalid response', '[400] Bad Request: simulated 400'),
+      'respond-with-404': () =>
+        failed('make sure the webhook URL is valid', '[404] Not Found: simulated 404'),
+      'respond-with-405': () =>
+        failed('method is not supported', '[405] Method Not Allowed: simulated 405'),
+      'respond-with-401': () => failed('unauthorised', '[401] Unauthorized: simulated 401'),
       'respond-with-429': retryAt(30, (at) => ({
         status: 'error',
         connector_id: h.id,
@@ -112,18 +108,16 @@ describe('.torq', () => {
         retry: at,
         errorSource: 'user',
       })),
-      'respond-with-429-no-retry-after': retried(
-        'retry later',
-        '[429] Too Many Requests: simulated 429',
-      ),
-      'respond-with-500': retried('retry later', '[500] Internal Server Error: simulated 500'),
-      'respond-with-502': retried('retry later', '[502] Bad Gateway: simulated 502'),
-      'respond-with-timeout': failed('request failed', '[ECONNABORTED] timeout of 300ms exceeded'),
-      'respond-with-reset': failed('request failed', '[ECONNRESET] socket hang up'),
-      'respond-with-large': failed(
-        'request failed',
-        '[ERR_BAD_RESPONSE] maxContentLength size of 1024 exceeded',
-      ),
+      'respond-with-429-no-retry-after': () =>
+        retried('retry later', '[429] Too Many Requests: simulated 429'),
+      'respond-with-500': () =>
+        retried('retry later', '[500] Internal Server Error: simulated 500'),
+      'respond-with-502': () => retried('retry later', '[502] Bad Gateway: simulated 502'),
+      'respond-with-timeout': () =>
+        failed('request failed', '[ECONNABORTED] timeout of 300ms exceeded'),
+      'respond-with-reset': () => failed('request failed', '[ECONNRESET] socket hang up'),
+      'respond-with-large': () =>
+        failed('request failed', '[ERR_BAD_RESPONSE] maxContentLength size of 1024 exceeded'),
     });
 
     it('answers a wrong token as unauthorised', async () => {

@@ -99,20 +99,20 @@ describe('.xmatters', () => {
     // Statuses other than 429 and 5xx are unexpected, without retry; 429 (its Retry-After
     // unread, as in Kibana), 500 and 502 are retried; a timeout, a reset and an oversized
     // answer give the client message.
-    const unexpected = (status: number) => () => ({
+    const unexpected = (status: number) => ({
       status: 'error',
       connector_id: h.id,
       message: `Error triggering xMatters flow: unexpected status ${status}`,
       errorSource: 'user',
     });
-    const retryLater = (status: number) => () => ({
+    const retryLater = (status: number) => ({
       status: 'error',
       connector_id: h.id,
       message: `Error triggering xMatters flow: http status ${status}, retry later`,
       retry: true,
       errorSource: 'user',
     });
-    const clientError = (serviceMessage: string) => () => ({
+    const clientError = (serviceMessage: string) => ({
       status: 'error',
       connector_id: h.id,
       message: 'Error triggering xMatters workflow',
@@ -120,15 +120,15 @@ describe('.xmatters', () => {
       errorSource: 'user',
     });
     failureClassTests(group, {
-      'respond-with-400': unexpected(400),
-      'respond-with-401': unexpected(401),
-      'respond-with-404': unexpected(404),
-      'respond-with-429': retryLater(429),
-      'respond-with-500': retryLater(500),
-      'respond-with-502': retryLater(502),
-      'respond-with-timeout': clientError('timeout of 300ms exceeded'),
-      'respond-with-reset': clientError('socket hang up'),
-      'respond-with-large': clientError('maxContentLength size of 1024 exceeded'),
+      'respond-with-400': () => unexpected(400),
+      'respond-with-401': () => unexpected(401),
+      'respond-with-404': () => unexpected(404),
+      'respond-with-429': () => retryLater(429),
+      'respond-with-500': () => retryLater(500),
+      'respond-with-502': () => retryLater(502),
+      'respond-with-timeout': () => clientError('timeout of 300ms exceeded'),
+      'respond-with-reset': () => clientError('socket hang up'),
+      'respond-with-large': () => clientError('maxContentLength size of 1024 exceeded'),
     });
 
     it('answers wrong credentials with the unexpected 401', async () => {
