@@ -39,7 +39,7 @@ describe('.tines', () => {
     });
   });
 
-  it('stories lists h.id, name and published', async () => {
+  it('stories lists id, name and published', async () => {
     expect(await run({ subAction: 'stories' })).toEqual({
       status: 'ok',
       connector_id: h.id,
@@ -76,7 +76,7 @@ describe('.tines', () => {
     expect(sent.headers['x-user-token']).toBe(TINES_TOKEN);
   });
 
-  it('webhooks takes a story h.id as text and flags more pages', async () => {
+  it('webhooks takes a story id as text and flags more pages', async () => {
     expect(await run({ subAction: 'webhooks', subActionParams: { storyId: '7' } })).toEqual({
       status: 'ok',
       connector_id: h.id,
