@@ -69,7 +69,9 @@ describe('.cases-webhook', () => {
         },
       },
     }),
-    limited: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
     connector: (sim) => ({
       config: configFor(sim.url),
       secrets: { user: USER, password: PASSWORD, secretHeaders: { 'X-Secret': SECRET_HEADER } },

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   execute,
   expectListedType,
@@ -9,7 +9,7 @@ import {
   thrownEnvelope,
 } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
-import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
+import { basicAuth, startServer } from '../helpers/server.js';
 import {
   JIRA_COMMENTED,
   JIRA_CREATED,
@@ -45,6 +45,13 @@ describe('.jira', () => {
       config: { apiUrl: `${jira.url}/`, projectKey: JIRA_PROJECT },
       secrets: { email: EMAIL, apiToken: API_TOKEN },
     }),
+    limited: {
+      settings: () => SHORT_LIMITS,
+      connector: (jira) => ({
+        config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+        secrets: { email: EMAIL, apiToken: API_TOKEN },
+      }),
+    },
   });
   const run = (params: unknown, connectorId?: string) => h.run(params, connectorId);
 
@@ -496,28 +503,17 @@ describe('.jira', () => {
   });
 
   describe('with a short response timeout and a small response cap', () => {
-    let strict: TestServer;
-    let strictId: string;
-
-    beforeAll(async () => {
-      strict = await startServer({ settings: SHORT_LIMITS });
-      strictId = await h.create(
-        {
-          config: { apiUrl: h.sim.url, projectKey: JIRA_PROJECT },
-          secrets: { email: EMAIL, apiToken: API_TOKEN },
-        },
-        strict,
-      );
-    });
-    afterAll(() => strict.close());
-
     const noAnswer = (id: string, error: string) =>
       failure(
-        strictId,
+        h.limited.id,
         `[Action][Jira]: Unable to get issue with id ${id}. Error: ${error}. Reason: unknown: errorResponse was null`,
       );
     failureClassTests(
-      (id) => execute(strict.api, strictId, { subAction: 'issue', subActionParams: { id } }),
+      (id) =>
+        execute(h.limited.server.api, h.limited.id, {
+          subAction: 'issue',
+          subActionParams: { id },
+        }),
       {
         'respond-with-timeout': () => noAnswer('respond-with-timeout', 'timeout of 300ms exceeded'),
         'respond-with-large': () =>

@@ -38,7 +38,9 @@ describe('.resilient', () => {
         },
       },
     }),
-    limited: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
     connector: (sim) => ({
       config: { apiUrl: sim.url, orgId: '201' },
       secrets: { apiKeyId: API_KEY_ID, apiKeySecret: API_KEY_SECRET },

@@ -84,7 +84,9 @@ describe('.swimlane', () => {
         },
       },
     }),
-    limited: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
     connector: (sim) => ({
       config: { apiUrl: sim.url, appId: APP_ID, connectorType: 'cases', mappings: CASE_MAPPINGS },
       secrets: { apiToken: API_TOKEN },

@@ -30,7 +30,9 @@ describe('.thehive', () => {
         },
       },
     }),
-    limited: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
     connector: (sim) => ({ config: { url: sim.url }, secrets: { apiKey: API_KEY } }),
   });
   let orgId: string;

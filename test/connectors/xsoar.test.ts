@@ -41,7 +41,9 @@ describe('.xsoar', () => {
         },
       },
     }),
-    limited: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
     connector: (sim) => ({ config: { url: sim.url }, secrets: { apiKey: API_KEY } }),
   });
   let cloudId: string;

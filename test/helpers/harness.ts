@@ -36,10 +36,13 @@ export interface HarnessOptions<S extends Closable> {
   /** The connector `id` names; without it the harness creates none. */
   connector?: (sim: S) => ConnectorFields;
   /**
-   * A second server, with these settings, on which the same connector is created: for failures
-   * that need other limits than the tests on the first server.
+   * A second server with these settings and a connector on it (the same as `connector` unless
+   * given): for failures that need other limits than the tests on the first server.
    */
-  limited?: (sim: S) => Settings;
+  limited?: {
+    settings: (sim: S) => Settings;
+    connector?: (sim: S) => ConnectorFields;
+  };
 }
 
 export interface ServerConnector {
@@ -108,11 +111,9 @@ export function connectorHarness<S extends Closable>(
       id = await harness.create(options.connector(started));
     }
     if (options.limited !== undefined) {
-      const other = await startServer({ settings: options.limited(started) });
-      limited = {
-        server: other,
-        id: await harness.create(options.connector?.(started) ?? {}, other),
-      };
+      const other = await startServer({ settings: options.limited.settings(started) });
+      const fields = (options.limited.connector ?? options.connector)?.(started) ?? {};
+      limited = { server: other, id: await harness.create(fields, other) };
     }
   });
   afterAll(async () => {
