@@ -52,6 +52,11 @@ export async function execute(
   return res.body;
 }
 
+/** The params of a sub-action run; without `subActionParams` when none are given. */
+export function subActionCall(subAction: string, subActionParams?: unknown) {
+  return subActionParams === undefined ? { subAction } : { subAction, subActionParams };
+}
+
 /** No secret may appear in any log line or in the given reply texts. */
 export function expectNoSecrets(
   server: TestServer,

@@ -43,6 +43,8 @@ export interface HarnessOptions<S extends Closable> {
     settings: (sim: S) => Settings;
     connector?: (sim: S) => ConnectorFields;
   };
+  /** Where to keep the replies, when several harnesses of a file share one list. */
+  replies?: unknown[];
 }
 
 export interface ServerConnector {
@@ -77,7 +79,7 @@ export function connectorHarness<S extends Closable>(
   let server: TestServer | undefined;
   let id: string | undefined;
   let limited: ServerConnector | undefined;
-  const replies: unknown[] = [];
+  const replies = options.replies ?? [];
 
   const harness: ConnectorHarness<S> = {
     get sim() {
