@@ -1,7 +1,6 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createConnector,
-  type ExecuteEnvelope,
   execute,
   expectCreateRefused,
   expectListedType,
@@ -11,7 +10,7 @@ import {
   subActionCall,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { type ConnectorHarness, connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import { connectorHarness, SHORT_LIMITS, subActionRunner } from '../helpers/harness.js';
 import {
   type CrowdStrikeSimulator,
   META,
@@ -34,12 +33,6 @@ function basic(id: string, secret: string) {
   return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 }
 
-/** Runs a sub-action on the harness's server and keeps the envelope. */
-function runner(h: ConnectorHarness<CrowdStrikeSimulator>) {
-  return (id: string, subAction: string, subActionParams?: unknown): Promise<ExecuteEnvelope> =>
-    h.run(subActionCall(subAction, subActionParams), id);
-}
-
 function thrown(id: string, serviceMessage: string, retry: boolean | string = true) {
   return thrownEnvelope(id, serviceMessage, retry, 'framework');
 }
@@ -59,7 +52,7 @@ describe('.crowdstrike', () => {
     }),
     replies,
   });
-  const run = runner(h);
+  const run = subActionRunner(h);
 
   afterEach(() => {
     vi.useRealTimers();
@@ -574,7 +567,7 @@ describe('.crowdstrike with tight limits', () => {
     }),
     replies,
   });
-  const run = runner(h);
+  const run = subActionRunner(h);
 
   afterAll(() => {
     expectNoSecrets(h.server, [CLIENT_SECRET, ...h.sim.tokens.map((t) => t.token)], replies);

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll } from 'vitest';
-import { type CreateInput, createConnector, type ExecuteEnvelope, execute } from './connectors.js';
+import {
+  type CreateInput,
+  createConnector,
+  type ExecuteEnvelope,
+  execute,
+  subActionCall,
+} from './connectors.js';
 import { type StartOptions, startServer, type TestServer } from './server.js';
 
 /**
@@ -125,4 +131,10 @@ export function connectorHarness<S extends Closable>(
   });
 
   return harness;
+}
+
+/** A run of one sub-action of a connector on the harness's server, the envelope kept. */
+export function subActionRunner<S>(harness: ConnectorHarness<S>) {
+  return (id: string, subAction: string, subActionParams?: unknown): Promise<ExecuteEnvelope> =>
+    harness.run(subActionCall(subAction, subActionParams), id);
 }
