@@ -8,7 +8,8 @@ import {
   RUN_FAILED,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { ELASTIC_AUTH, startServer, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { executeRaw, within } from '../helpers/streams.js';
 import type { RecordedRequest } from '../simulators/base.js';
 import {
   type BedrockSimulator,
@@ -47,29 +48,6 @@ function signedBy(req: RecordedRequest, signedHeaders: string): void {
 function headersOf(req: RecordedRequest) {
   const { connection: _connection, authorization: _authorization, ...headers } = req.headers;
   return headers;
-}
-
-/** Fails the test instead of hanging when the awaited event never comes. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms),
-    ),
-  ]);
-}
-
-async function executeRaw(server: TestServer, id: string, params: unknown, signal?: AbortSignal) {
-  return fetch(`${server.url}/api/actions/connector/${id}/_execute`, {
-    method: 'POST',
-    headers: {
-      authorization: ELASTIC_AUTH,
-      'kbn-xsrf': 'true',
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ params }),
-    ...(signal !== undefined ? { signal } : {}),
-  });
 }
 
 async function readBytes(reader: ReadableStreamDefaultReader<Uint8Array>, atLeast: number) {

@@ -8,7 +8,8 @@ import {
   RUN_FAILED,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { ELASTIC_AUTH, startServer, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { executeRaw, within } from '../helpers/streams.js';
 import {
   COMPLETION_TEXT,
   type GeminiSimulator,
@@ -61,29 +62,6 @@ function decodeJwt(jwt: string) {
     header: JSON.parse(Buffer.from(header, 'base64url').toString()),
     claims: JSON.parse(Buffer.from(claims, 'base64url').toString()),
   };
-}
-
-/** Fails the test instead of hanging when the awaited event never comes. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms),
-    ),
-  ]);
-}
-
-async function executeRaw(server: TestServer, id: string, params: unknown, signal?: AbortSignal) {
-  return fetch(`${server.url}/api/actions/connector/${id}/_execute`, {
-    method: 'POST',
-    headers: {
-      authorization: ELASTIC_AUTH,
-      'kbn-xsrf': 'true',
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ params }),
-    ...(signal !== undefined ? { signal } : {}),
-  });
 }
 
 async function readUntil(

@@ -11,7 +11,8 @@ import {
   RUN_FAILED,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { ELASTIC_AUTH, startServer, type TestServer, tempDir } from '../helpers/server.js';
+import { startServer, type TestServer, tempDir } from '../helpers/server.js';
+import { executeRaw, within } from '../helpers/streams.js';
 import {
   COMPLETION_TEXT,
   completionBody,
@@ -37,30 +38,6 @@ function headersOf(sim: OpenAISimulator) {
 
 function failure(id: string, serviceMessage: string, errorSource: 'user' | 'framework') {
   return thrownEnvelope(id, serviceMessage, true, errorSource);
-}
-
-/** POST _execute and hand back the raw response, for streamed answers. */
-/** Fails the test instead of hanging when the awaited event never comes. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms),
-    ),
-  ]);
-}
-
-async function executeRaw(server: TestServer, id: string, params: unknown, signal?: AbortSignal) {
-  return fetch(`${server.url}/api/actions/connector/${id}/_execute`, {
-    method: 'POST',
-    headers: {
-      authorization: ELASTIC_AUTH,
-      'kbn-xsrf': 'true',
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ params }),
-    ...(signal !== undefined ? { signal } : {}),
-  });
 }
 
 /** Reads until `until` is found in what arrived so far; returns everything read. */
