@@ -10,6 +10,7 @@ import {
   expectNoSecrets,
   expectRetryAt,
 } from '../helpers/connectors.js';
+import { connectorHarness } from '../helpers/harness.js';
 import { startServer, type TestServer, tempDir } from '../helpers/server.js';
 import {
   GRAPH_SCOPE,
@@ -900,9 +901,15 @@ describe('.email config and secrets validation', () => {
 });
 
 describe('.email through Microsoft Exchange (Graph)', () => {
-  let ms: MicrosoftSimulator;
-  let server: TestServer;
-  const replies: unknown[] = [];
+  const h = connectorHarness({
+    type: '.email',
+    simulator: () => startMicrosoftSimulator(),
+    settings: (ms) => ({
+      'server.publicBaseUrl': PUBLIC_URL,
+      'xpack.actions.maxResponseContentLength': '1kb',
+      'connectors.baseUrls': { '.email:login': ms.url, '.email:graph': `${ms.url}/v1.0` },
+    }),
+  });
 
   const params = (to = 'ops@example.com') => ({
     to: [to],
@@ -913,63 +920,46 @@ describe('.email through Microsoft Exchange (Graph)', () => {
   });
 
   async function exchangeConnector(extra: Record<string, unknown> = {}, secret?: string) {
-    return createConnector(server.api, {
-      connector_type_id: '.email',
+    return h.create({
       config: {
         service: 'exchange_server',
         from: 'alerts@example.com',
-        tenantId: ms.app.tenantId,
-        clientId: ms.app.clientId,
+        tenantId: h.sim.app.tenantId,
+        clientId: h.sim.app.clientId,
         ...extra,
       },
-      secrets: { clientSecret: secret ?? ms.app.clientSecret },
+      secrets: { clientSecret: secret ?? h.sim.app.clientSecret },
     });
   }
 
-  async function run(id: string, p: Record<string, unknown>): Promise<ExecuteEnvelope> {
-    const reply = await execute(server.api, id, p);
-    replies.push(reply);
-    return reply;
-  }
+  const run = (id: string, p: Record<string, unknown>): Promise<ExecuteEnvelope> => h.run(p, id);
 
-  beforeAll(async () => {
-    ms = await startMicrosoftSimulator();
-    server = await startServer({
-      settings: {
-        'server.publicBaseUrl': PUBLIC_URL,
-        'xpack.actions.maxResponseContentLength': '1kb',
-        'connectors.baseUrls': { '.email:login': ms.url, '.email:graph': `${ms.url}/v1.0` },
-      },
-    });
-  });
-  afterAll(async () => {
-    expectNoSecrets(server, [ms.app.clientSecret, ...ms.issued], replies);
-    await server.close();
-    await ms.close();
+  afterAll(() => {
+    expectNoSecrets(h.server, [h.sim.app.clientSecret, ...h.sim.issued], h.replies);
   });
 
   it('gets a token with the client credentials, then posts the message to sendMail', async () => {
     const id = await exchangeConnector();
-    const tokens = ms.tokenRequests().length;
+    const tokens = h.sim.tokenRequests().length;
     const reply = await run(id, params());
     expect(reply).toEqual({ status: 'ok', connector_id: id, data: '' });
 
-    expect(ms.tokenRequests().length).toBe(tokens + 1);
-    const tokenRequest = ms.tokenRequests().at(-1);
+    expect(h.sim.tokenRequests().length).toBe(tokens + 1);
+    const tokenRequest = h.sim.tokenRequests().at(-1);
     expect(tokenRequest?.method).toBe('POST');
-    expect(tokenRequest?.path).toBe(`/${ms.app.tenantId}/oauth2/v2.0/token`);
+    expect(tokenRequest?.path).toBe(`/${h.sim.app.tenantId}/oauth2/v2.0/token`);
     expect(tokenRequest?.headers['content-type']).toBe(
       'application/x-www-form-urlencoded; charset=UTF-8',
     );
     expect(tokenRequest?.text).toBe(
-      `client_id=${ms.app.clientId}&client_secret=${ms.app.clientSecret}&grant_type=client_credentials&scope=${encodeURIComponent(GRAPH_SCOPE)}`,
+      `client_id=${h.sim.app.clientId}&client_secret=${h.sim.app.clientSecret}&grant_type=client_credentials&scope=${encodeURIComponent(GRAPH_SCOPE)}`,
     );
 
-    const send = ms.last();
+    const send = h.sim.last();
     expect(send.method).toBe('POST');
     expect(send.path).toBe('/v1.0/users/alerts@example.com/sendMail');
     expect(send.query.toString()).toBe('');
-    expect(send.headers.authorization).toBe(`Bearer ${ms.issued.at(-1)}`);
+    expect(send.headers.authorization).toBe(`Bearer ${h.sim.issued.at(-1)}`);
     expect(send.headers['content-type']).toBe('application/json');
     expect(send.json).toEqual({
       message: {
@@ -986,13 +976,13 @@ describe('.email through Microsoft Exchange (Graph)', () => {
   it('reuses the cached token until Graph refuses it, then fetches a new one', async () => {
     const id = await exchangeConnector();
     expect((await run(id, params())).status).toBe('ok');
-    const tokens = ms.tokenRequests().length;
-    const first = ms.last().headers.authorization;
+    const tokens = h.sim.tokenRequests().length;
+    const first = h.sim.last().headers.authorization;
     expect((await run(id, params())).status).toBe('ok');
-    expect(ms.tokenRequests().length).toBe(tokens);
-    expect(ms.last().headers.authorization).toBe(first);
+    expect(h.sim.tokenRequests().length).toBe(tokens);
+    expect(h.sim.last().headers.authorization).toBe(first);
 
-    ms.revokeTokens();
+    h.sim.revokeTokens();
     expect(await run(id, params())).toEqual({
       status: 'error',
       connector_id: id,
@@ -1011,21 +1001,21 @@ describe('.email through Microsoft Exchange (Graph)', () => {
       retry: false,
       errorSource: 'user',
     });
-    expect(ms.tokenRequests().length).toBe(tokens);
+    expect(h.sim.tokenRequests().length).toBe(tokens);
 
     expect((await run(id, params())).status).toBe('ok');
-    expect(ms.tokenRequests().length).toBe(tokens + 1);
-    expect(ms.last().headers.authorization).toBe(`Bearer ${ms.issued.at(-1)}`);
-    expect(ms.last().headers.authorization).not.toBe(first);
+    expect(h.sim.tokenRequests().length).toBe(tokens + 1);
+    expect(h.sim.last().headers.authorization).toBe(`Bearer ${h.sim.issued.at(-1)}`);
+    expect(h.sim.last().headers.authorization).not.toBe(first);
   });
 
   it('asks the token URL of the connector when it has one', async () => {
     const id = await exchangeConnector({
-      oauthTokenUrl: `${ms.url}/custom-tenant/oauth2/v2.0/token`,
+      oauthTokenUrl: `${h.sim.url}/custom-tenant/oauth2/v2.0/token`,
     });
     const reply = await run(id, params());
     // The simulator knows one tenant only: the custom URL was the one asked.
-    expect(ms.tokenRequests().at(-1)?.path).toBe('/custom-tenant/oauth2/v2.0/token');
+    expect(h.sim.tokenRequests().at(-1)?.path).toBe('/custom-tenant/oauth2/v2.0/token');
     expect(reply).toMatchObject({ status: 'error', message: 'error sending email', retry: false });
     expect(JSON.parse(reply.service_message ?? '')).toMatchObject({
       error: 'invalid_request',
@@ -1046,18 +1036,18 @@ describe('.email through Microsoft Exchange (Graph)', () => {
       retry: false,
       errorSource: 'user',
     });
-    expectNoSecrets(server, ['not-the-secret'], [reply]);
+    expectNoSecrets(h.server, ['not-the-secret'], [reply]);
   });
 
   it('asks for a retry when the token endpoint fails on its side', async () => {
     const id = await exchangeConnector({ tenantId: 'respond-with-503' });
-    const sends = ms.graphRequests().length;
+    const sends = h.sim.graphRequests().length;
     const reply = await run(id, params());
     expect(reply).toMatchObject({ status: 'error', message: 'error sending email', retry: true });
     expect(JSON.parse(reply.service_message ?? '')).toMatchObject({
       error: 'temporarily_unavailable',
     });
-    expect(ms.graphRequests().length).toBe(sends);
+    expect(h.sim.graphRequests().length).toBe(sends);
   });
 
   const graphBody = (code: string, message: string) =>
@@ -1087,7 +1077,7 @@ describe('.email through Microsoft Exchange (Graph)', () => {
   ])('reports Graph %i with its answer (retry %s)', async (status, serviceMessage, retry) => {
     const id = await exchangeConnector();
     const reply = await run(id, params(`respond-with-${status}@example.com`));
-    expect(ms.last().path).toBe('/v1.0/users/alerts@example.com/sendMail');
+    expect(h.sim.last().path).toBe('/v1.0/users/alerts@example.com/sendMail');
     expect(reply).toEqual({
       status: 'error',
       connector_id: id,
