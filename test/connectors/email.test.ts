@@ -11,7 +11,7 @@ import {
   expectRetryAt,
 } from '../helpers/connectors.js';
 import { connectorHarness } from '../helpers/harness.js';
-import { startServer, type TestServer, tempDir } from '../helpers/server.js';
+import { startServer, type TestServer, tempDir, withServer } from '../helpers/server.js';
 import {
   GRAPH_SCOPE,
   type MicrosoftSimulator,
@@ -136,26 +136,26 @@ describe('.email over SMTP', () => {
   });
 
   it('sends the given subject and message when connectors.email.testMessageForApiRuns is false', async () => {
-    const gateway = await startServer({
-      settings: { 'connectors.email.testMessageForApiRuns': false },
-    });
-    try {
-      const id = await createConnector(gateway.api, {
-        connector_type_id: '.email',
-        config: smtpConfig(smtp, { hasAuth: false }),
-      });
-      const reply = await execute(gateway.api, id, {
-        to: ['ops@example.com'],
-        subject: 'Disk almost full',
-        message: 'Host db-1 is at 93%',
-      });
-      expect(reply.status).toBe('ok');
-      const mail = smtp.last();
-      expect(mail.message.headers.subject).toBe('Disk almost full');
-      expect(mail.text).toBe('Host db-1 is at 93%\n\n---\n\nThis message was sent by Elastic.');
-    } finally {
-      await gateway.close();
-    }
+    await withServer(
+      {
+        settings: { 'connectors.email.testMessageForApiRuns': false },
+      },
+      async (gateway) => {
+        const id = await createConnector(gateway.api, {
+          connector_type_id: '.email',
+          config: smtpConfig(smtp, { hasAuth: false }),
+        });
+        const reply = await execute(gateway.api, id, {
+          to: ['ops@example.com'],
+          subject: 'Disk almost full',
+          message: 'Host db-1 is at 93%',
+        });
+        expect(reply.status).toBe('ok');
+        const mail = smtp.last();
+        expect(mail.message.headers.subject).toBe('Disk almost full');
+        expect(mail.text).toBe('Host db-1 is at 93%\n\n---\n\nThis message was sent by Elastic.');
+      },
+    );
   });
 
   it('adds Reply-To and links the footer to the given Kibana path', async () => {
@@ -550,88 +550,88 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
   const params = { to: ['ops@example.com'], subject: 's', message: 'm' };
 
   it('writes the footer without a link when server.publicBaseUrl is unset', async () => {
-    const server = await startServer();
-    try {
+    await withServer({}, async (server) => {
       const id = await createConnector(server.api, {
         connector_type_id: '.email',
         config: smtpConfig(smtp, { hasAuth: false }),
       });
       expect((await execute(server.api, id, params)).status).toBe('ok');
       expect(smtp.last().text).toBe(`${TEST_MESSAGE}\n\n---\n\nThis message was sent by Elastic.`);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('leaves the footer out when xpack.actions.enableFooterInEmail is false', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.enableFooterInEmail': false, 'server.publicBaseUrl': PUBLIC_URL },
-    });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: smtpConfig(smtp, { hasAuth: false }),
-      });
-      expect((await execute(server.api, id, params)).status).toBe('ok');
-      expect(smtp.last().text).toBe(TEST_MESSAGE);
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      {
+        settings: {
+          'xpack.actions.enableFooterInEmail': false,
+          'server.publicBaseUrl': PUBLIC_URL,
+        },
+      },
+      async (server) => {
+        const id = await createConnector(server.api, {
+          connector_type_id: '.email',
+          config: smtpConfig(smtp, { hasAuth: false }),
+        });
+        expect((await execute(server.api, id, params)).status).toBe('ok');
+        expect(smtp.last().text).toBe(TEST_MESSAGE);
+      },
+    );
   });
 
   it('keeps senders and recipients within xpack.actions.email.domain_allowlist', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.email.domain_allowlist': ['example.com', 'example.net'] },
-    });
-    try {
-      const created = await server.api('POST', '/api/actions/connector', {
-        body: {
-          name: 'x',
+    await withServer(
+      {
+        settings: { 'xpack.actions.email.domain_allowlist': ['example.com', 'example.net'] },
+      },
+      async (server) => {
+        const created = await server.api('POST', '/api/actions/connector', {
+          body: {
+            name: 'x',
+            connector_type_id: '.email',
+            config: smtpConfig(smtp, { hasAuth: false, from: 'alerts@elsewhere.org' }),
+          },
+        });
+        expect(created.status).toBe(400);
+        expect(created.body).toEqual({
+          statusCode: 400,
+          error: 'Bad Request',
+          message:
+            'error validating connector type config: [from]: not allowed emails: alerts@elsewhere.org',
+        });
+        const id = await createConnector(server.api, {
           connector_type_id: '.email',
-          config: smtpConfig(smtp, { hasAuth: false, from: 'alerts@elsewhere.org' }),
-        },
-      });
-      expect(created.status).toBe(400);
-      expect(created.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
-          'error validating connector type config: [from]: not allowed emails: alerts@elsewhere.org',
-      });
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: smtpConfig(smtp, { hasAuth: false }),
-      });
-      expect(
-        await execute(server.api, id, {
-          to: ['ops@example.com', 'a@other.org', 'bad address'],
-          cc: ['Ops <ops@example.net>', 'b@elsewhere.org'],
-          subject: 's',
-          message: 'm',
-        }),
-      ).toEqual({
-        status: 'error',
-        connector_id: id,
-        message:
-          'error validating action params: [to/cc/bcc]: not valid emails: bad address; not allowed emails: a@other.org, b@elsewhere.org',
-        retry: false,
-        errorSource: 'user',
-      });
-      const count = smtp.mails.length;
-      expect(
-        (
+          config: smtpConfig(smtp, { hasAuth: false }),
+        });
+        expect(
           await execute(server.api, id, {
-            to: ['ops@example.com'],
-            cc: ['Ops <ops@example.net>'],
+            to: ['ops@example.com', 'a@other.org', 'bad address'],
+            cc: ['Ops <ops@example.net>', 'b@elsewhere.org'],
             subject: 's',
             message: 'm',
-          })
-        ).status,
-      ).toBe('ok');
-      expect(smtp.mails.length).toBe(count + 1);
-    } finally {
-      await server.close();
-    }
+          }),
+        ).toEqual({
+          status: 'error',
+          connector_id: id,
+          message:
+            'error validating action params: [to/cc/bcc]: not valid emails: bad address; not allowed emails: a@other.org, b@elsewhere.org',
+          retry: false,
+          errorSource: 'user',
+        });
+        const count = smtp.mails.length;
+        expect(
+          (
+            await execute(server.api, id, {
+              to: ['ops@example.com'],
+              cc: ['Ops <ops@example.net>'],
+              subject: 's',
+              message: 'm',
+            })
+          ).status,
+        ).toBe('ok');
+        expect(smtp.mails.length).toBe(count + 1);
+      },
+    );
   });
 
   it('refuses an SMTP host outside xpack.actions.allowedHosts, on create and on every run', async () => {
@@ -665,47 +665,47 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
         await open.close();
       }
       // The same data folder, restarted with a list that no longer names the host.
-      const closed = await startServer({
-        dataDir,
-        settings: { 'xpack.actions.allowedHosts': ['smtp.example.com'] },
-      });
-      try {
-        const count = smtp.mails.length;
-        expect(await execute(closed.api, id, params)).toEqual({
-          status: 'error',
-          connector_id: id,
-          message:
-            "error validating connector type config: [host] value '127.0.0.1' is not in the allowedHosts configuration",
-          retry: false,
-          errorSource: 'framework',
-        });
-        expect(smtp.mails.length).toBe(count);
-      } finally {
-        await closed.close();
-      }
+      await withServer(
+        {
+          dataDir,
+          settings: { 'xpack.actions.allowedHosts': ['smtp.example.com'] },
+        },
+        async (closed) => {
+          const count = smtp.mails.length;
+          expect(await execute(closed.api, id, params)).toEqual({
+            status: 'error',
+            connector_id: id,
+            message:
+              "error validating connector type config: [host] value '127.0.0.1' is not in the allowedHosts configuration",
+            retry: false,
+            errorSource: 'framework',
+          });
+          expect(smtp.mails.length).toBe(count);
+        },
+      );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
   it('sends through the Elastic Cloud relay without TLS or credentials', async () => {
-    const server = await startServer({
-      settings: {
-        'connectors.baseUrls': { '.email:elastic_cloud': `http://127.0.0.1:${smtp.port}` },
+    await withServer(
+      {
+        settings: {
+          'connectors.baseUrls': { '.email:elastic_cloud': `http://127.0.0.1:${smtp.port}` },
+        },
       },
-    });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: { service: 'elastic_cloud', from: 'alerts@example.com', hasAuth: false },
-      });
-      const count = smtp.mails.length;
-      expect((await execute(server.api, id, params)).status).toBe('ok');
-      expect(smtp.mails.length).toBe(count + 1);
-      expect(smtp.last()).toMatchObject({ secure: false, user: undefined });
-    } finally {
-      await server.close();
-    }
+      async (server) => {
+        const id = await createConnector(server.api, {
+          connector_type_id: '.email',
+          config: { service: 'elastic_cloud', from: 'alerts@example.com', hasAuth: false },
+        });
+        const count = smtp.mails.length;
+        expect((await execute(server.api, id, params)).status).toBe('ok');
+        expect(smtp.mails.length).toBe(count + 1);
+        expect(smtp.last()).toMatchObject({ secure: false, user: undefined });
+      },
+    );
   });
 
   it('trims a body longer than the maximum and says so on top', () => {
@@ -1153,88 +1153,88 @@ describe('.email through Exchange with a short timeout or the default hosts', ()
   });
 
   it('gives up on Graph after responseTimeout and asks for a retry', async () => {
-    const server = await startServer({
-      settings: {
-        'xpack.actions.responseTimeout': '300ms',
-        'connectors.baseUrls': { '.email:login': ms.url, '.email:graph': `${ms.url}/v1.0` },
+    await withServer(
+      {
+        settings: {
+          'xpack.actions.responseTimeout': '300ms',
+          'connectors.baseUrls': { '.email:login': ms.url, '.email:graph': `${ms.url}/v1.0` },
+        },
       },
-    });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: config(),
-        secrets: { clientSecret: ms.app.clientSecret },
-      });
-      const reply = await execute(server.api, id, {
-        to: ['respond-with-timeout@example.com'],
-        subject: 's',
-        message: 'm',
-      });
-      expect(reply).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: 'error sending email',
-        service_message: 'timeout of 300ms exceeded',
-        retry: true,
-        errorSource: 'user',
-      });
-    } finally {
-      await server.close();
-    }
+      async (server) => {
+        const id = await createConnector(server.api, {
+          connector_type_id: '.email',
+          config: config(),
+          secrets: { clientSecret: ms.app.clientSecret },
+        });
+        const reply = await execute(server.api, id, {
+          to: ['respond-with-timeout@example.com'],
+          subject: 's',
+          message: 'm',
+        });
+        expect(reply).toEqual({
+          status: 'error',
+          connector_id: id,
+          message: 'error sending email',
+          service_message: 'timeout of 300ms exceeded',
+          retry: true,
+          errorSource: 'user',
+        });
+      },
+    );
   });
 
   it('calls Microsoft at the hosts of xpack.actions.microsoftExchangeUrl and microsoftGraphApiUrl', async () => {
-    const server = await startServer({
-      settings: {
-        'xpack.actions.microsoftExchangeUrl': ms.url,
-        'xpack.actions.microsoftGraphApiUrl': `${ms.url}/v1.0`,
+    await withServer(
+      {
+        settings: {
+          'xpack.actions.microsoftExchangeUrl': ms.url,
+          'xpack.actions.microsoftGraphApiUrl': `${ms.url}/v1.0`,
+        },
       },
-    });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: config(),
-        secrets: { clientSecret: ms.app.clientSecret },
-      });
-      const reply = await execute(server.api, id, {
-        to: ['ops@example.com'],
-        subject: 's',
-        message: 'm',
-      });
-      expect(reply).toEqual({ status: 'ok', connector_id: id, data: '' });
-      expect(ms.tokenRequests().at(-1)?.path).toBe(`/${ms.app.tenantId}/oauth2/v2.0/token`);
-      expect(ms.last().path).toBe('/v1.0/users/alerts@example.com/sendMail');
-    } finally {
-      await server.close();
-    }
+      async (server) => {
+        const id = await createConnector(server.api, {
+          connector_type_id: '.email',
+          config: config(),
+          secrets: { clientSecret: ms.app.clientSecret },
+        });
+        const reply = await execute(server.api, id, {
+          to: ['ops@example.com'],
+          subject: 's',
+          message: 'm',
+        });
+        expect(reply).toEqual({ status: 'ok', connector_id: id, data: '' });
+        expect(ms.tokenRequests().at(-1)?.path).toBe(`/${ms.app.tenantId}/oauth2/v2.0/token`);
+        expect(ms.last().path).toBe('/v1.0/users/alerts@example.com/sendMail');
+      },
+    );
   });
 
   it('refuses Microsoft hosts outside xpack.actions.allowedHosts', async () => {
-    const server = await startServer({ settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: config(),
-        secrets: { clientSecret: ms.app.clientSecret },
-      });
-      const requests = ms.requests.length;
-      const reply = await execute(server.api, id, {
-        to: ['ops@example.com'],
-        subject: 's',
-        message: 'm',
-      });
-      expect(reply).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: 'error sending email',
-        service_message: `target url "https://login.microsoftonline.com/${ms.app.tenantId}/oauth2/v2.0/token" is not added to the Kibana config xpack.actions.allowedHosts`,
-        retry: false,
-        errorSource: 'user',
-      });
-      expect(ms.requests.length).toBe(requests);
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      { settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } },
+      async (server) => {
+        const id = await createConnector(server.api, {
+          connector_type_id: '.email',
+          config: config(),
+          secrets: { clientSecret: ms.app.clientSecret },
+        });
+        const requests = ms.requests.length;
+        const reply = await execute(server.api, id, {
+          to: ['ops@example.com'],
+          subject: 's',
+          message: 'm',
+        });
+        expect(reply).toEqual({
+          status: 'error',
+          connector_id: id,
+          message: 'error sending email',
+          service_message: `target url "https://login.microsoftonline.com/${ms.app.tenantId}/oauth2/v2.0/token" is not added to the Kibana config xpack.actions.allowedHosts`,
+          retry: false,
+          errorSource: 'user',
+        });
+        expect(ms.requests.length).toBe(requests);
+      },
+    );
   });
 });
 

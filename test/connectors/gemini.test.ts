@@ -10,7 +10,7 @@ import {
   thrownEnvelope,
 } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
-import { startServer } from '../helpers/server.js';
+import { withServer } from '../helpers/server.js';
 import { executeRaw, within } from '../helpers/streams.js';
 import {
   COMPLETION_TEXT,
@@ -683,32 +683,32 @@ describe('.gemini limits, token endpoint and allowed hosts', () => {
 
 describe('.gemini token endpoint defaults', () => {
   it("accepts Google's own token_uri when no base URL is configured", async () => {
-    const server = await startServer({ settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } });
-    try {
-      const res = await server.api('POST', '/api/actions/connector', {
-        body: {
-          name: 'google',
-          connector_type_id: '.gemini',
-          config: { apiUrl: 'http://127.0.0.1:9', gcpRegion: REGION, gcpProjectID: PROJECT },
-          secrets: { credentialsJson: credentials('https://oauth2.googleapis.com/token') },
-        },
-      });
-      expect(res.status).toBe(200);
-      const reply = await execute(server.api, (res.body as { id: string }).id, {
-        subAction: 'invokeAI',
-        subActionParams: { messages: [{ role: 'user', content: 'Hi' }] },
-      });
-      // The token request goes to Google, which this server may not call.
-      expect(reply).toEqual(
-        failure(
-          (res.body as { id: string }).id,
-          `${UNABLE}request to https://oauth2.googleapis.com/token failed, reason: target url "https://oauth2.googleapis.com/token" is not added to the Kibana config xpack.actions.allowedHosts`,
-          'framework',
-        ),
-      );
-      expectNoSecrets(server, [keys.privateKey], [reply]);
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      { settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } },
+      async (server) => {
+        const res = await server.api('POST', '/api/actions/connector', {
+          body: {
+            name: 'google',
+            connector_type_id: '.gemini',
+            config: { apiUrl: 'http://127.0.0.1:9', gcpRegion: REGION, gcpProjectID: PROJECT },
+            secrets: { credentialsJson: credentials('https://oauth2.googleapis.com/token') },
+          },
+        });
+        expect(res.status).toBe(200);
+        const reply = await execute(server.api, (res.body as { id: string }).id, {
+          subAction: 'invokeAI',
+          subActionParams: { messages: [{ role: 'user', content: 'Hi' }] },
+        });
+        // The token request goes to Google, which this server may not call.
+        expect(reply).toEqual(
+          failure(
+            (res.body as { id: string }).id,
+            `${UNABLE}request to https://oauth2.googleapis.com/token failed, reason: target url "https://oauth2.googleapis.com/token" is not added to the Kibana config xpack.actions.allowedHosts`,
+            'framework',
+          ),
+        );
+        expectNoSecrets(server, [keys.privateKey], [reply]);
+      },
+    );
   });
 });

@@ -9,7 +9,7 @@ import {
   thrownEnvelope,
 } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
-import { basicAuth, startServer } from '../helpers/server.js';
+import { basicAuth, withServer } from '../helpers/server.js';
 import {
   JIRA_COMMENTED,
   JIRA_CREATED,
@@ -616,28 +616,28 @@ describe('.jira', () => {
     });
 
     it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
-      const guarded = await startServer({
-        settings: { 'xpack.actions.allowedHosts': ['jira.example'] },
-      });
-      try {
-        const res = await guarded.api('POST', '/api/actions/connector', {
-          body: {
-            name: 'x',
-            connector_type_id: '.jira',
-            config: { apiUrl: h.sim.url, projectKey: JIRA_PROJECT },
-            secrets: { email: EMAIL, apiToken: API_TOKEN },
-          },
-        });
-        expect(res.status).toBe(400);
-        expect(res.body).toEqual({
-          statusCode: 400,
-          error: 'Bad Request',
-          message: `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-        });
-        expectNoSecrets(guarded, [API_TOKEN, EMAIL], [res.text]);
-      } finally {
-        await guarded.close();
-      }
+      await withServer(
+        {
+          settings: { 'xpack.actions.allowedHosts': ['jira.example'] },
+        },
+        async (guarded) => {
+          const res = await guarded.api('POST', '/api/actions/connector', {
+            body: {
+              name: 'x',
+              connector_type_id: '.jira',
+              config: { apiUrl: h.sim.url, projectKey: JIRA_PROJECT },
+              secrets: { email: EMAIL, apiToken: API_TOKEN },
+            },
+          });
+          expect(res.status).toBe(400);
+          expect(res.body).toEqual({
+            statusCode: 400,
+            error: 'Bad Request',
+            message: `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+          });
+          expectNoSecrets(guarded, [API_TOKEN, EMAIL], [res.text]);
+        },
+      );
     });
   });
 

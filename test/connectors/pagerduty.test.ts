@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectListedType, expectNoSecrets, failureClassTests } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
-import { startServer } from '../helpers/server.js';
+import { withServer } from '../helpers/server.js';
 import { startPagerDutySimulator } from '../simulators/pagerduty.js';
 
 const ROUTING_KEY = 'pd-routing-key-0123456789abcdef01';
@@ -259,17 +259,17 @@ describe('.pagerduty', () => {
 
 describe('.pagerduty default URL', () => {
   it('is events.pagerduty.com, checked against allowedHosts', async () => {
-    const server = await startServer({ settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } });
-    try {
-      const res = await server.api<{ message: string }>('POST', '/api/actions/connector', {
-        body: { name: 'pd', connector_type_id: '.pagerduty', secrets: { routingKey: 'k' } },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body.message).toBe(
-        'error validating connector type config: error configuring pagerduty action: target url "https://events.pagerduty.com/v2/enqueue" is not added to the Kibana config xpack.actions.allowedHosts',
-      );
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      { settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } },
+      async (server) => {
+        const res = await server.api<{ message: string }>('POST', '/api/actions/connector', {
+          body: { name: 'pd', connector_type_id: '.pagerduty', secrets: { routingKey: 'k' } },
+        });
+        expect(res.status).toBe(400);
+        expect(res.body.message).toBe(
+          'error validating connector type config: error configuring pagerduty action: target url "https://events.pagerduty.com/v2/enqueue" is not added to the Kibana config xpack.actions.allowedHosts',
+        );
+      },
+    );
   });
 });

@@ -11,7 +11,7 @@ import {
   thrownEnvelope,
 } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
-import { basicAuth, startServer } from '../helpers/server.js';
+import { basicAuth, withServer } from '../helpers/server.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   SN_CHOICES,
@@ -878,27 +878,27 @@ describe('.servicenow (ITSM)', () => {
     });
 
     it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
-      const guarded = await startServer({
-        settings: { 'xpack.actions.allowedHosts': ['instance.service-now.com'] },
-      });
-      try {
-        const res = await guarded.api('POST', '/api/actions/connector', {
-          body: {
-            name: 'x',
-            connector_type_id: '.servicenow',
-            config: { apiUrl: h.sim.url },
-            secrets: { username: USERNAME, password: PASSWORD },
-          },
-        });
-        expect(res.status).toBe(400);
-        expect(res.body).toEqual(
-          badRequest(
-            `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-          ),
-        );
-      } finally {
-        await guarded.close();
-      }
+      await withServer(
+        {
+          settings: { 'xpack.actions.allowedHosts': ['instance.service-now.com'] },
+        },
+        async (guarded) => {
+          const res = await guarded.api('POST', '/api/actions/connector', {
+            body: {
+              name: 'x',
+              connector_type_id: '.servicenow',
+              config: { apiUrl: h.sim.url },
+              secrets: { username: USERNAME, password: PASSWORD },
+            },
+          });
+          expect(res.status).toBe(400);
+          expect(res.body).toEqual(
+            badRequest(
+              `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+            ),
+          );
+        },
+      );
     });
 
     it('names every sub-action for an unknown one', async () => {

@@ -10,7 +10,7 @@ import {
   retryAt,
 } from '../helpers/connectors.js';
 import { connectorHarness, type Settings } from '../helpers/harness.js';
-import { startServer } from '../helpers/server.js';
+import { startServer, withServer } from '../helpers/server.js';
 import { type SlackSimulator, startSlackSimulator } from '../simulators/slack.js';
 
 const TOKEN = 'xoxb-4711-test-bot-token-Zq8';
@@ -696,19 +696,19 @@ describe('.slack_api getChannelDigest', () => {
 
 describe('.slack_api with xpack.actions.allowedHosts', () => {
   it('checks the Web API URL against the allowed hosts, with Kibana text', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.allowedHosts': ['hooks.slack.com'] },
-    });
-    try {
-      const refusal = await expectCreateRefused(
-        server.api,
-        { name: 'x', connector_type_id: '.slack_api', secrets: { token: TOKEN } },
-        'error validating connector type secrets: error configuring slack action: target url "https://slack.com/api/" is not added to the Kibana config xpack.actions.allowedHosts',
-      );
-      expectNoSecrets(server, [TOKEN], [refusal]);
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      {
+        settings: { 'xpack.actions.allowedHosts': ['hooks.slack.com'] },
+      },
+      async (server) => {
+        const refusal = await expectCreateRefused(
+          server.api,
+          { name: 'x', connector_type_id: '.slack_api', secrets: { token: TOKEN } },
+          'error validating connector type secrets: error configuring slack action: target url "https://slack.com/api/" is not added to the Kibana config xpack.actions.allowedHosts',
+        );
+        expectNoSecrets(server, [TOKEN], [refusal]);
+      },
+    );
   });
 
   it('accepts the overridden Web API URL when its host is allowed', async () => {

@@ -9,7 +9,7 @@ import {
   retryAt,
 } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
-import { startServer } from '../helpers/server.js';
+import { withServer } from '../helpers/server.js';
 import { startTeamsSimulator, TEAMS_GROUP } from '../simulators/teams.js';
 
 const WEBHOOK_SECRET = 'aa11bb22cc33dd44ee55ff6677889900';
@@ -188,26 +188,27 @@ describe('.teams', () => {
 
 describe('.teams with xpack.actions.allowedHosts', () => {
   it('refuses a webhook URL whose host is not allowed, with Kibana text', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.allowedHosts': ['outlook.office.com'] },
-    });
-    try {
-      const url = 'https://prod-01.westus.logic.azure.com/workflows/1/triggers/manual/paths/invoke';
-      await expectCreateRefused(
-        server.api,
-        { name: 'x', connector_type_id: '.teams', secrets: { webhookUrl: url } },
-        `error validating connector type secrets: error configuring teams action: target url "${url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-      );
-      const allowed = await server.api('POST', '/api/actions/connector', {
-        body: {
-          name: 'y',
-          connector_type_id: '.teams',
-          secrets: { webhookUrl: 'https://outlook.office.com/webhook/abc' },
-        },
-      });
-      expect(allowed.status).toBe(200);
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      {
+        settings: { 'xpack.actions.allowedHosts': ['outlook.office.com'] },
+      },
+      async (server) => {
+        const url =
+          'https://prod-01.westus.logic.azure.com/workflows/1/triggers/manual/paths/invoke';
+        await expectCreateRefused(
+          server.api,
+          { name: 'x', connector_type_id: '.teams', secrets: { webhookUrl: url } },
+          `error validating connector type secrets: error configuring teams action: target url "${url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+        );
+        const allowed = await server.api('POST', '/api/actions/connector', {
+          body: {
+            name: 'y',
+            connector_type_id: '.teams',
+            secrets: { webhookUrl: 'https://outlook.office.com/webhook/abc' },
+          },
+        });
+        expect(allowed.status).toBe(200);
+      },
+    );
   });
 });

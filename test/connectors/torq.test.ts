@@ -9,7 +9,7 @@ import {
   retryAt,
 } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
-import { startServer } from '../helpers/server.js';
+import { withServer } from '../helpers/server.js';
 import { startTorqSimulator, TORQ_WEBHOOK_ID } from '../simulators/torq.js';
 
 const TOKEN = 'torq-secret-token-5e6f7a8b';
@@ -199,24 +199,24 @@ describe('.torq', () => {
 
 describe('.torq with xpack.actions.allowedHosts', () => {
   it('refuses a webhook URL whose host is not allowed, with Kibana text', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.allowedHosts': ['hooks.eu.torq.io'] },
-    });
-    try {
-      const url = 'https://hooks.torq.io/v1/webhooks/abc';
-      const refusal = await expectCreateRefused(
-        server.api,
-        {
-          name: 'x',
-          connector_type_id: '.torq',
-          config: { webhookIntegrationUrl: url },
-          secrets: { token: TOKEN },
-        },
-        `error validating connector type config: error configuring send to Torq action: target url "${url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-      );
-      expectNoSecrets(server, [TOKEN], [refusal]);
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      {
+        settings: { 'xpack.actions.allowedHosts': ['hooks.eu.torq.io'] },
+      },
+      async (server) => {
+        const url = 'https://hooks.torq.io/v1/webhooks/abc';
+        const refusal = await expectCreateRefused(
+          server.api,
+          {
+            name: 'x',
+            connector_type_id: '.torq',
+            config: { webhookIntegrationUrl: url },
+            secrets: { token: TOKEN },
+          },
+          `error validating connector type config: error configuring send to Torq action: target url "${url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+        );
+        expectNoSecrets(server, [TOKEN], [refusal]);
+      },
+    );
   });
 });

@@ -9,7 +9,7 @@ import {
   retryAt,
 } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer, withServer } from '../helpers/server.js';
 import { startSimulator } from '../simulators/base.js';
 import {
   base64,
@@ -442,27 +442,27 @@ describe('.webhook over http', () => {
 
 describe('.webhook certificate refusal setting', () => {
   it('refuses ssl-pfx when xpack.actions.webhook.ssl.pfx.enabled is false', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.webhook.ssl.pfx.enabled': false },
-    });
-    try {
-      const res = await server.api<{ message: string }>('POST', '/api/actions/connector', {
-        body: {
-          name: 'pfx',
-          connector_type_id: '.webhook',
-          config: {
-            url: 'https://hooks.example/x',
-            authType: 'webhook-authentication-ssl',
-            certType: 'ssl-pfx',
+    await withServer(
+      {
+        settings: { 'xpack.actions.webhook.ssl.pfx.enabled': false },
+      },
+      async (server) => {
+        const res = await server.api<{ message: string }>('POST', '/api/actions/connector', {
+          body: {
+            name: 'pfx',
+            connector_type_id: '.webhook',
+            config: {
+              url: 'https://hooks.example/x',
+              authType: 'webhook-authentication-ssl',
+              certType: 'ssl-pfx',
+            },
+            secrets: { pfx: 'cGZ4' },
           },
-          secrets: { pfx: 'cGZ4' },
-        },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body.message).toBe(`${WEBHOOK_PREFIX}certType "ssl-pfx" is disabled`);
-    } finally {
-      await server.close();
-    }
+        });
+        expect(res.status).toBe(400);
+        expect(res.body.message).toBe(`${WEBHOOK_PREFIX}certType "ssl-pfx" is disabled`);
+      },
+    );
   });
 });
 

@@ -6,7 +6,7 @@ import {
   failureClassTests,
 } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
-import { startServer } from '../helpers/server.js';
+import { withServer } from '../helpers/server.js';
 import { startXmattersSimulator, XMATTERS_TRIGGER } from '../simulators/xmatters.js';
 
 const PASSWORD = 'xm-Pa55word-q1w2e3';
@@ -224,37 +224,37 @@ describe('.xmatters', () => {
 
 describe('.xmatters with xpack.actions.allowedHosts', () => {
   it('refuses flow URLs whose host is not allowed, with Kibana texts', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.allowedHosts': ['acme.xmatters.com'] },
-    });
-    try {
-      const configUrl = 'https://other.xmatters.com/api/integration/1/functions/1/triggers';
-      const basic = await expectCreateRefused(
-        server.api,
-        {
-          name: 'x',
-          connector_type_id: '.xmatters',
-          config: { configUrl },
-          secrets: { user: USER, password: PASSWORD },
-        },
-        `error validating connector type config: Error configuring xMatters action: target url "${configUrl}" is not added to the Kibana config xpack.actions.allowedHosts`,
-      );
+    await withServer(
+      {
+        settings: { 'xpack.actions.allowedHosts': ['acme.xmatters.com'] },
+      },
+      async (server) => {
+        const configUrl = 'https://other.xmatters.com/api/integration/1/functions/1/triggers';
+        const basic = await expectCreateRefused(
+          server.api,
+          {
+            name: 'x',
+            connector_type_id: '.xmatters',
+            config: { configUrl },
+            secrets: { user: USER, password: PASSWORD },
+          },
+          `error validating connector type config: Error configuring xMatters action: target url "${configUrl}" is not added to the Kibana config xpack.actions.allowedHosts`,
+        );
 
-      // Kibana quotes the refused URL back, API key and all, without a prefix.
-      const secretsUrl = `https://other.xmatters.com/api/integration/1/functions/1/triggers?apiKey=${API_KEY}`;
-      await expectCreateRefused(
-        server.api,
-        {
-          name: 'y',
-          connector_type_id: '.xmatters',
-          config: { usesBasic: false },
-          secrets: { secretsUrl },
-        },
-        `error validating connector type secrets: target url "${secretsUrl}" is not added to the Kibana config xpack.actions.allowedHosts`,
-      );
-      expectNoSecrets(server, [PASSWORD, API_KEY], [basic]);
-    } finally {
-      await server.close();
-    }
+        // Kibana quotes the refused URL back, API key and all, without a prefix.
+        const secretsUrl = `https://other.xmatters.com/api/integration/1/functions/1/triggers?apiKey=${API_KEY}`;
+        await expectCreateRefused(
+          server.api,
+          {
+            name: 'y',
+            connector_type_id: '.xmatters',
+            config: { usesBasic: false },
+            secrets: { secretsUrl },
+          },
+          `error validating connector type secrets: target url "${secretsUrl}" is not added to the Kibana config xpack.actions.allowedHosts`,
+        );
+        expectNoSecrets(server, [PASSWORD, API_KEY], [basic]);
+      },
+    );
   });
 });
