@@ -29,6 +29,18 @@ const PUBLIC_URL = 'https://kibana.example.com:5601';
 const SMTP_USER = 'mailer@example.com';
 const SMTP_PASSWORD = 'smtp-pass-Qw7!';
 
+/** The envelope of a run whose mail the SMTP server or Microsoft Graph did not take. */
+function sendFailed(connectorId: string, serviceMessage: string, retry: boolean) {
+  return {
+    status: 'error',
+    connector_id: connectorId,
+    message: 'error sending email',
+    service_message: serviceMessage,
+    retry,
+    errorSource: 'user',
+  };
+}
+
 function smtpConfig(sim: { host: string; port: number }, extra: Record<string, unknown> = {}) {
   return { service: 'other', host: sim.host, port: sim.port, from: 'alerts@example.com', ...extra };
 }
@@ -203,14 +215,7 @@ describe('.email over SMTP', () => {
       secrets: { user: SMTP_USER, password: 'wrong-password' },
     });
     const reply = await run(id, { to: ['ops@example.com'], subject: 's', message: 'm' });
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Invalid login: 535 Invalid username or password',
-      retry: false,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, 'Invalid login: 535 Invalid username or password', false));
   });
 
   it('sends no credentials when hasAuth is false, even if some are stored', async () => {
@@ -222,14 +227,9 @@ describe('.email over SMTP', () => {
     const logins = authSmtp.logins.length;
     const reply = await run(id, { to: ['ops@example.com'], subject: 's', message: 'm' });
     expect(authSmtp.logins.length).toBe(logins);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Mail command failed: 530 Error: authentication Required',
-      retry: false,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(
+      sendFailed(id, 'Mail command failed: 530 Error: authentication Required', false),
+    );
   });
 
   it('reports recipients refused for good (550) without retry', async () => {
@@ -238,15 +238,13 @@ describe('.email over SMTP', () => {
       config: smtpConfig(smtp, { hasAuth: false }),
     });
     const reply = await run(id, { to: ['reject-550@example.com'], subject: 's', message: 'm' });
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message:
+    expect(reply).toEqual(
+      sendFailed(
+        id,
         "Can't send mail - all recipients were rejected: 550 <reject-550@example.com>: Recipient address rejected: User unknown",
-      retry: false,
-      errorSource: 'user',
-    });
+        false,
+      ),
+    );
   });
 
   it('asks for a retry when recipients are refused for now (451)', async () => {
@@ -255,15 +253,13 @@ describe('.email over SMTP', () => {
       config: smtpConfig(smtp, { hasAuth: false }),
     });
     const reply = await run(id, { to: ['reject-451@example.com'], subject: 's', message: 'm' });
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message:
+    expect(reply).toEqual(
+      sendFailed(
+        id,
         "Can't send mail - all recipients were rejected: 451 <reject-451@example.com>: Recipient address rejected: Try again later",
-      retry: true,
-      errorSource: 'user',
-    });
+        true,
+      ),
+    );
   });
 
   it('delivers to the accepted recipients and lists the refused ones', async () => {
@@ -425,52 +421,24 @@ describe('.email when the SMTP peer fails', () => {
     const { id, reply } = await runAgainst(silent.port);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(silent.connections).toBeGreaterThan(0);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Greeting never received',
-      retry: true,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, 'Greeting never received', true));
   });
 
   it('gives up on a reply that does not come within responseTimeout, and asks for a retry', async () => {
     const { id, reply } = await runAgainst(stalling.port);
     expect(stalling.connections).toBeGreaterThan(0);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Timeout',
-      retry: true,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, 'Timeout', true));
   });
 
   it('reports a connection dropped mid-session, and asks for a retry', async () => {
     const { id, reply } = await runAgainst(dropping.port);
     expect(dropping.connections).toBeGreaterThan(0);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Connection closed unexpectedly',
-      retry: true,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, 'Connection closed unexpectedly', true));
   });
 
   it('reports a refused connection, and asks for a retry', async () => {
     const { id, reply } = await runAgainst(closedPort);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: `connect ECONNREFUSED 127.0.0.1:${closedPort}`,
-      retry: true,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, `connect ECONNREFUSED 127.0.0.1:${closedPort}`, true));
   });
 });
 
@@ -983,24 +951,23 @@ describe('.email through Microsoft Exchange (Graph)', () => {
     expect(h.sim.last().headers.authorization).toBe(first);
 
     h.sim.revokeTokens();
-    expect(await run(id, params())).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: JSON.stringify({
-        error: {
-          code: 'InvalidAuthenticationToken',
-          message: 'Access token is empty or invalid.',
-          innerError: {
-            date: '2026-01-01T00:00:00',
-            'request-id': '6d0e0e0e-1111-2222-3333-444444444444',
-            'client-request-id': '6d0e0e0e-1111-2222-3333-444444444444',
+    expect(await run(id, params())).toEqual(
+      sendFailed(
+        id,
+        JSON.stringify({
+          error: {
+            code: 'InvalidAuthenticationToken',
+            message: 'Access token is empty or invalid.',
+            innerError: {
+              date: '2026-01-01T00:00:00',
+              'request-id': '6d0e0e0e-1111-2222-3333-444444444444',
+              'client-request-id': '6d0e0e0e-1111-2222-3333-444444444444',
+            },
           },
-        },
-      }),
-      retry: false,
-      errorSource: 'user',
-    });
+        }),
+        false,
+      ),
+    );
     expect(h.sim.tokenRequests().length).toBe(tokens);
 
     expect((await run(id, params())).status).toBe('ok');
@@ -1028,14 +995,13 @@ describe('.email through Microsoft Exchange (Graph)', () => {
     const reply = await run(id, params());
     const description =
       'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\r\nCorrelation ID: 11111111-2222-3333-4444-555555555555\r\nTimestamp: 2026-01-01 00:00:00Z';
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: `{"correlation_id":"11111111-2222-3333-4444-555555555555","error":"invalid_client","error_codes":[7000215],"error_description":${JSON.stringify(description)},"error_uri":"https://login.microsoftonline.com/error?code=7000215","timestamp":"2026-01-01 00:00:00Z","trace_id":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}`,
-      retry: false,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(
+      sendFailed(
+        id,
+        `{"correlation_id":"11111111-2222-3333-4444-555555555555","error":"invalid_client","error_codes":[7000215],"error_description":${JSON.stringify(description)},"error_uri":"https://login.microsoftonline.com/error?code=7000215","timestamp":"2026-01-01 00:00:00Z","trace_id":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}`,
+        false,
+      ),
+    );
     expectNoSecrets(h.server, ['not-the-secret'], [reply]);
   });
 
@@ -1078,14 +1044,7 @@ describe('.email through Microsoft Exchange (Graph)', () => {
     const id = await exchangeConnector();
     const reply = await run(id, params(`respond-with-${status}@example.com`));
     expect(h.sim.last().path).toBe('/v1.0/users/alerts@example.com/sendMail');
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: serviceMessage,
-      retry,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, serviceMessage, retry));
   });
 
   it('retries a throttled send at the moment Graph names', async () => {
@@ -1104,37 +1063,23 @@ describe('.email through Microsoft Exchange (Graph)', () => {
 
   it('retries a throttled send without Retry-After', async () => {
     const id = await exchangeConnector();
-    expect(await run(id, params('respond-with-429-no-retry-after@example.com'))).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: graphBody(
-        'ApplicationThrottled',
-        'Application is over its MailboxConcurrency limit.',
+    expect(await run(id, params('respond-with-429-no-retry-after@example.com'))).toEqual(
+      sendFailed(
+        id,
+        graphBody('ApplicationThrottled', 'Application is over its MailboxConcurrency limit.'),
+        true,
       ),
-      retry: true,
-      errorSource: 'user',
-    });
+    );
   });
 
   it('reports a dropped connection and an oversized answer', async () => {
     const id = await exchangeConnector();
-    expect(await run(id, params('respond-with-reset@example.com'))).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'socket hang up',
-      retry: true,
-      errorSource: 'user',
-    });
-    expect(await run(id, params('respond-with-large@example.com'))).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'maxContentLength size of 1024 exceeded',
-      retry: false,
-      errorSource: 'user',
-    });
+    expect(await run(id, params('respond-with-reset@example.com'))).toEqual(
+      sendFailed(id, 'socket hang up', true),
+    );
+    expect(await run(id, params('respond-with-large@example.com'))).toEqual(
+      sendFailed(id, 'maxContentLength size of 1024 exceeded', false),
+    );
   });
 });
 
@@ -1171,14 +1116,7 @@ describe('.email through Exchange with a short timeout or the default hosts', ()
           subject: 's',
           message: 'm',
         });
-        expect(reply).toEqual({
-          status: 'error',
-          connector_id: id,
-          message: 'error sending email',
-          service_message: 'timeout of 300ms exceeded',
-          retry: true,
-          errorSource: 'user',
-        });
+        expect(reply).toEqual(sendFailed(id, 'timeout of 300ms exceeded', true));
       },
     );
   });
@@ -1224,14 +1162,13 @@ describe('.email through Exchange with a short timeout or the default hosts', ()
           subject: 's',
           message: 'm',
         });
-        expect(reply).toEqual({
-          status: 'error',
-          connector_id: id,
-          message: 'error sending email',
-          service_message: `target url "https://login.microsoftonline.com/${ms.app.tenantId}/oauth2/v2.0/token" is not added to the Kibana config xpack.actions.allowedHosts`,
-          retry: false,
-          errorSource: 'user',
-        });
+        expect(reply).toEqual(
+          sendFailed(
+            id,
+            `target url "https://login.microsoftonline.com/${ms.app.tenantId}/oauth2/v2.0/token" is not added to the Kibana config xpack.actions.allowedHosts`,
+            false,
+          ),
+        );
         expect(ms.requests.length).toBe(requests);
       },
     );
