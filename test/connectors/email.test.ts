@@ -41,6 +41,15 @@ function sendFailed(connectorId: string, serviceMessage: string, retry: boolean)
   };
 }
 
+/** Creates an email connector on this server. */
+function emailConnector(
+  server: TestServer,
+  config: Record<string, unknown>,
+  secrets?: Record<string, unknown>,
+): Promise<string> {
+  return createConnector(server.api, { connector_type_id: '.email', config, secrets });
+}
+
 function smtpConfig(sim: { host: string; port: number }, extra: Record<string, unknown> = {}) {
   return { service: 'other', host: sim.host, port: sim.port, from: 'alerts@example.com', ...extra };
 }
@@ -94,10 +103,7 @@ describe('.email over SMTP', () => {
   });
 
   it('delivers the test message to every recipient, with the footer linking to Kibana', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const before = smtp.mails.length;
     const reply = await run(id, {
       to: ['ops@example.com', 'Dev Team <dev@example.com>'],
@@ -153,10 +159,7 @@ describe('.email over SMTP', () => {
         settings: { 'connectors.email.testMessageForApiRuns': false },
       },
       async (gateway) => {
-        const id = await createConnector(gateway.api, {
-          connector_type_id: '.email',
-          config: smtpConfig(smtp, { hasAuth: false }),
-        });
+        const id = await emailConnector(gateway, smtpConfig(smtp, { hasAuth: false }));
         const reply = await execute(gateway.api, id, {
           to: ['ops@example.com'],
           subject: 'Disk almost full',
@@ -171,10 +174,7 @@ describe('.email over SMTP', () => {
   });
 
   it('adds Reply-To and links the footer to the given Kibana path', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const reply = await run(id, {
       to: ['ops@example.com'],
       replyTo: ['noc@example.com', 'oncall@example.com'],
@@ -194,11 +194,11 @@ describe('.email over SMTP', () => {
   });
 
   it('signs in with the connector user and password', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(authSmtp, { from: 'Alerts <alerts@example.com>' }),
-      secrets: { user: SMTP_USER, password: SMTP_PASSWORD },
-    });
+    const id = await emailConnector(
+      server,
+      smtpConfig(authSmtp, { from: 'Alerts <alerts@example.com>' }),
+      { user: SMTP_USER, password: SMTP_PASSWORD },
+    );
     const reply = await run(id, { to: ['ops@example.com'], subject: 's', message: 'm' });
     expect(reply.status).toBe('ok');
     expect(authSmtp.logins.at(-1)).toEqual({ username: SMTP_USER, password: SMTP_PASSWORD });
@@ -209,20 +209,18 @@ describe('.email over SMTP', () => {
   });
 
   it('reports a refused login without retry', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(authSmtp),
-      secrets: { user: SMTP_USER, password: 'wrong-password' },
+    const id = await emailConnector(server, smtpConfig(authSmtp), {
+      user: SMTP_USER,
+      password: 'wrong-password',
     });
     const reply = await run(id, { to: ['ops@example.com'], subject: 's', message: 'm' });
     expect(reply).toEqual(sendFailed(id, 'Invalid login: 535 Invalid username or password', false));
   });
 
   it('sends no credentials when hasAuth is false, even if some are stored', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(authSmtp, { hasAuth: false }),
-      secrets: { user: SMTP_USER, password: SMTP_PASSWORD },
+    const id = await emailConnector(server, smtpConfig(authSmtp, { hasAuth: false }), {
+      user: SMTP_USER,
+      password: SMTP_PASSWORD,
     });
     const logins = authSmtp.logins.length;
     const reply = await run(id, { to: ['ops@example.com'], subject: 's', message: 'm' });
@@ -233,10 +231,7 @@ describe('.email over SMTP', () => {
   });
 
   it('reports recipients refused for good (550) without retry', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const reply = await run(id, { to: ['reject-550@example.com'], subject: 's', message: 'm' });
     expect(reply).toEqual(
       sendFailed(
@@ -248,10 +243,7 @@ describe('.email over SMTP', () => {
   });
 
   it('asks for a retry when recipients are refused for now (451)', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const reply = await run(id, { to: ['reject-451@example.com'], subject: 's', message: 'm' });
     expect(reply).toEqual(
       sendFailed(
@@ -263,10 +255,7 @@ describe('.email over SMTP', () => {
   });
 
   it('delivers to the accepted recipients and lists the refused ones', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const reply = await run(id, {
       to: ['ops@example.com', 'reject-550@example.com'],
       subject: 's',
@@ -290,10 +279,7 @@ describe('.email over SMTP', () => {
   });
 
   it('refuses messageHTML and attachments, as Kibana does outside notifications', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const before = smtp.mails.length;
     const base = { to: ['ops@example.com'], subject: 's', message: 'm' };
     expect(await run(id, { ...base, messageHTML: '<b>hi</b>' })).toEqual({
@@ -317,10 +303,7 @@ describe('.email over SMTP', () => {
   });
 
   it('judges template recipients when sending, not when validating', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     expect(await run(id, { to: ['{{context.owner}}'], subject: 's', message: 'm' })).toEqual({
       status: 'error',
       connector_id: id,
@@ -330,10 +313,7 @@ describe('.email over SMTP', () => {
   });
 
   it('validates params with Kibana texts', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const refused = (message: string) => ({
       status: 'error',
       connector_id: id,
@@ -404,10 +384,10 @@ describe('.email when the SMTP peer fails', () => {
   });
 
   async function runAgainst(port: number): Promise<{ id: string; reply: ExecuteEnvelope }> {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig({ host: '127.0.0.1', port }, { hasAuth: false }),
-    });
+    const id = await emailConnector(
+      server,
+      smtpConfig({ host: '127.0.0.1', port }, { hasAuth: false }),
+    );
     const reply = await execute(server.api, id, {
       to: ['ops@example.com'],
       subject: 's',
@@ -519,10 +499,7 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
 
   it('writes the footer without a link when server.publicBaseUrl is unset', async () => {
     await withServer({}, async (server) => {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: smtpConfig(smtp, { hasAuth: false }),
-      });
+      const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
       expect((await execute(server.api, id, params)).status).toBe('ok');
       expect(smtp.last().text).toBe(`${TEST_MESSAGE}\n\n---\n\nThis message was sent by Elastic.`);
     });
@@ -537,10 +514,7 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
         },
       },
       async (server) => {
-        const id = await createConnector(server.api, {
-          connector_type_id: '.email',
-          config: smtpConfig(smtp, { hasAuth: false }),
-        });
+        const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
         expect((await execute(server.api, id, params)).status).toBe('ok');
         expect(smtp.last().text).toBe(TEST_MESSAGE);
       },
@@ -567,10 +541,7 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
           message:
             'error validating connector type config: [from]: not allowed emails: alerts@elsewhere.org',
         });
-        const id = await createConnector(server.api, {
-          connector_type_id: '.email',
-          config: smtpConfig(smtp, { hasAuth: false }),
-        });
+        const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
         expect(
           await execute(server.api, id, {
             to: ['ops@example.com', 'a@other.org', 'bad address'],
@@ -611,10 +582,7 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
       });
       let id: string;
       try {
-        id = await createConnector(open.api, {
-          connector_type_id: '.email',
-          config: smtpConfig(smtp, { hasAuth: false }),
-        });
+        id = await emailConnector(open, smtpConfig(smtp, { hasAuth: false }));
         const refused = await open.api('POST', '/api/actions/connector', {
           body: {
             name: 'x',
@@ -664,9 +632,10 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
         },
       },
       async (server) => {
-        const id = await createConnector(server.api, {
-          connector_type_id: '.email',
-          config: { service: 'elastic_cloud', from: 'alerts@example.com', hasAuth: false },
+        const id = await emailConnector(server, {
+          service: 'elastic_cloud',
+          from: 'alerts@example.com',
+          hasAuth: false,
         });
         const count = smtp.mails.length;
         expect((await execute(server.api, id, params)).status).toBe('ok');
@@ -692,9 +661,10 @@ describe('.email through the JSON transport (service __json)', () => {
   afterAll(() => server.close());
 
   it('returns the composed message with the real subject, text and rendered HTML', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: { service: '__json', from: 'alerts@example.com', hasAuth: false },
+    const id = await emailConnector(server, {
+      service: '__json',
+      from: 'alerts@example.com',
+      hasAuth: false,
     });
     const reply = await execute(server.api, id, {
       to: ['ops@example.com'],
@@ -1106,11 +1076,7 @@ describe('.email through Exchange with a short timeout or the default hosts', ()
         },
       },
       async (server) => {
-        const id = await createConnector(server.api, {
-          connector_type_id: '.email',
-          config: config(),
-          secrets: { clientSecret: ms.app.clientSecret },
-        });
+        const id = await emailConnector(server, config(), { clientSecret: ms.app.clientSecret });
         const reply = await execute(server.api, id, {
           to: ['respond-with-timeout@example.com'],
           subject: 's',
@@ -1130,11 +1096,7 @@ describe('.email through Exchange with a short timeout or the default hosts', ()
         },
       },
       async (server) => {
-        const id = await createConnector(server.api, {
-          connector_type_id: '.email',
-          config: config(),
-          secrets: { clientSecret: ms.app.clientSecret },
-        });
+        const id = await emailConnector(server, config(), { clientSecret: ms.app.clientSecret });
         const reply = await execute(server.api, id, {
           to: ['ops@example.com'],
           subject: 's',
@@ -1151,11 +1113,7 @@ describe('.email through Exchange with a short timeout or the default hosts', ()
     await withServer(
       { settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } },
       async (server) => {
-        const id = await createConnector(server.api, {
-          connector_type_id: '.email',
-          config: config(),
-          secrets: { clientSecret: ms.app.clientSecret },
-        });
+        const id = await emailConnector(server, config(), { clientSecret: ms.app.clientSecret });
         const requests = ms.requests.length;
         const reply = await execute(server.api, id, {
           to: ['ops@example.com'],
