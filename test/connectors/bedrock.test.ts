@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalQuery, canonicalUri, signV4 } from '../../src/connectors/bedrock/sigv4.js';
 import {
+  badRequest,
   execute,
   expectCreateRefused,
   expectListedType,
@@ -277,7 +278,7 @@ describe('.bedrock (Amazon Bedrock)', () => {
         body: { name: 'bad', connector_type_id: '.bedrock', config, secrets },
       });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+      expect(res.body).toEqual(badRequest(message));
     });
   });
 

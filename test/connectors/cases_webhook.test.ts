@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { render, renderNoEscape } from '../../src/connectors/cases_webhook/mustache.js';
 import {
+  badRequest,
   expectListedType,
   expectNoSecrets,
   expectRetryAt,
@@ -605,12 +606,11 @@ describe('.cases-webhook', () => {
       const { createIncidentJson: _json, ...config } = configFor(h.sim.url);
       const res = await create(config, secrets);
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [createIncidentJson]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('refuses URLs outside xpack.actions.allowedHosts', async () => {
@@ -624,11 +624,11 @@ describe('.cases-webhook', () => {
         secrets,
       );
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `error validating connector type config: error configuring cases webhook action: target url "${bad}" is not added to the Kibana config xpack.actions.allowedHosts`,
-      });
+      expect(res.body).toEqual(
+        badRequest(
+          `error validating connector type config: error configuring cases webhook action: target url "${bad}" is not added to the Kibana config xpack.actions.allowedHosts`,
+        ),
+      );
     });
 
     it('refuses a URL that does not parse', async () => {
@@ -653,11 +653,9 @@ describe('.cases-webhook', () => {
     it('requires secrets when hasAuth is true', async () => {
       const res = await create(configFor(h.sim.url));
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'error validating action type connector: must specify a secrets configuration',
-      });
+      expect(res.body).toEqual(
+        badRequest('error validating action type connector: must specify a secrets configuration'),
+      );
     });
 
     it('refuses a user without a password', async () => {

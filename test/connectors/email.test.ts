@@ -4,9 +4,11 @@ import { invalidEmailsMessage, parseAddressList } from '../../src/connectors/ema
 import { trimToMaximum } from '../../src/connectors/email/index.js';
 import { renderMarkdown } from '../../src/connectors/email/markdown.js';
 import {
+  badRequest,
   createConnector,
   type ExecuteEnvelope,
   execute,
+  expectCreateRefused,
   expectNoSecrets,
   expectRetryAt,
 } from '../helpers/connectors.js';
@@ -527,20 +529,15 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
         settings: { 'xpack.actions.email.domain_allowlist': ['example.com', 'example.net'] },
       },
       async (server) => {
-        const created = await server.api('POST', '/api/actions/connector', {
-          body: {
+        await expectCreateRefused(
+          server.api,
+          {
             name: 'x',
             connector_type_id: '.email',
             config: smtpConfig(smtp, { hasAuth: false, from: 'alerts@elsewhere.org' }),
           },
-        });
-        expect(created.status).toBe(400);
-        expect(created.body).toEqual({
-          statusCode: 400,
-          error: 'Bad Request',
-          message:
-            'error validating connector type config: [from]: not allowed emails: alerts@elsewhere.org',
-        });
+          'error validating connector type config: [from]: not allowed emails: alerts@elsewhere.org',
+        );
         const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
         expect(
           await execute(server.api, id, {
@@ -583,20 +580,15 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
       let id: string;
       try {
         id = await emailConnector(open, smtpConfig(smtp, { hasAuth: false }));
-        const refused = await open.api('POST', '/api/actions/connector', {
-          body: {
+        await expectCreateRefused(
+          open.api,
+          {
             name: 'x',
             connector_type_id: '.email',
             config: smtpConfig({ host: 'smtp.example.org', port: 25 }, { hasAuth: false }),
           },
-        });
-        expect(refused.status).toBe(400);
-        expect(refused.body).toEqual({
-          statusCode: 400,
-          error: 'Bad Request',
-          message:
-            "error validating connector type config: [host] value 'smtp.example.org' is not in the allowedHosts configuration",
-        });
+          "error validating connector type config: [host] value 'smtp.example.org' is not in the allowedHosts configuration",
+        );
       } finally {
         await open.close();
       }
@@ -718,7 +710,7 @@ describe('.email config and secrets validation', () => {
   async function expectRefused(config: unknown, message: string, secrets?: unknown) {
     const res = await create(config, secrets);
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+    expect(res.body).toEqual(badRequest(message));
   }
 
   const cfg = 'error validating connector type config: ';

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectCreateRefused } from '../helpers/connectors.js';
 import { connectorHarness } from '../helpers/harness.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startElasticsearchSimulator } from '../simulators/elasticsearch.js';
@@ -179,16 +180,11 @@ describe('.index on the embedded index', () => {
   });
 
   it('requires index in config', async () => {
-    const res = await server.api('POST', '/api/actions/connector', {
-      body: { name: 'x', connector_type_id: '.index', config: {} },
-    });
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({
-      statusCode: 400,
-      error: 'Bad Request',
-      message:
-        'error validating connector type config: [index]: expected value of type [string] but got [undefined]',
-    });
+    await expectCreateRefused(
+      server.api,
+      { name: 'x', connector_type_id: '.index', config: {} },
+      'error validating connector type config: [index]: expected value of type [string] but got [undefined]',
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  badRequest,
   execute,
   expectCreateRefused,
   expectNoSecrets,
@@ -196,7 +197,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
         },
       });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+      expect(res.body).toEqual(badRequest(message));
     });
 
     it.each([
@@ -252,20 +253,16 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
         'error validating connector type secrets: Invalid credential type. Only "service_account" credentials are supported. Type was "authorized_user".',
       ],
     ])('refuses %s', async (_what, secrets, message) => {
-      const res = await h.server.api('POST', '/api/actions/connector', {
-        body: {
+      await expectCreateRefused(
+        h.server.api,
+        {
           name: 'bad',
           connector_type_id: '.gemini',
           config: { apiUrl: h.sim.url, gcpRegion: REGION, gcpProjectID: PROJECT },
           secrets,
         },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: message.replace('TOKEN_URL', h.sim.tokenUrl),
-      });
+        message.replace('TOKEN_URL', h.sim.tokenUrl),
+      );
     });
   });
 

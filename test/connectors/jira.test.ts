@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  badRequest,
   execute,
+  expectCreateRefused,
   expectListedType,
   expectNoSecrets,
   failureClassTests,
@@ -589,16 +591,11 @@ describe('.jira', () => {
     });
 
     it('requires apiUrl and projectKey, and the email and API token', async () => {
-      const missing = await h.server.api('POST', '/api/actions/connector', {
-        body: { name: 'x', connector_type_id: '.jira', config: { apiUrl: h.sim.url }, secrets: {} },
-      });
-      expect(missing.status).toBe(400);
-      expect(missing.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
-          'error validating connector type config: [projectKey]: expected value of type [string] but got [undefined]',
-      });
+      await expectCreateRefused(
+        h.server.api,
+        { name: 'x', connector_type_id: '.jira', config: { apiUrl: h.sim.url }, secrets: {} },
+        'error validating connector type config: [projectKey]: expected value of type [string] but got [undefined]',
+      );
       const noToken = await h.server.api('POST', '/api/actions/connector', {
         body: {
           name: 'x',
@@ -607,12 +604,11 @@ describe('.jira', () => {
           secrets: { email: EMAIL },
         },
       });
-      expect(noToken.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(noToken.body).toEqual(
+        badRequest(
           'error validating connector type secrets: [apiToken]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
@@ -630,11 +626,11 @@ describe('.jira', () => {
             },
           });
           expect(res.status).toBe(400);
-          expect(res.body).toEqual({
-            statusCode: 400,
-            error: 'Bad Request',
-            message: `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-          });
+          expect(res.body).toEqual(
+            badRequest(
+              `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+            ),
+          );
           expectNoSecrets(guarded, [API_TOKEN, EMAIL], [res.text]);
         },
       );

@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  badRequest,
   createConnector,
   type ExecuteEnvelope,
   execute,
@@ -225,7 +226,7 @@ describe('.gen-ai (OpenAI)', () => {
           body: { name: 'bad', connector_type_id: '.gen-ai', config, secrets },
         });
         expect(res.status).toBe(400);
-        expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+        expect(res.body).toEqual(badRequest(message));
       });
     }
   });

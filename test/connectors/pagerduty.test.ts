@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { expectListedType, expectNoSecrets, failureClassTests } from '../helpers/connectors.js';
+import {
+  expectCreateRefused,
+  expectListedType,
+  expectNoSecrets,
+  failureClassTests,
+} from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
 import { withServer } from '../helpers/server.js';
 import { startPagerDutySimulator } from '../simulators/pagerduty.js';
@@ -234,21 +239,16 @@ describe('.pagerduty', () => {
     });
 
     it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
-      const res = await h.server.api<{ message: string }>('POST', '/api/actions/connector', {
-        body: {
+      await expectCreateRefused(
+        h.server.api,
+        {
           name: 'pd',
           connector_type_id: '.pagerduty',
           config: { apiUrl: 'https://events.eu.pagerduty.com/v2/enqueue' },
           secrets: { routingKey: 'k' },
         },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
-          'error validating connector type config: error configuring pagerduty action: target url "https://events.eu.pagerduty.com/v2/enqueue" is not added to the Kibana config xpack.actions.allowedHosts',
-      });
+        'error validating connector type config: error configuring pagerduty action: target url "https://events.eu.pagerduty.com/v2/enqueue" is not added to the Kibana config xpack.actions.allowedHosts',
+      );
     });
   });
 

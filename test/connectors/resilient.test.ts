@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  badRequest,
   expectListedType,
   expectNoSecrets,
   expectRetryAt,
@@ -477,12 +478,11 @@ describe('.resilient', () => {
     it('requires apiUrl', async () => {
       const res = await create({ orgId: '201' }, secrets);
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [apiUrl]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('refuses unknown config keys', async () => {
@@ -508,12 +508,11 @@ describe('.resilient', () => {
         secrets,
       );
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: error validating url: target url "http://resilient.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
-      });
+        ),
+      );
     });
   });
 

@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  badRequest,
   execute,
+  expectCreateRefused,
   expectListedType,
   expectNoSecrets,
   failureClassTests,
@@ -87,12 +89,11 @@ describe('.servicenow-itom', () => {
         secrets: { username: USERNAME, password: PASSWORD },
       },
     });
-    expect(refused.body).toEqual({
-      statusCode: 400,
-      error: 'Bad Request',
-      message:
+    expect(refused.body).toEqual(
+      badRequest(
         'error validating connector type config: [usesTableApi]: definition for this key is missing',
-    });
+      ),
+    );
   });
 
   it('addEvent posts one event, its time in GMT and its empty fields left out', async () => {
@@ -276,20 +277,16 @@ describe('.servicenow-itom', () => {
           settings: { 'xpack.actions.allowedHosts': ['instance.service-now.com'] },
         },
         async (guarded) => {
-          const res = await guarded.api('POST', '/api/actions/connector', {
-            body: {
+          await expectCreateRefused(
+            guarded.api,
+            {
               name: 'x',
               connector_type_id: '.servicenow-itom',
               config: { apiUrl: h.sim.url },
               secrets: { username: USERNAME, password: PASSWORD },
             },
-          });
-          expect(res.status).toBe(400);
-          expect(res.body).toEqual({
-            statusCode: 400,
-            error: 'Bad Request',
-            message: `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-          });
+            `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+          );
         },
       );
     });
@@ -308,12 +305,11 @@ describe('.servicenow-itom', () => {
           secrets: { clientSecret: CLIENT_SECRET, privateKey },
         },
       });
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: clientId must be provided when isOAuth = true',
-      });
+        ),
+      );
     });
   });
 

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  badRequest,
   type ExecuteEnvelope,
   execute,
   expectListedType,
@@ -801,7 +802,6 @@ describe('.servicenow (ITSM)', () => {
       h.server.api('POST', '/api/actions/connector', {
         body: { name: 'x', connector_type_id: '.servicenow', config, secrets },
       });
-    const badRequest = (message: string) => ({ statusCode: 400, error: 'Bad Request', message });
 
     it.each([
       [

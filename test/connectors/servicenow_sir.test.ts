@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  badRequest,
   type ExecuteEnvelope,
   execute,
+  expectCreateRefused,
   expectListedType,
   expectNoSecrets,
   failureClassTests,
@@ -353,20 +355,16 @@ describe('.servicenow-sir (SecOps)', () => {
           settings: { 'xpack.actions.allowedHosts': ['instance.service-now.com'] },
         },
         async (guarded) => {
-          const res = await guarded.api('POST', '/api/actions/connector', {
-            body: {
+          await expectCreateRefused(
+            guarded.api,
+            {
               name: 'x',
               connector_type_id: '.servicenow-sir',
               config: { apiUrl: h.sim.url },
               secrets: { username: USERNAME, password: PASSWORD },
             },
-          });
-          expect(res.status).toBe(400);
-          expect(res.body).toEqual({
-            statusCode: 400,
-            error: 'Bad Request',
-            message: `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-          });
+            `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+          );
         },
       );
     });
@@ -380,12 +378,11 @@ describe('.servicenow-sir (SecOps)', () => {
           secrets: { password: PASSWORD },
         },
       });
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type secrets: username and password must both be specified',
-      });
+        ),
+      );
     });
   });
 

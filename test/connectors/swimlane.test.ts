@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  badRequest,
   expectListedType,
   expectNoSecrets,
   expectRetryAt,
@@ -427,12 +428,11 @@ describe('.swimlane', () => {
     it('requires apiUrl', async () => {
       const res = await create(config);
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [apiUrl]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('refuses an unknown connectorType', async () => {
@@ -455,12 +455,11 @@ describe('.swimlane', () => {
     it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
       const res = await create({ ...config, apiUrl: 'http://swimlane.mynonexistent.com' });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: error configuring connector action: target url "http://swimlane.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
-      });
+        ),
+      );
     });
   });
 

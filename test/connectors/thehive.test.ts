@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  badRequest,
   expectListedType,
   expectNoSecrets,
   expectRetryAt,
@@ -390,12 +391,11 @@ describe('.thehive', () => {
     it('requires url', async () => {
       const res = await create({}, { apiKey: API_KEY });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [url]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('requires the API key', async () => {

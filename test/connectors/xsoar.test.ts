@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  badRequest,
   expectListedType,
   expectNoSecrets,
   expectRetryAt,
@@ -287,12 +288,11 @@ describe('.xsoar', () => {
     it('requires url', async () => {
       const res = await create({}, { apiKey: API_KEY });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [url]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('stores apiKeyID as null when not given, and never returns secrets', async () => {

@@ -171,6 +171,11 @@ export function retryAt(seconds: number, envelope: (date: string) => unknown): E
   };
 }
 
+/** Kibana's error body for a request it refused as bad. */
+export function badRequest(message: string) {
+  return { statusCode: 400, error: 'Bad Request', message };
+}
+
 /** Creating this connector is refused with Kibana's 400 and this message; answers the reply. */
 export async function expectCreateRefused(
   api: Api,
@@ -179,6 +184,6 @@ export async function expectCreateRefused(
 ): Promise<unknown> {
   const res = await api('POST', '/api/actions/connector', { body });
   expect(res.status).toBe(400);
-  expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+  expect(res.body).toEqual(badRequest(message));
   return res.body;
 }
