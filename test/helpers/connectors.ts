@@ -141,11 +141,14 @@ export async function expectListedType(
   }
 }
 
-/** The exact envelope a failure class must answer, built once the reply is in. */
+/**
+ * The exact envelope a failure class must answer, built when its test runs (the connector id is
+ * known only then). Only `retryAt` reads the reply, for the date the envelope must carry.
+ */
 export type ExpectedEnvelope = (reply: ExecuteEnvelope) => unknown;
 
 /**
- * One test per row: runs the connector with the row's input (a magic word that makes the
+ * One test per row, named by its input: runs the connector with it (a magic word that makes the
  * simulator fail as the vendor fails) and checks the envelope equals the row's exactly.
  */
 export function failureClassTests(
