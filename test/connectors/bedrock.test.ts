@@ -1,17 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalQuery, canonicalUri, signV4 } from '../../src/connectors/bedrock/sigv4.js';
 import {
-  createConnector,
+  badRequest,
   execute,
+  expectCreateRefused,
+  expectListedType,
   expectNoSecrets,
-  expectRetryAt,
+  failureClassTests,
   RUN_FAILED,
+  retryAt,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { ELASTIC_AUTH, startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import { executeRaw, within } from '../helpers/streams.js';
 import type { RecordedRequest } from '../simulators/base.js';
 import {
-  type BedrockSimulator,
   COMPLETION_TEXT,
   CONVERSE_ANSWER,
   converseStreamFrames,
@@ -47,29 +50,6 @@ function signedBy(req: RecordedRequest, signedHeaders: string): void {
 function headersOf(req: RecordedRequest) {
   const { connection: _connection, authorization: _authorization, ...headers } = req.headers;
   return headers;
-}
-
-/** Fails the test instead of hanging when the awaited event never comes. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms),
-    ),
-  ]);
-}
-
-async function executeRaw(server: TestServer, id: string, params: unknown, signal?: AbortSignal) {
-  return fetch(`${server.url}/api/actions/connector/${id}/_execute`, {
-    method: 'POST',
-    headers: {
-      authorization: ELASTIC_AUTH,
-      'kbn-xsrf': 'true',
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ params }),
-    ...(signal !== undefined ? { signal } : {}),
-  });
 }
 
 async function readBytes(reader: ReadableStreamDefaultReader<Uint8Array>, atLeast: number) {
@@ -210,39 +190,20 @@ describe('SigV4 signing', () => {
 });
 
 describe('.bedrock (Amazon Bedrock)', () => {
-  let sim: BedrockSimulator;
-  let server: TestServer;
-  let id: string;
-  const replies: unknown[] = [];
-
-  const run = async (connectorId: string, params: unknown) => {
-    const reply = await execute(server.api, connectorId, params);
-    replies.push(reply);
-    return reply;
-  };
-
-  beforeAll(async () => {
-    sim = await startBedrockSimulator({ credentials: { [ACCESS_KEY]: SECRET } });
-    server = await startServer();
-    id = await createConnector(server.api, {
-      connector_type_id: '.bedrock',
+  const h = connectorHarness({
+    type: '.bedrock',
+    simulator: () => startBedrockSimulator({ credentials: { [ACCESS_KEY]: SECRET } }),
+    connector: (sim) => ({
       config: { apiUrl: sim.url },
       secrets: { accessKey: ACCESS_KEY, secret: SECRET },
-    });
+    }),
   });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
-  });
+  const run = (connectorId: string, params: unknown) => h.run(params, connectorId);
 
   it('is listed among the connector types with Kibana fields', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.bedrock')).toEqual({
+    await expectListedType(h.server, {
       id: '.bedrock',
       name: 'Amazon Bedrock',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'enterprise',
       supported_feature_ids: [
         'generativeAIForSecurity',
@@ -250,14 +211,12 @@ describe('.bedrock (Amazon Bedrock)', () => {
         'generativeAIForSearchPlayground',
         'workflows',
       ],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
   describe('create', () => {
     it('falls back to the default model', async () => {
-      const res = await server.api<Record<string, unknown>>('POST', '/api/actions/connector', {
+      const res = await h.server.api<Record<string, unknown>>('POST', '/api/actions/connector', {
         body: {
           name: 'bedrock',
           connector_type_id: '.bedrock',
@@ -280,7 +239,7 @@ describe('.bedrock (Amazon Bedrock)', () => {
         is_missing_secrets: false,
         is_connector_type_deprecated: false,
       });
-      replies.push(res.body);
+      h.replies.push(res.body);
     });
 
     it.each([
@@ -315,11 +274,11 @@ describe('.bedrock (Amazon Bedrock)', () => {
         'error validating connector type config: [model]: definition for this key is missing',
       ],
     ])('refuses %s', async (_what, config, secrets, message) => {
-      const res = await server.api('POST', '/api/actions/connector', {
+      const res = await h.server.api('POST', '/api/actions/connector', {
         body: { name: 'bad', connector_type_id: '.bedrock', config, secrets },
       });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+      expect(res.body).toEqual(badRequest(message));
     });
   });
 
@@ -333,13 +292,13 @@ describe('.bedrock (Amazon Bedrock)', () => {
 
     it('runs a Messages API body, signed, and answers Kibana data', async () => {
       const body = JSON.stringify(MESSAGES_BODY);
-      const reply = await run(id, { subAction: 'run', subActionParams: { body } });
+      const reply = await run(h.id, { subAction: 'run', subActionParams: { body } });
       expect(reply).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: { completion: COMPLETION_TEXT, stop_reason: 'end_turn', usage: USAGE },
       });
-      const sent = sim.last();
+      const sent = h.sim.last();
       expect(sent.method).toBe('POST');
       expect(sent.path).toBe(`${DEFAULT_MODEL_PATH}/invoke`);
       expect([...sent.query]).toEqual([]);
@@ -347,7 +306,7 @@ describe('.bedrock (Amazon Bedrock)', () => {
       expect(headersOf(sent)).toEqual({
         'content-type': 'application/json',
         accept: '*/*',
-        host: new URL(sim.url).host,
+        host: new URL(h.sim.url).host,
         'content-length': String(Buffer.byteLength(body)),
         'x-amz-date': expect.stringMatching(AMZ_DATE),
       });
@@ -360,41 +319,41 @@ describe('.bedrock (Amazon Bedrock)', () => {
         max_tokens_to_sample: 300,
         stop_sequences: ['\n\nHuman:'],
       });
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'test',
         subActionParams: { body, model: 'anthropic.claude-v2:1' },
       });
-      expect(reply).toEqual({ status: 'ok', connector_id: id, data: LEGACY_ANSWER });
-      expect(sim.last().path).toBe('/model/anthropic.claude-v2%3A1/invoke');
-      expect(sim.last().text).toBe(body);
+      expect(reply).toEqual({ status: 'ok', connector_id: h.id, data: LEGACY_ANSWER });
+      expect(h.sim.last().path).toBe('/model/anthropic.claude-v2%3A1/invoke');
+      expect(h.sim.last().text).toBe(body);
     });
 
     it('encodes an inference-profile ARN once, even when given encoded', async () => {
       const arn = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc';
       for (const model of [arn, encodeURIComponent(arn)]) {
-        const reply = await run(id, {
+        const reply = await run(h.id, {
           subAction: 'run',
           subActionParams: { body: JSON.stringify(MESSAGES_BODY), model },
         });
         expect(reply.status).toBe('ok');
-        expect(sim.last().path).toBe(`/model/${encodeURIComponent(arn)}/invoke`);
+        expect(h.sim.last().path).toBe(`/model/${encodeURIComponent(arn)}/invoke`);
       }
     });
 
     it('answers the raw Bedrock response with raw: true', async () => {
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'run',
         subActionParams: { body: JSON.stringify(MESSAGES_BODY), raw: true },
       });
       expect(reply).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: messagesAnswer(DEFAULT_MODEL),
       });
     });
 
     it('invokeAI formats messages for Bedrock and answers message and usage', async () => {
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'invokeAI',
         subActionParams: {
           messages: [
@@ -411,10 +370,10 @@ describe('.bedrock (Amazon Bedrock)', () => {
       });
       expect(reply).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: { message: COMPLETION_TEXT, usage: USAGE },
       });
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         anthropic_version: 'bedrock-2023-05-31',
         system: 'Be a good chatbot',
         messages: [
@@ -430,7 +389,7 @@ describe('.bedrock (Amazon Bedrock)', () => {
 
     it('invokeAIRaw sends the messages as given and answers the raw response', async () => {
       const messages = [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }];
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'invokeAIRaw',
         subActionParams: {
           messages,
@@ -442,10 +401,10 @@ describe('.bedrock (Amazon Bedrock)', () => {
       });
       expect(reply).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: messagesAnswer(DEFAULT_MODEL),
       });
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         messages,
         system: 'Be brief',
         temperature: 0.5,
@@ -457,7 +416,7 @@ describe('.bedrock (Amazon Bedrock)', () => {
 
     it('converse sends a Converse request and answers it as Bedrock sent it', async () => {
       const messages = [{ role: 'user', content: [{ text: 'Hi' }] }];
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'converse',
         subActionParams: {
           messages,
@@ -466,8 +425,8 @@ describe('.bedrock (Amazon Bedrock)', () => {
           tools: [{ toolSpec: { name: 't', inputSchema: { json: {} } } }],
         },
       });
-      expect(reply).toEqual({ status: 'ok', connector_id: id, data: CONVERSE_ANSWER });
-      const sent = sim.last();
+      expect(reply).toEqual({ status: 'ok', connector_id: h.id, data: CONVERSE_ANSWER });
+      const sent = h.sim.last();
       expect(sent.path).toBe(`${DEFAULT_MODEL_PATH}/converse`);
       expect(sent.json).toEqual({
         messages,
@@ -483,7 +442,7 @@ describe('.bedrock (Amazon Bedrock)', () => {
     });
 
     it('invokeStream passes the event stream through as it arrives', async () => {
-      const res = await executeRaw(server, id, {
+      const res = await executeRaw(h.server, h.id, {
         subAction: 'invokeStream',
         subActionParams: { messages: [{ role: 'user', content: 'hold-stream' }], maxTokens: 5 },
       });
@@ -493,8 +452,8 @@ describe('.bedrock (Amazon Bedrock)', () => {
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       const first = await readBytes(reader, (frames[0] as Buffer).length);
       expect(first.equals(frames[0] as Buffer)).toBe(true);
-      expect(sim.waiting).toBe(1);
-      sim.release();
+      expect(h.sim.waiting).toBe(1);
+      h.sim.release();
       const rest = await readBytes(reader, Number.POSITIVE_INFINITY);
       const all = Buffer.concat([first, rest]);
       expect(all.equals(Buffer.concat(frames))).toBe(true);
@@ -504,13 +463,13 @@ describe('.bedrock (Amazon Bedrock)', () => {
         return JSON.parse(Buffer.from(bytes, 'base64').toString());
       });
       expect(events).toEqual(messageStreamEvents(DEFAULT_MODEL));
-      const sent = sim.last();
+      const sent = h.sim.last();
       expect(sent.path).toBe(`${DEFAULT_MODEL_PATH}/invoke-with-response-stream`);
       expect(headersOf(sent)).toEqual({
         accept: 'application/vnd.amazon.eventstream',
         'content-type': 'application/json',
         'x-amzn-bedrock-accept': '*/*',
-        host: new URL(sim.url).host,
+        host: new URL(h.sim.url).host,
         'content-length': String(sent.body.length),
         'x-amz-date': expect.stringMatching(AMZ_DATE),
       });
@@ -525,20 +484,20 @@ describe('.bedrock (Amazon Bedrock)', () => {
     });
 
     it('converseStream passes the event stream through', async () => {
-      const res = await executeRaw(server, id, {
+      const res = await executeRaw(h.server, h.id, {
         subAction: 'converseStream',
         subActionParams: { messages: [{ role: 'user', content: [{ text: 'Hi' }] }], model: 'm' },
       });
       const bytes = Buffer.from(await res.arrayBuffer());
       expect(bytes.equals(Buffer.concat(converseStreamFrames()))).toBe(true);
-      expect(sim.last().path).toBe('/model/m/converse-stream');
+      expect(h.sim.last().path).toBe('/model/m/converse-stream');
     });
 
     it('a client that goes away ends the vendor call', async () => {
       const controller = new AbortController();
       const res = await executeRaw(
-        server,
-        id,
+        h.server,
+        h.id,
         {
           subAction: 'invokeStream',
           subActionParams: { messages: [{ role: 'user', content: 'hold-stream' }] },
@@ -547,11 +506,11 @@ describe('.bedrock (Amazon Bedrock)', () => {
       );
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       await readBytes(reader, 1);
-      const before = sim.abandoned;
-      const abandoned = sim.nextAbandon();
+      const before = h.sim.abandoned;
+      const abandoned = h.sim.nextAbandon();
       controller.abort();
       await within(abandoned, 5000);
-      expect(sim.abandoned).toBe(before + 1);
+      expect(h.sim.abandoned).toBe(before + 1);
     });
   });
 
@@ -563,83 +522,82 @@ describe('.bedrock (Amazon Bedrock)', () => {
         max_tokens: 10,
       });
 
-    it.each([
-      [
-        'respond-with-400',
-        'Status code: 400. Message: API Error: Bad Request - The provided model identifier is invalid.',
-        'framework',
-      ],
-      [
-        'respond-with-401',
-        'Status code: 401. Message: Unauthorized API Error: Unauthorized',
-        'user',
-      ],
-      [
-        'respond-with-404',
-        'Status code: 404. Message: API Error: Not Found - Could not resolve the foundation model from the provided model identifier.',
-        'framework',
-      ],
-      [
-        'respond-with-422',
-        'Status code: 422. Message: API Error: Unprocessable Entity - Malformed input request: extraneous key [ooooo] is not permitted, please reformat your input and try again.',
-        'user',
-      ],
-      [
-        'respond-with-429',
-        'Status code: 429. Message: API Error: Too Many Requests - Too many requests, please wait before trying again.',
-        'user',
-      ],
-      [
-        'respond-with-500',
-        'Status code: 500. Message: API Error: Internal Server Error - The system encountered an unexpected error during processing. Try your request again.',
-        'framework',
-      ],
-      ['respond-with-502', 'Status code: 502. Message: API Error: Bad Gateway', 'framework'],
-      [
-        'respond-with-503',
-        'Status code: 503. Message: API Error: Service Unavailable - Bedrock is unable to process your request.',
-        'framework',
-      ],
-      [
-        'respond-with-reset',
-        'Status code: undefined. Message: Unexpected API Error: ECONNRESET - socket hang up',
-        'framework',
-      ],
-      [
-        'respond-with-bad-shape',
-        'Response validation failed (Error: [content]: expected value of type [array] but got [undefined])',
-        'framework',
-      ],
-    ] as const)("answers Kibana's error envelope for %s", async (word, serviceMessage, source) => {
-      const reply = await run(id, { subAction: 'run', subActionParams: { body: body(word) } });
-      expect(reply).toEqual(failure(id, serviceMessage, source));
-    });
-
-    it('keeps the vendor Retry-After of a 429 as the retry date', async () => {
-      const reply = await run(id, {
-        subAction: 'run',
-        subActionParams: { body: body('respond-with-429-retry-after') },
-      });
-      const { retry, ...rest } = reply;
-      expect(rest).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: RUN_FAILED,
-        service_message:
-          'Status code: 429. Message: API Error: Too Many Requests - Too many requests, please wait before trying again.',
-        errorSource: 'user',
-      });
-      expectRetryAt(retry, 30);
-    });
+    failureClassTests(
+      (word) => run(h.id, { subAction: 'run', subActionParams: { body: body(word) } }),
+      {
+        'respond-with-400': () =>
+          failure(
+            h.id,
+            'Status code: 400. Message: API Error: Bad Request - The provided model identifier is invalid.',
+            'framework',
+          ),
+        'respond-with-401': () =>
+          failure(h.id, 'Status code: 401. Message: Unauthorized API Error: Unauthorized', 'user'),
+        'respond-with-404': () =>
+          failure(
+            h.id,
+            'Status code: 404. Message: API Error: Not Found - Could not resolve the foundation model from the provided model identifier.',
+            'framework',
+          ),
+        'respond-with-422': () =>
+          failure(
+            h.id,
+            'Status code: 422. Message: API Error: Unprocessable Entity - Malformed input request: extraneous key [ooooo] is not permitted, please reformat your input and try again.',
+            'user',
+          ),
+        'respond-with-429': () =>
+          failure(
+            h.id,
+            'Status code: 429. Message: API Error: Too Many Requests - Too many requests, please wait before trying again.',
+            'user',
+          ),
+        // The vendor's Retry-After of a 429 is the retry date.
+        'respond-with-429-retry-after': retryAt(30, (retry) => ({
+          status: 'error',
+          connector_id: h.id,
+          message: RUN_FAILED,
+          service_message:
+            'Status code: 429. Message: API Error: Too Many Requests - Too many requests, please wait before trying again.',
+          retry,
+          errorSource: 'user',
+        })),
+        'respond-with-500': () =>
+          failure(
+            h.id,
+            'Status code: 500. Message: API Error: Internal Server Error - The system encountered an unexpected error during processing. Try your request again.',
+            'framework',
+          ),
+        'respond-with-502': () =>
+          failure(h.id, 'Status code: 502. Message: API Error: Bad Gateway', 'framework'),
+        'respond-with-503': () =>
+          failure(
+            h.id,
+            'Status code: 503. Message: API Error: Service Unavailable - Bedrock is unable to process your request.',
+            'framework',
+          ),
+        'respond-with-reset': () =>
+          failure(
+            h.id,
+            'Status code: undefined. Message: Unexpected API Error: ECONNRESET - socket hang up',
+            'framework',
+          ),
+        'respond-with-bad-shape': () =>
+          failure(
+            h.id,
+            'Response validation failed (Error: [content]: expected value of type [array] but got [undefined])',
+            'framework',
+          ),
+      },
+    );
 
     it('reports a body Bedrock refuses', async () => {
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'run',
         subActionParams: { body: JSON.stringify({ ...JSON.parse(body('Hi')), ooooo: 1 }) },
       });
       expect(reply).toEqual(
         failure(
-          id,
+          h.id,
           'Status code: 400. Message: API Error: Bad Request - Malformed input request: #: extraneous key [ooooo] is not permitted, please reformat your input and try again.',
           'framework',
         ),
@@ -647,9 +605,8 @@ describe('.bedrock (Amazon Bedrock)', () => {
     });
 
     it('is refused by AWS when signed with the wrong secret', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: '.bedrock',
-        config: { apiUrl: sim.url },
+      const wrong = await h.create({
+        config: { apiUrl: h.sim.url },
         secrets: { accessKey: ACCESS_KEY, secret: 'not-the-secret' },
       });
       expect(await run(wrong, { subAction: 'run', subActionParams: { body: body('Hi') } })).toEqual(
@@ -662,9 +619,8 @@ describe('.bedrock (Amazon Bedrock)', () => {
     });
 
     it('is refused by AWS with an unknown access key', async () => {
-      const unknown = await createConnector(server.api, {
-        connector_type_id: '.bedrock',
-        config: { apiUrl: sim.url },
+      const unknown = await h.create({
+        config: { apiUrl: h.sim.url },
         secrets: { accessKey: 'AKIAUNKNOWN', secret: SECRET },
       });
       expect(
@@ -679,9 +635,8 @@ describe('.bedrock (Amazon Bedrock)', () => {
     });
 
     it('signs for the configured region', async () => {
-      const other = await createConnector(server.api, {
-        connector_type_id: '.bedrock',
-        config: { apiUrl: sim.url, region: 'eu-west-3' },
+      const other = await h.create({
+        config: { apiUrl: h.sim.url, region: 'eu-west-3' },
         secrets: { accessKey: ACCESS_KEY, secret: SECRET },
       });
       expect(await run(other, { subAction: 'run', subActionParams: { body: body('Hi') } })).toEqual(
@@ -691,13 +646,12 @@ describe('.bedrock (Amazon Bedrock)', () => {
           'user',
         ),
       );
-      expect(sim.last().headers.authorization).toContain(`/eu-west-3/bedrock/aws4_request`);
+      expect(h.sim.last().headers.authorization).toContain(`/eu-west-3/bedrock/aws4_request`);
     });
 
     it('explains an endpoint that is not the Bedrock runtime', async () => {
-      const control = await createConnector(server.api, {
-        connector_type_id: '.bedrock',
-        config: { apiUrl: `${sim.url}/v1` },
+      const control = await h.create({
+        config: { apiUrl: `${h.sim.url}/v1` },
         secrets: { accessKey: ACCESS_KEY, secret: SECRET },
       });
       expect(
@@ -712,13 +666,13 @@ describe('.bedrock (Amazon Bedrock)', () => {
     });
 
     it('refuses a stream the vendor fails', async () => {
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'invokeStream',
         subActionParams: { messages: [{ role: 'user', content: 'respond-with-503' }] },
       });
       expect(reply).toEqual(
         failure(
-          id,
+          h.id,
           'Status code: 503. Message: API Error: Service Unavailable - Bedrock is unable to process your request.',
           'framework',
         ),
@@ -727,10 +681,13 @@ describe('.bedrock (Amazon Bedrock)', () => {
 
     it('refuses messages without content', async () => {
       expect(
-        await run(id, { subAction: 'invokeAI', subActionParams: { messages: [{ role: 'user' }] } }),
+        await run(h.id, {
+          subAction: 'invokeAI',
+          subActionParams: { messages: [{ role: 'user' }] },
+        }),
       ).toEqual(
         failure(
-          id,
+          h.id,
           'Request validation failed (Error: [messages.0]: Must specify either content or rawContent)',
           'user',
         ),
@@ -738,18 +695,18 @@ describe('.bedrock (Amazon Bedrock)', () => {
     });
 
     it('refuses params without a sub-action, and unknown sub-actions', async () => {
-      expect(await run(id, { subActionParams: {} })).toEqual({
+      expect(await run(h.id, { subActionParams: {} })).toEqual({
         status: 'error',
-        connector_id: id,
+        connector_id: h.id,
         message:
           'error validating action params: [subAction]: expected value of type [string] but got [undefined]',
         retry: false,
         errorSource: 'user',
       });
-      expect(await run(id, { subAction: 'bedrockClientSend', subActionParams: {} })).toEqual(
+      expect(await run(h.id, { subAction: 'bedrockClientSend', subActionParams: {} })).toEqual(
         failure(
-          id,
-          `Sub action "bedrockClientSend" is not registered. Connector id: ${id}. Connector name: Amazon Bedrock. Connector type: .bedrock`,
+          h.id,
+          `Sub action "bedrockClientSend" is not registered. Connector id: ${h.id}. Connector name: Amazon Bedrock. Connector type: .bedrock`,
           'framework',
         ),
       );
@@ -757,34 +714,20 @@ describe('.bedrock (Amazon Bedrock)', () => {
   });
 
   it('never shows or logs the AWS keys', () => {
-    expect(replies.length).toBeGreaterThan(10);
-    expectNoSecrets(server, [SECRET, ACCESS_KEY], replies);
+    expect(h.replies.length).toBeGreaterThan(10);
+    expectNoSecrets(h.server, [SECRET, ACCESS_KEY], h.replies);
   });
 });
 
 describe('.bedrock limits and allowed hosts', () => {
-  let sim: BedrockSimulator;
-  let server: TestServer;
-  let id: string;
-
-  beforeAll(async () => {
-    sim = await startBedrockSimulator({ credentials: { [ACCESS_KEY]: SECRET } });
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-    id = await createConnector(server.api, {
-      connector_type_id: '.bedrock',
+  const h = connectorHarness({
+    type: '.bedrock',
+    simulator: () => startBedrockSimulator({ credentials: { [ACCESS_KEY]: SECRET } }),
+    settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    connector: (sim) => ({
       config: { apiUrl: sim.url },
       secrets: { accessKey: ACCESS_KEY, secret: SECRET },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
+    }),
   });
 
   const messages = (word: string) => ({
@@ -792,51 +735,37 @@ describe('.bedrock limits and allowed hosts', () => {
     timeout: 100,
   });
 
-  it('times out after xpack.actions.responseTimeout', async () => {
-    expect(
-      await execute(server.api, id, {
-        subAction: 'invokeAI',
-        subActionParams: messages('respond-with-timeout'),
-      }),
-    ).toEqual(
-      failure(
-        id,
-        'Status code: undefined. Message: Unexpected API Error: ECONNABORTED - timeout of 300ms exceeded',
-        'framework',
-      ),
-    );
-  });
-
-  it('refuses an answer larger than xpack.actions.maxResponseContentLength', async () => {
-    expect(
-      await execute(server.api, id, {
-        subAction: 'invokeAI',
-        subActionParams: messages('respond-with-large'),
-      }),
-    ).toEqual(
-      failure(
-        id,
-        'Status code: undefined. Message: Unexpected API Error: ERR_BAD_RESPONSE - maxContentLength size of 1024 exceeded',
-        'framework',
-      ),
-    );
-  });
+  // Times out after xpack.actions.responseTimeout; refuses an answer larger than
+  // xpack.actions.maxResponseContentLength.
+  failureClassTests(
+    (word) =>
+      execute(h.server.api, h.id, { subAction: 'invokeAI', subActionParams: messages(word) }),
+    {
+      'respond-with-timeout': () =>
+        failure(
+          h.id,
+          'Status code: undefined. Message: Unexpected API Error: ECONNABORTED - timeout of 300ms exceeded',
+          'framework',
+        ),
+      'respond-with-large': () =>
+        failure(
+          h.id,
+          'Status code: undefined. Message: Unexpected API Error: ERR_BAD_RESPONSE - maxContentLength size of 1024 exceeded',
+          'framework',
+        ),
+    },
+  );
 
   it('refuses an apiUrl whose host is not allowed', async () => {
-    const res = await server.api('POST', '/api/actions/connector', {
-      body: {
+    await expectCreateRefused(
+      h.server.api,
+      {
         name: 'elsewhere',
         connector_type_id: '.bedrock',
         config: { apiUrl: 'http://bedrock.mynonexistent.com' },
         secrets: { accessKey: ACCESS_KEY, secret: SECRET },
       },
-    });
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({
-      statusCode: 400,
-      error: 'Bad Request',
-      message:
-        'error validating connector type config: Error configuring Amazon Bedrock action: Error: error validating url: target url "http://bedrock.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
-    });
+      'error validating connector type config: Error configuring Amazon Bedrock action: Error: error validating url: target url "http://bedrock.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
+    );
   });
 });

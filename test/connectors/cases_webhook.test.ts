@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { render, renderNoEscape } from '../../src/connectors/cases_webhook/mustache.js';
 import {
-  createConnector,
-  execute,
+  badRequest,
+  expectListedType,
   expectNoSecrets,
   expectRetryAt,
+  failureClassTests,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { type CaseSystemSimulator, startCaseSystemSimulator } from '../simulators/cases_webhook.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import { startCaseSystemSimulator } from '../simulators/cases_webhook.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 
 const USER = 'jira-user';
@@ -45,97 +46,70 @@ const TLS_DIR = join(import.meta.dirname, '..', 'fixtures', 'tls');
 const tlsFile = (name: string) => readFileSync(join(TLS_DIR, name));
 
 describe('.cases-webhook', () => {
-  let sim: CaseSystemSimulator;
-  let server: TestServer;
-  let limited: TestServer;
-  let id: string;
-  let limitedId: string;
-  const replies: unknown[] = [];
+  const h = connectorHarness({
+    type: '.cases-webhook',
+    simulator: () =>
+      startCaseSystemSimulator({ credentials: { username: USER, password: PASSWORD } }),
+    settings: (sim) => ({
+      'xpack.actions.allowedHosts': ['127.0.0.1'],
+      'xpack.actions.preconfigured': {
+        'cw-not-allowed': {
+          name: 'stored before allowedHosts changed',
+          actionTypeId: '.cases-webhook',
+          config: {
+            ...configFor(sim.url),
+            viewIncidentUrl: 'https://cases.example.com/{{{external.system.id}}}',
+          },
+          secrets: { user: USER, password: PASSWORD },
+        },
+        'cw-bad-secrets': {
+          name: 'half a login',
+          actionTypeId: '.cases-webhook',
+          config: configFor(sim.url),
+          secrets: { user: USER },
+        },
+      },
+    }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
+    connector: (sim) => ({
+      config: configFor(sim.url),
+      secrets: { user: USER, password: PASSWORD, secretHeaders: { 'X-Secret': SECRET_HEADER } },
+    }),
+  });
 
-  const run = async (params: unknown, connectorId = id, on = server) => {
-    const body = await execute(on.api, connectorId, params);
-    replies.push(body);
-    return body;
-  };
-  const push = (incident: Record<string, unknown>, comments: unknown = null, connectorId = id) =>
-    run({ subAction: 'pushToService', subActionParams: { incident, comments } }, connectorId);
+  const run = (params: unknown, connectorId?: string) => h.run(params, connectorId);
+  const push = (
+    incident: Record<string, unknown>,
+    comments: unknown = null,
+    connectorId?: string,
+  ) => run({ subAction: 'pushToService', subActionParams: { incident, comments } }, connectorId);
   const failure = (connectorId: string, serviceMessage: string, retry: boolean) =>
     thrownEnvelope(connectorId, serviceMessage, retry, 'framework');
   const connector = (
     config: Record<string, unknown>,
     secrets: unknown = { user: USER, password: PASSWORD },
   ) =>
-    createConnector(server.api, {
-      connector_type_id: '.cases-webhook',
-      config: { ...configFor(sim.url), ...config },
+    h.create({
+      config: { ...configFor(h.sim.url), ...config },
       secrets: secrets as Record<string, unknown>,
     });
-  const lastIssue = () => [...sim.issues.values()].at(-1);
-
-  beforeAll(async () => {
-    sim = await startCaseSystemSimulator({ credentials: { username: USER, password: PASSWORD } });
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.preconfigured': {
-          'cw-not-allowed': {
-            name: 'stored before allowedHosts changed',
-            actionTypeId: '.cases-webhook',
-            config: {
-              ...configFor(sim.url),
-              viewIncidentUrl: 'https://cases.example.com/{{{external.system.id}}}',
-            },
-            secrets: { user: USER, password: PASSWORD },
-          },
-          'cw-bad-secrets': {
-            name: 'half a login',
-            actionTypeId: '.cases-webhook',
-            config: configFor(sim.url),
-            secrets: { user: USER },
-          },
-        },
-      },
-    });
-    limited = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-    const input = {
-      connector_type_id: '.cases-webhook',
-      config: configFor(sim.url),
-      secrets: { user: USER, password: PASSWORD, secretHeaders: { 'X-Secret': SECRET_HEADER } },
-    };
-    id = await createConnector(server.api, input);
-    limitedId = await createConnector(limited.api, input);
-  });
-  afterAll(async () => {
-    await server.close();
-    await limited.close();
-    await sim.close();
-  });
+  const lastIssue = () => [...h.sim.issues.values()].at(-1);
 
   it('is listed among the connector types', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.cases-webhook')).toEqual({
+    await expectListedType(h.server, {
       id: '.cases-webhook',
       name: 'Webhook - Case Management',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'gold',
       supported_feature_ids: ['cases'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
   it('stores the config with its defaults', async () => {
-    const res = await server.api<{ config: unknown }>('GET', `/api/actions/connector/${id}`);
+    const res = await h.server.api<{ config: unknown }>('GET', `/api/actions/connector/${h.id}`);
     expect(res.body.config).toEqual({
-      ...configFor(sim.url),
+      ...configFor(h.sim.url),
       getIncidentMethod: 'get',
       getIncidentJson: null,
       hasAuth: true,
@@ -164,11 +138,11 @@ describe('.cases-webhook', () => {
       const data = body.data as { pushedDate: string };
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           id: issue?.id,
           title: issue?.key,
-          url: `${sim.url}/browse/${issue?.key}`,
+          url: `${h.sim.url}/browse/${issue?.key}`,
           pushedDate: data.pushedDate,
           comments: [{ commentId: '456', pushedDate: data.pushedDate }],
         },
@@ -176,7 +150,7 @@ describe('.cases-webhook', () => {
       expect(Date.parse(data.pushedDate)).toBeGreaterThanOrEqual(before);
       expect(Date.parse(data.pushedDate)).toBeLessThanOrEqual(Date.now());
 
-      const [create, get, comment] = sim.requests.slice(-3);
+      const [create, get, comment] = h.sim.requests.slice(-3);
       expect(create?.method).toBe('POST');
       expect(create?.path).toBe('/rest/api/2/issue');
       expect(create?.headers).toMatchObject({
@@ -202,7 +176,7 @@ describe('.cases-webhook', () => {
       const body = await push({ title: 'only a title' }, []);
       expect(body.status).toBe('ok');
       expect(body.data).not.toHaveProperty('comments');
-      expect(sim.requests.at(-2)?.json).toEqual({
+      expect(h.sim.requests.at(-2)?.json).toEqual({
         fields: {
           summary: 'only a title',
           description: '',
@@ -233,12 +207,12 @@ describe('.cases-webhook', () => {
         data: {
           id: key,
           title: key,
-          url: `${sim.url}/browse/${key}`,
+          url: `${h.sim.url}/browse/${key}`,
           pushedDate: data.pushedDate,
           comments: [{ commentId: 'c-9', pushedDate: data.pushedDate }],
         },
       });
-      const [put, get, comment] = sim.requests.slice(-3);
+      const [put, get, comment] = h.sim.requests.slice(-3);
       expect(put?.method).toBe('PUT');
       expect(put?.path).toBe(`/rest/api/2/issue/${key}`);
       expect(put?.text).toBe(`{"fields":{"summary":"updated","labels":["x"]},"ref":"${key}"}`);
@@ -250,14 +224,14 @@ describe('.cases-webhook', () => {
     it('reads the case with POST and a body when configured so, following a nested key', async () => {
       const poster = await connector({
         getIncidentMethod: 'post',
-        getIncidentUrl: `${sim.url}/rest/api/2/issue/bulkfetch`,
+        getIncidentUrl: `${h.sim.url}/rest/api/2/issue/bulkfetch`,
         getIncidentJson: '{"issueIdsOrKeys":[{{{external.system.id}}}],"fields":["summary"]}',
         getIncidentResponseExternalTitleKey: 'issues[0].key',
       });
       const body = await push({ title: 'fetched in bulk' }, null, poster);
       const issue = lastIssue();
       expect(body.data).toMatchObject({ id: issue?.id, title: issue?.key });
-      const get = sim.last();
+      const get = h.sim.last();
       expect(get.method).toBe('POST');
       expect(get.path).toBe('/rest/api/2/issue/bulkfetch');
       expect(get.text).toBe(`{"issueIdsOrKeys":["${issue?.id}"],"fields":["summary"]}`);
@@ -271,15 +245,14 @@ describe('.cases-webhook', () => {
         silent,
       );
       expect((body.data as { comments: unknown[] }).comments).toHaveLength(1);
-      expect(sim.last().method).toBe('GET');
+      expect(h.sim.last().method).toBe('GET');
       expect(lastIssue()?.comments).toEqual([]);
     });
 
     it('sends no Authorization header without auth', async () => {
       const open = await startCaseSystemSimulator({ credentials: null });
       try {
-        const anonymous = await createConnector(server.api, {
-          connector_type_id: '.cases-webhook',
+        const anonymous = await h.create({
           config: { ...configFor(open.url), hasAuth: false, headers: null },
         });
         expect((await push({ title: 'anonymous' }, null, anonymous)).status).toBe('ok');
@@ -302,8 +275,7 @@ describe('.cases-webhook', () => {
         },
       });
       try {
-        const ssl = await createConnector(server.api, {
-          connector_type_id: '.cases-webhook',
+        const ssl = await h.create({
           config: {
             ...configFor(secure.url),
             authType: 'webhook-authentication-ssl',
@@ -332,7 +304,7 @@ describe('.cases-webhook', () => {
   describe('templates, URLs and answers Kibana refuses', () => {
     it('HTML-escapes {{double}} braces, which breaks the JSON', async () => {
       const escaped = await connector({ createIncidentJson: '{"summary":{{case.title}}}' });
-      const count = sim.requests.length;
+      const count = h.sim.requests.length;
       expect(await push({ title: 'x' }, null, escaped)).toEqual(
         failure(
           escaped,
@@ -340,7 +312,7 @@ describe('.cases-webhook', () => {
           true,
         ),
       );
-      expect(sim.requests.length).toBe(count);
+      expect(h.sim.requests.length).toBe(count);
     });
 
     it('refuses a body that is not JSON once rendered', async () => {
@@ -369,7 +341,7 @@ describe('.cases-webhook', () => {
     it('nests the get failure inside the create failure, as Kibana does', async () => {
       const bad = await connector({
         getIncidentMethod: 'post',
-        getIncidentUrl: `${sim.url}/rest/api/2/issue/bulkfetch`,
+        getIncidentUrl: `${h.sim.url}/rest/api/2/issue/bulkfetch`,
         getIncidentJson: '{"id": "{{{external.system.id}}}" }',
       });
       const body = await push({ title: 'x' }, null, bad);
@@ -383,7 +355,7 @@ describe('.cases-webhook', () => {
     });
 
     it('refuses a URL whose protocol is not http(s)', async () => {
-      const bad = await connector({ createIncidentUrl: `https${sim.url}` });
+      const bad = await connector({ createIncidentUrl: `https${h.sim.url}` });
       expect(await push({ title: 'x' }, null, bad)).toEqual(
         failure(
           bad,
@@ -395,7 +367,7 @@ describe('.cases-webhook', () => {
 
     it('refuses a URL whose template does not render', async () => {
       const bad = await connector({
-        updateIncidentUrl: `${sim.url}/rest/api/2/issue/{{{external.system.id}}}e\\\\whoathisisbad4{}{{`,
+        updateIncidentUrl: `${h.sim.url}/rest/api/2/issue/{{{external.system.id}}}e\\\\whoathisisbad4{}{{`,
       });
       expect(await push({ title: 'x', externalId: '12345' }, null, bad)).toEqual(
         failure(
@@ -420,8 +392,8 @@ describe('.cases-webhook', () => {
     it('requires JSON answers', async () => {
       expect(await push({ title: 'respond-with-text' })).toEqual(
         failure(
-          id,
-          `${NAME}: Unable to create case. Error: Unsupported content type: text/plain in post ${sim.url}/rest/api/2/issue. Supported content types: application/json.  `,
+          h.id,
+          `${NAME}: Unable to create case. Error: Unsupported content type: text/plain in post ${h.sim.url}/rest/api/2/issue. Supported content types: application/json.  `,
           true,
         ),
       );
@@ -435,7 +407,7 @@ describe('.cases-webhook', () => {
     it('400 with Jira field errors', async () => {
       expect(await push({ title: 'x', tags: ['with space'] })).toEqual(
         failure(
-          id,
+          h.id,
           reason(
             400,
             {
@@ -475,7 +447,7 @@ describe('.cases-webhook', () => {
       const body = await push({ title: 'x', externalId: 'ROC-999' });
       expect(body).toEqual(
         failure(
-          id,
+          h.id,
           `${NAME}: Unable to update case with id ROC-999. Error: Request failed with status code 404. ${notFound('Issue does not exist or you do not have permission to see it.')} Reason: Not Found`,
           false,
         ),
@@ -484,7 +456,7 @@ describe('.cases-webhook', () => {
 
     it('404 when reading the created case, its answer repeated at each level as in Kibana', async () => {
       const wrongGet = await connector({
-        getIncidentUrl: `${sim.url}/rest/api/2/issues/{{{external.system.id}}}`,
+        getIncidentUrl: `${h.sim.url}/rest/api/2/issues/{{{external.system.id}}}`,
       });
       const body = await push({ title: 'x' }, null, wrongGet);
       const issueId = lastIssue()?.id;
@@ -498,14 +470,23 @@ describe('.cases-webhook', () => {
       );
     });
 
-    it('429 without Retry-After', async () => {
-      expect(await push({ title: 'respond-with-429' })).toEqual(
+    failureClassTests((title) => push({ title }), {
+      'respond-with-429': () =>
         failure(
-          id,
+          h.id,
           reason(429, { errorMessages: ['Rate limit exceeded.'], errors: {} }, 'Too Many Requests'),
           true,
         ),
-      );
+      'respond-with-500': () =>
+        failure(
+          h.id,
+          reason(
+            500,
+            { errorMessages: ['Internal server error'], errors: {} },
+            'Internal Server Error',
+          ),
+          true,
+        ),
     });
 
     it('429 with Retry-After', async () => {
@@ -521,20 +502,6 @@ describe('.cases-webhook', () => {
       expectRetryAt(body.retry, RETRY_AFTER_SECONDS);
     });
 
-    it('500', async () => {
-      expect(await push({ title: 'respond-with-500' })).toEqual(
-        failure(
-          id,
-          reason(
-            500,
-            { errorMessages: ['Internal server error'], errors: {} },
-            'Internal Server Error',
-          ),
-          true,
-        ),
-      );
-    });
-
     it('502 from a proxy, its HTML quoted', async () => {
       const body = await push({ title: 'respond-with-502' });
       expect(body).toMatchObject({ status: 'error', retry: true, errorSource: 'framework' });
@@ -544,20 +511,27 @@ describe('.cases-webhook', () => {
     });
 
     const limitedPush = (title: string) =>
-      run(
+      h.run(
         { subAction: 'pushToService', subActionParams: { incident: { title } } },
-        limitedId,
-        limited,
+        h.limited.id,
+        h.limited.server,
       );
 
-    it('a timeout', async () => {
-      expect(await limitedPush('respond-with-timeout')).toEqual(
+    // A timeout and an answer larger than maxResponseContentLength, on the server with short
+    // limits.
+    failureClassTests(limitedPush, {
+      'respond-with-timeout': () =>
         failure(
-          limitedId,
+          h.limited.id,
           `${NAME}: Unable to create case. Error: timeout of 300ms exceeded.  `,
           true,
         ),
-      );
+      'respond-with-large': () =>
+        failure(
+          h.limited.id,
+          `${NAME}: Unable to create case. Error: maxContentLength size of 1024 exceeded.  `,
+          true,
+        ),
     });
 
     it('a connection reset', async () => {
@@ -568,30 +542,20 @@ describe('.cases-webhook', () => {
       );
     });
 
-    it('an answer larger than maxResponseContentLength', async () => {
-      expect(await limitedPush('respond-with-large')).toEqual(
-        failure(
-          limitedId,
-          `${NAME}: Unable to create case. Error: maxContentLength size of 1024 exceeded.  `,
-          true,
-        ),
-      );
-    });
-
     it('SSL auth without a certificate is a wrong configuration', async () => {
       const bad = await connector({ authType: 'webhook-authentication-ssl' });
-      const count = sim.requests.length;
+      const count = h.sim.requests.length;
       expect(await push({ title: 'x' }, null, bad)).toEqual(
         failure(bad, '[Action]Webhook - Case Management: Wrong configuration.', true),
       );
-      expect(sim.requests.length).toBe(count);
+      expect(h.sim.requests.length).toBe(count);
     });
   });
 
   describe('params validation', () => {
     const invalid = (message: string) => ({
       status: 'error',
-      connector_id: id,
+      connector_id: h.id,
       message: `error validating action params: ${message}`,
       retry: false,
       errorSource: 'user',
@@ -628,7 +592,7 @@ describe('.cases-webhook', () => {
 
   describe('connector validation', () => {
     const create = (config: Record<string, unknown>, secrets?: unknown) =>
-      server.api('POST', '/api/actions/connector', {
+      h.server.api('POST', '/api/actions/connector', {
         body: {
           name: 'cw',
           connector_type_id: '.cases-webhook',
@@ -639,37 +603,36 @@ describe('.cases-webhook', () => {
     const secrets = { user: USER, password: PASSWORD };
 
     it('requires each template', async () => {
-      const { createIncidentJson: _json, ...config } = configFor(sim.url);
+      const { createIncidentJson: _json, ...config } = configFor(h.sim.url);
       const res = await create(config, secrets);
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [createIncidentJson]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('refuses URLs outside xpack.actions.allowedHosts', async () => {
       const bad = 'http://casesWebhook.mynonexistent.com';
       const res = await create(
         {
-          ...configFor(sim.url),
+          ...configFor(h.sim.url),
           createCommentUrl: `${bad}/{{{external.system.id}}}/comments`,
           createIncidentUrl: bad,
         },
         secrets,
       );
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `error validating connector type config: error configuring cases webhook action: target url "${bad}" is not added to the Kibana config xpack.actions.allowedHosts`,
-      });
+      expect(res.body).toEqual(
+        badRequest(
+          `error validating connector type config: error configuring cases webhook action: target url "${bad}" is not added to the Kibana config xpack.actions.allowedHosts`,
+        ),
+      );
     });
 
     it('refuses a URL that does not parse', async () => {
-      const res = await create({ ...configFor(sim.url), viewIncidentUrl: 'not a url' }, secrets);
+      const res = await create({ ...configFor(h.sim.url), viewIncidentUrl: 'not a url' }, secrets);
       expect(res.body).toMatchObject({
         message:
           'error validating connector type config: error configuring cases webhook action: unable to parse not a url: TypeError: Invalid URL',
@@ -678,7 +641,7 @@ describe('.cases-webhook', () => {
 
     it('refuses OAuth2', async () => {
       const res = await create(
-        { ...configFor(sim.url), authType: 'webhook-oauth2-client-credentials' },
+        { ...configFor(h.sim.url), authType: 'webhook-oauth2-client-credentials' },
         { clientSecret: 'x' },
       );
       expect(res.body).toMatchObject({
@@ -688,17 +651,15 @@ describe('.cases-webhook', () => {
     });
 
     it('requires secrets when hasAuth is true', async () => {
-      const res = await create(configFor(sim.url));
+      const res = await create(configFor(h.sim.url));
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'error validating action type connector: must specify a secrets configuration',
-      });
+      expect(res.body).toEqual(
+        badRequest('error validating action type connector: must specify a secrets configuration'),
+      );
     });
 
     it('refuses a user without a password', async () => {
-      const res = await create(configFor(sim.url), { user: USER });
+      const res = await create(configFor(h.sim.url), { user: USER });
       expect(res.body).toMatchObject({
         message:
           'error validating connector type secrets: must specify one of the following schemas: user and password; crt and key (with optional password); pfx (with optional password); or clientSecret (for OAuth2)',
@@ -764,9 +725,9 @@ describe('.cases-webhook', () => {
   });
 
   it('never shows or logs the password or the secret header', () => {
-    expect(replies.length).toBeGreaterThan(10);
+    expect(h.replies.length).toBeGreaterThan(10);
     const secrets = [PASSWORD, SECRET_HEADER, BASIC.slice(6)];
-    expectNoSecrets(server, secrets, replies);
-    expectNoSecrets(limited, secrets, replies);
+    expectNoSecrets(h.server, secrets, h.replies);
+    expectNoSecrets(h.limited.server, secrets, h.replies);
   });
 });

@@ -4,13 +4,16 @@ import { invalidEmailsMessage, parseAddressList } from '../../src/connectors/ema
 import { trimToMaximum } from '../../src/connectors/email/index.js';
 import { renderMarkdown } from '../../src/connectors/email/markdown.js';
 import {
+  badRequest,
   createConnector,
   type ExecuteEnvelope,
   execute,
+  expectCreateRefused,
   expectNoSecrets,
   expectRetryAt,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer, tempDir } from '../helpers/server.js';
+import { connectorHarness } from '../helpers/harness.js';
+import { startServer, type TestServer, tempDir, withServer } from '../helpers/server.js';
 import {
   GRAPH_SCOPE,
   type MicrosoftSimulator,
@@ -27,6 +30,27 @@ const TEST_MESSAGE = 'This is a test email from Kibana';
 const PUBLIC_URL = 'https://kibana.example.com:5601';
 const SMTP_USER = 'mailer@example.com';
 const SMTP_PASSWORD = 'smtp-pass-Qw7!';
+
+/** The envelope of a run whose mail the SMTP server or Microsoft Graph did not take. */
+function sendFailed(connectorId: string, serviceMessage: string, retry: boolean) {
+  return {
+    status: 'error',
+    connector_id: connectorId,
+    message: 'error sending email',
+    service_message: serviceMessage,
+    retry,
+    errorSource: 'user',
+  };
+}
+
+/** Creates an email connector on this server. */
+function emailConnector(
+  server: TestServer,
+  config: Record<string, unknown>,
+  secrets?: Record<string, unknown>,
+): Promise<string> {
+  return createConnector(server.api, { connector_type_id: '.email', config, secrets });
+}
 
 function smtpConfig(sim: { host: string; port: number }, extra: Record<string, unknown> = {}) {
   return { service: 'other', host: sim.host, port: sim.port, from: 'alerts@example.com', ...extra };
@@ -81,10 +105,7 @@ describe('.email over SMTP', () => {
   });
 
   it('delivers the test message to every recipient, with the footer linking to Kibana', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const before = smtp.mails.length;
     const reply = await run(id, {
       to: ['ops@example.com', 'Dev Team <dev@example.com>'],
@@ -135,33 +156,27 @@ describe('.email over SMTP', () => {
   });
 
   it('sends the given subject and message when connectors.email.testMessageForApiRuns is false', async () => {
-    const gateway = await startServer({
-      settings: { 'connectors.email.testMessageForApiRuns': false },
-    });
-    try {
-      const id = await createConnector(gateway.api, {
-        connector_type_id: '.email',
-        config: smtpConfig(smtp, { hasAuth: false }),
-      });
-      const reply = await execute(gateway.api, id, {
-        to: ['ops@example.com'],
-        subject: 'Disk almost full',
-        message: 'Host db-1 is at 93%',
-      });
-      expect(reply.status).toBe('ok');
-      const mail = smtp.last();
-      expect(mail.message.headers.subject).toBe('Disk almost full');
-      expect(mail.text).toBe('Host db-1 is at 93%\n\n---\n\nThis message was sent by Elastic.');
-    } finally {
-      await gateway.close();
-    }
+    await withServer(
+      {
+        settings: { 'connectors.email.testMessageForApiRuns': false },
+      },
+      async (gateway) => {
+        const id = await emailConnector(gateway, smtpConfig(smtp, { hasAuth: false }));
+        const reply = await execute(gateway.api, id, {
+          to: ['ops@example.com'],
+          subject: 'Disk almost full',
+          message: 'Host db-1 is at 93%',
+        });
+        expect(reply.status).toBe('ok');
+        const mail = smtp.last();
+        expect(mail.message.headers.subject).toBe('Disk almost full');
+        expect(mail.text).toBe('Host db-1 is at 93%\n\n---\n\nThis message was sent by Elastic.');
+      },
+    );
   });
 
   it('adds Reply-To and links the footer to the given Kibana path', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const reply = await run(id, {
       to: ['ops@example.com'],
       replyTo: ['noc@example.com', 'oncall@example.com'],
@@ -181,11 +196,11 @@ describe('.email over SMTP', () => {
   });
 
   it('signs in with the connector user and password', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(authSmtp, { from: 'Alerts <alerts@example.com>' }),
-      secrets: { user: SMTP_USER, password: SMTP_PASSWORD },
-    });
+    const id = await emailConnector(
+      server,
+      smtpConfig(authSmtp, { from: 'Alerts <alerts@example.com>' }),
+      { user: SMTP_USER, password: SMTP_PASSWORD },
+    );
     const reply = await run(id, { to: ['ops@example.com'], subject: 's', message: 'm' });
     expect(reply.status).toBe('ok');
     expect(authSmtp.logins.at(-1)).toEqual({ username: SMTP_USER, password: SMTP_PASSWORD });
@@ -196,80 +211,53 @@ describe('.email over SMTP', () => {
   });
 
   it('reports a refused login without retry', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(authSmtp),
-      secrets: { user: SMTP_USER, password: 'wrong-password' },
+    const id = await emailConnector(server, smtpConfig(authSmtp), {
+      user: SMTP_USER,
+      password: 'wrong-password',
     });
     const reply = await run(id, { to: ['ops@example.com'], subject: 's', message: 'm' });
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Invalid login: 535 Invalid username or password',
-      retry: false,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, 'Invalid login: 535 Invalid username or password', false));
   });
 
   it('sends no credentials when hasAuth is false, even if some are stored', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(authSmtp, { hasAuth: false }),
-      secrets: { user: SMTP_USER, password: SMTP_PASSWORD },
+    const id = await emailConnector(server, smtpConfig(authSmtp, { hasAuth: false }), {
+      user: SMTP_USER,
+      password: SMTP_PASSWORD,
     });
     const logins = authSmtp.logins.length;
     const reply = await run(id, { to: ['ops@example.com'], subject: 's', message: 'm' });
     expect(authSmtp.logins.length).toBe(logins);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Mail command failed: 530 Error: authentication Required',
-      retry: false,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(
+      sendFailed(id, 'Mail command failed: 530 Error: authentication Required', false),
+    );
   });
 
   it('reports recipients refused for good (550) without retry', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const reply = await run(id, { to: ['reject-550@example.com'], subject: 's', message: 'm' });
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message:
+    expect(reply).toEqual(
+      sendFailed(
+        id,
         "Can't send mail - all recipients were rejected: 550 <reject-550@example.com>: Recipient address rejected: User unknown",
-      retry: false,
-      errorSource: 'user',
-    });
+        false,
+      ),
+    );
   });
 
   it('asks for a retry when recipients are refused for now (451)', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const reply = await run(id, { to: ['reject-451@example.com'], subject: 's', message: 'm' });
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message:
+    expect(reply).toEqual(
+      sendFailed(
+        id,
         "Can't send mail - all recipients were rejected: 451 <reject-451@example.com>: Recipient address rejected: Try again later",
-      retry: true,
-      errorSource: 'user',
-    });
+        true,
+      ),
+    );
   });
 
   it('delivers to the accepted recipients and lists the refused ones', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const reply = await run(id, {
       to: ['ops@example.com', 'reject-550@example.com'],
       subject: 's',
@@ -293,10 +281,7 @@ describe('.email over SMTP', () => {
   });
 
   it('refuses messageHTML and attachments, as Kibana does outside notifications', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const before = smtp.mails.length;
     const base = { to: ['ops@example.com'], subject: 's', message: 'm' };
     expect(await run(id, { ...base, messageHTML: '<b>hi</b>' })).toEqual({
@@ -320,10 +305,7 @@ describe('.email over SMTP', () => {
   });
 
   it('judges template recipients when sending, not when validating', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     expect(await run(id, { to: ['{{context.owner}}'], subject: 's', message: 'm' })).toEqual({
       status: 'error',
       connector_id: id,
@@ -333,10 +315,7 @@ describe('.email over SMTP', () => {
   });
 
   it('validates params with Kibana texts', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig(smtp, { hasAuth: false }),
-    });
+    const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
     const refused = (message: string) => ({
       status: 'error',
       connector_id: id,
@@ -407,10 +386,10 @@ describe('.email when the SMTP peer fails', () => {
   });
 
   async function runAgainst(port: number): Promise<{ id: string; reply: ExecuteEnvelope }> {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: smtpConfig({ host: '127.0.0.1', port }, { hasAuth: false }),
-    });
+    const id = await emailConnector(
+      server,
+      smtpConfig({ host: '127.0.0.1', port }, { hasAuth: false }),
+    );
     const reply = await execute(server.api, id, {
       to: ['ops@example.com'],
       subject: 's',
@@ -424,52 +403,24 @@ describe('.email when the SMTP peer fails', () => {
     const { id, reply } = await runAgainst(silent.port);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(silent.connections).toBeGreaterThan(0);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Greeting never received',
-      retry: true,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, 'Greeting never received', true));
   });
 
   it('gives up on a reply that does not come within responseTimeout, and asks for a retry', async () => {
     const { id, reply } = await runAgainst(stalling.port);
     expect(stalling.connections).toBeGreaterThan(0);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Timeout',
-      retry: true,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, 'Timeout', true));
   });
 
   it('reports a connection dropped mid-session, and asks for a retry', async () => {
     const { id, reply } = await runAgainst(dropping.port);
     expect(dropping.connections).toBeGreaterThan(0);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'Connection closed unexpectedly',
-      retry: true,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, 'Connection closed unexpectedly', true));
   });
 
   it('reports a refused connection, and asks for a retry', async () => {
     const { id, reply } = await runAgainst(closedPort);
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: `connect ECONNREFUSED 127.0.0.1:${closedPort}`,
-      retry: true,
-      errorSource: 'user',
-    });
+    expect(reply).toEqual(sendFailed(id, `connect ECONNREFUSED 127.0.0.1:${closedPort}`, true));
   });
 });
 
@@ -549,88 +500,74 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
   const params = { to: ['ops@example.com'], subject: 's', message: 'm' };
 
   it('writes the footer without a link when server.publicBaseUrl is unset', async () => {
-    const server = await startServer();
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: smtpConfig(smtp, { hasAuth: false }),
-      });
+    await withServer({}, async (server) => {
+      const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
       expect((await execute(server.api, id, params)).status).toBe('ok');
       expect(smtp.last().text).toBe(`${TEST_MESSAGE}\n\n---\n\nThis message was sent by Elastic.`);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('leaves the footer out when xpack.actions.enableFooterInEmail is false', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.enableFooterInEmail': false, 'server.publicBaseUrl': PUBLIC_URL },
-    });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: smtpConfig(smtp, { hasAuth: false }),
-      });
-      expect((await execute(server.api, id, params)).status).toBe('ok');
-      expect(smtp.last().text).toBe(TEST_MESSAGE);
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      {
+        settings: {
+          'xpack.actions.enableFooterInEmail': false,
+          'server.publicBaseUrl': PUBLIC_URL,
+        },
+      },
+      async (server) => {
+        const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
+        expect((await execute(server.api, id, params)).status).toBe('ok');
+        expect(smtp.last().text).toBe(TEST_MESSAGE);
+      },
+    );
   });
 
   it('keeps senders and recipients within xpack.actions.email.domain_allowlist', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.email.domain_allowlist': ['example.com', 'example.net'] },
-    });
-    try {
-      const created = await server.api('POST', '/api/actions/connector', {
-        body: {
-          name: 'x',
-          connector_type_id: '.email',
-          config: smtpConfig(smtp, { hasAuth: false, from: 'alerts@elsewhere.org' }),
-        },
-      });
-      expect(created.status).toBe(400);
-      expect(created.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+    await withServer(
+      {
+        settings: { 'xpack.actions.email.domain_allowlist': ['example.com', 'example.net'] },
+      },
+      async (server) => {
+        await expectCreateRefused(
+          server.api,
+          {
+            name: 'x',
+            connector_type_id: '.email',
+            config: smtpConfig(smtp, { hasAuth: false, from: 'alerts@elsewhere.org' }),
+          },
           'error validating connector type config: [from]: not allowed emails: alerts@elsewhere.org',
-      });
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: smtpConfig(smtp, { hasAuth: false }),
-      });
-      expect(
-        await execute(server.api, id, {
-          to: ['ops@example.com', 'a@other.org', 'bad address'],
-          cc: ['Ops <ops@example.net>', 'b@elsewhere.org'],
-          subject: 's',
-          message: 'm',
-        }),
-      ).toEqual({
-        status: 'error',
-        connector_id: id,
-        message:
-          'error validating action params: [to/cc/bcc]: not valid emails: bad address; not allowed emails: a@other.org, b@elsewhere.org',
-        retry: false,
-        errorSource: 'user',
-      });
-      const count = smtp.mails.length;
-      expect(
-        (
+        );
+        const id = await emailConnector(server, smtpConfig(smtp, { hasAuth: false }));
+        expect(
           await execute(server.api, id, {
-            to: ['ops@example.com'],
-            cc: ['Ops <ops@example.net>'],
+            to: ['ops@example.com', 'a@other.org', 'bad address'],
+            cc: ['Ops <ops@example.net>', 'b@elsewhere.org'],
             subject: 's',
             message: 'm',
-          })
-        ).status,
-      ).toBe('ok');
-      expect(smtp.mails.length).toBe(count + 1);
-    } finally {
-      await server.close();
-    }
+          }),
+        ).toEqual({
+          status: 'error',
+          connector_id: id,
+          message:
+            'error validating action params: [to/cc/bcc]: not valid emails: bad address; not allowed emails: a@other.org, b@elsewhere.org',
+          retry: false,
+          errorSource: 'user',
+        });
+        const count = smtp.mails.length;
+        expect(
+          (
+            await execute(server.api, id, {
+              to: ['ops@example.com'],
+              cc: ['Ops <ops@example.net>'],
+              subject: 's',
+              message: 'm',
+            })
+          ).status,
+        ).toBe('ok');
+        expect(smtp.mails.length).toBe(count + 1);
+      },
+    );
   });
 
   it('refuses an SMTP host outside xpack.actions.allowedHosts, on create and on every run', async () => {
@@ -642,69 +579,62 @@ describe('.email settings: footer, allowlist, allowed hosts, Elastic Cloud', () 
       });
       let id: string;
       try {
-        id = await createConnector(open.api, {
-          connector_type_id: '.email',
-          config: smtpConfig(smtp, { hasAuth: false }),
-        });
-        const refused = await open.api('POST', '/api/actions/connector', {
-          body: {
+        id = await emailConnector(open, smtpConfig(smtp, { hasAuth: false }));
+        await expectCreateRefused(
+          open.api,
+          {
             name: 'x',
             connector_type_id: '.email',
             config: smtpConfig({ host: 'smtp.example.org', port: 25 }, { hasAuth: false }),
           },
-        });
-        expect(refused.status).toBe(400);
-        expect(refused.body).toEqual({
-          statusCode: 400,
-          error: 'Bad Request',
-          message:
-            "error validating connector type config: [host] value 'smtp.example.org' is not in the allowedHosts configuration",
-        });
+          "error validating connector type config: [host] value 'smtp.example.org' is not in the allowedHosts configuration",
+        );
       } finally {
         await open.close();
       }
       // The same data folder, restarted with a list that no longer names the host.
-      const closed = await startServer({
-        dataDir,
-        settings: { 'xpack.actions.allowedHosts': ['smtp.example.com'] },
-      });
-      try {
-        const count = smtp.mails.length;
-        expect(await execute(closed.api, id, params)).toEqual({
-          status: 'error',
-          connector_id: id,
-          message:
-            "error validating connector type config: [host] value '127.0.0.1' is not in the allowedHosts configuration",
-          retry: false,
-          errorSource: 'framework',
-        });
-        expect(smtp.mails.length).toBe(count);
-      } finally {
-        await closed.close();
-      }
+      await withServer(
+        {
+          dataDir,
+          settings: { 'xpack.actions.allowedHosts': ['smtp.example.com'] },
+        },
+        async (closed) => {
+          const count = smtp.mails.length;
+          expect(await execute(closed.api, id, params)).toEqual({
+            status: 'error',
+            connector_id: id,
+            message:
+              "error validating connector type config: [host] value '127.0.0.1' is not in the allowedHosts configuration",
+            retry: false,
+            errorSource: 'framework',
+          });
+          expect(smtp.mails.length).toBe(count);
+        },
+      );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
   it('sends through the Elastic Cloud relay without TLS or credentials', async () => {
-    const server = await startServer({
-      settings: {
-        'connectors.baseUrls': { '.email:elastic_cloud': `http://127.0.0.1:${smtp.port}` },
+    await withServer(
+      {
+        settings: {
+          'connectors.baseUrls': { '.email:elastic_cloud': `http://127.0.0.1:${smtp.port}` },
+        },
       },
-    });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: { service: 'elastic_cloud', from: 'alerts@example.com', hasAuth: false },
-      });
-      const count = smtp.mails.length;
-      expect((await execute(server.api, id, params)).status).toBe('ok');
-      expect(smtp.mails.length).toBe(count + 1);
-      expect(smtp.last()).toMatchObject({ secure: false, user: undefined });
-    } finally {
-      await server.close();
-    }
+      async (server) => {
+        const id = await emailConnector(server, {
+          service: 'elastic_cloud',
+          from: 'alerts@example.com',
+          hasAuth: false,
+        });
+        const count = smtp.mails.length;
+        expect((await execute(server.api, id, params)).status).toBe('ok');
+        expect(smtp.mails.length).toBe(count + 1);
+        expect(smtp.last()).toMatchObject({ secure: false, user: undefined });
+      },
+    );
   });
 
   it('trims a body longer than the maximum and says so on top', () => {
@@ -723,9 +653,10 @@ describe('.email through the JSON transport (service __json)', () => {
   afterAll(() => server.close());
 
   it('returns the composed message with the real subject, text and rendered HTML', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.email',
-      config: { service: '__json', from: 'alerts@example.com', hasAuth: false },
+    const id = await emailConnector(server, {
+      service: '__json',
+      from: 'alerts@example.com',
+      hasAuth: false,
     });
     const reply = await execute(server.api, id, {
       to: ['ops@example.com'],
@@ -779,7 +710,7 @@ describe('.email config and secrets validation', () => {
   async function expectRefused(config: unknown, message: string, secrets?: unknown) {
     const res = await create(config, secrets);
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+    expect(res.body).toEqual(badRequest(message));
   }
 
   const cfg = 'error validating connector type config: ';
@@ -900,9 +831,15 @@ describe('.email config and secrets validation', () => {
 });
 
 describe('.email through Microsoft Exchange (Graph)', () => {
-  let ms: MicrosoftSimulator;
-  let server: TestServer;
-  const replies: unknown[] = [];
+  const h = connectorHarness({
+    type: '.email',
+    simulator: () => startMicrosoftSimulator(),
+    settings: (ms) => ({
+      'server.publicBaseUrl': PUBLIC_URL,
+      'xpack.actions.maxResponseContentLength': '1kb',
+      'connectors.baseUrls': { '.email:login': ms.url, '.email:graph': `${ms.url}/v1.0` },
+    }),
+  });
 
   const params = (to = 'ops@example.com') => ({
     to: [to],
@@ -913,63 +850,46 @@ describe('.email through Microsoft Exchange (Graph)', () => {
   });
 
   async function exchangeConnector(extra: Record<string, unknown> = {}, secret?: string) {
-    return createConnector(server.api, {
-      connector_type_id: '.email',
+    return h.create({
       config: {
         service: 'exchange_server',
         from: 'alerts@example.com',
-        tenantId: ms.app.tenantId,
-        clientId: ms.app.clientId,
+        tenantId: h.sim.app.tenantId,
+        clientId: h.sim.app.clientId,
         ...extra,
       },
-      secrets: { clientSecret: secret ?? ms.app.clientSecret },
+      secrets: { clientSecret: secret ?? h.sim.app.clientSecret },
     });
   }
 
-  async function run(id: string, p: Record<string, unknown>): Promise<ExecuteEnvelope> {
-    const reply = await execute(server.api, id, p);
-    replies.push(reply);
-    return reply;
-  }
+  const run = (id: string, p: Record<string, unknown>): Promise<ExecuteEnvelope> => h.run(p, id);
 
-  beforeAll(async () => {
-    ms = await startMicrosoftSimulator();
-    server = await startServer({
-      settings: {
-        'server.publicBaseUrl': PUBLIC_URL,
-        'xpack.actions.maxResponseContentLength': '1kb',
-        'connectors.baseUrls': { '.email:login': ms.url, '.email:graph': `${ms.url}/v1.0` },
-      },
-    });
-  });
-  afterAll(async () => {
-    expectNoSecrets(server, [ms.app.clientSecret, ...ms.issued], replies);
-    await server.close();
-    await ms.close();
+  afterAll(() => {
+    expectNoSecrets(h.server, [h.sim.app.clientSecret, ...h.sim.issued], h.replies);
   });
 
   it('gets a token with the client credentials, then posts the message to sendMail', async () => {
     const id = await exchangeConnector();
-    const tokens = ms.tokenRequests().length;
+    const tokens = h.sim.tokenRequests().length;
     const reply = await run(id, params());
     expect(reply).toEqual({ status: 'ok', connector_id: id, data: '' });
 
-    expect(ms.tokenRequests().length).toBe(tokens + 1);
-    const tokenRequest = ms.tokenRequests().at(-1);
+    expect(h.sim.tokenRequests().length).toBe(tokens + 1);
+    const tokenRequest = h.sim.tokenRequests().at(-1);
     expect(tokenRequest?.method).toBe('POST');
-    expect(tokenRequest?.path).toBe(`/${ms.app.tenantId}/oauth2/v2.0/token`);
+    expect(tokenRequest?.path).toBe(`/${h.sim.app.tenantId}/oauth2/v2.0/token`);
     expect(tokenRequest?.headers['content-type']).toBe(
       'application/x-www-form-urlencoded; charset=UTF-8',
     );
     expect(tokenRequest?.text).toBe(
-      `client_id=${ms.app.clientId}&client_secret=${ms.app.clientSecret}&grant_type=client_credentials&scope=${encodeURIComponent(GRAPH_SCOPE)}`,
+      `client_id=${h.sim.app.clientId}&client_secret=${h.sim.app.clientSecret}&grant_type=client_credentials&scope=${encodeURIComponent(GRAPH_SCOPE)}`,
     );
 
-    const send = ms.last();
+    const send = h.sim.last();
     expect(send.method).toBe('POST');
     expect(send.path).toBe('/v1.0/users/alerts@example.com/sendMail');
     expect(send.query.toString()).toBe('');
-    expect(send.headers.authorization).toBe(`Bearer ${ms.issued.at(-1)}`);
+    expect(send.headers.authorization).toBe(`Bearer ${h.sim.issued.at(-1)}`);
     expect(send.headers['content-type']).toBe('application/json');
     expect(send.json).toEqual({
       message: {
@@ -986,46 +906,45 @@ describe('.email through Microsoft Exchange (Graph)', () => {
   it('reuses the cached token until Graph refuses it, then fetches a new one', async () => {
     const id = await exchangeConnector();
     expect((await run(id, params())).status).toBe('ok');
-    const tokens = ms.tokenRequests().length;
-    const first = ms.last().headers.authorization;
+    const tokens = h.sim.tokenRequests().length;
+    const first = h.sim.last().headers.authorization;
     expect((await run(id, params())).status).toBe('ok');
-    expect(ms.tokenRequests().length).toBe(tokens);
-    expect(ms.last().headers.authorization).toBe(first);
+    expect(h.sim.tokenRequests().length).toBe(tokens);
+    expect(h.sim.last().headers.authorization).toBe(first);
 
-    ms.revokeTokens();
-    expect(await run(id, params())).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: JSON.stringify({
-        error: {
-          code: 'InvalidAuthenticationToken',
-          message: 'Access token is empty or invalid.',
-          innerError: {
-            date: '2026-01-01T00:00:00',
-            'request-id': '6d0e0e0e-1111-2222-3333-444444444444',
-            'client-request-id': '6d0e0e0e-1111-2222-3333-444444444444',
+    h.sim.revokeTokens();
+    expect(await run(id, params())).toEqual(
+      sendFailed(
+        id,
+        JSON.stringify({
+          error: {
+            code: 'InvalidAuthenticationToken',
+            message: 'Access token is empty or invalid.',
+            innerError: {
+              date: '2026-01-01T00:00:00',
+              'request-id': '6d0e0e0e-1111-2222-3333-444444444444',
+              'client-request-id': '6d0e0e0e-1111-2222-3333-444444444444',
+            },
           },
-        },
-      }),
-      retry: false,
-      errorSource: 'user',
-    });
-    expect(ms.tokenRequests().length).toBe(tokens);
+        }),
+        false,
+      ),
+    );
+    expect(h.sim.tokenRequests().length).toBe(tokens);
 
     expect((await run(id, params())).status).toBe('ok');
-    expect(ms.tokenRequests().length).toBe(tokens + 1);
-    expect(ms.last().headers.authorization).toBe(`Bearer ${ms.issued.at(-1)}`);
-    expect(ms.last().headers.authorization).not.toBe(first);
+    expect(h.sim.tokenRequests().length).toBe(tokens + 1);
+    expect(h.sim.last().headers.authorization).toBe(`Bearer ${h.sim.issued.at(-1)}`);
+    expect(h.sim.last().headers.authorization).not.toBe(first);
   });
 
   it('asks the token URL of the connector when it has one', async () => {
     const id = await exchangeConnector({
-      oauthTokenUrl: `${ms.url}/custom-tenant/oauth2/v2.0/token`,
+      oauthTokenUrl: `${h.sim.url}/custom-tenant/oauth2/v2.0/token`,
     });
     const reply = await run(id, params());
     // The simulator knows one tenant only: the custom URL was the one asked.
-    expect(ms.tokenRequests().at(-1)?.path).toBe('/custom-tenant/oauth2/v2.0/token');
+    expect(h.sim.tokenRequests().at(-1)?.path).toBe('/custom-tenant/oauth2/v2.0/token');
     expect(reply).toMatchObject({ status: 'error', message: 'error sending email', retry: false });
     expect(JSON.parse(reply.service_message ?? '')).toMatchObject({
       error: 'invalid_request',
@@ -1038,26 +957,25 @@ describe('.email through Microsoft Exchange (Graph)', () => {
     const reply = await run(id, params());
     const description =
       'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\r\nCorrelation ID: 11111111-2222-3333-4444-555555555555\r\nTimestamp: 2026-01-01 00:00:00Z';
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: `{"correlation_id":"11111111-2222-3333-4444-555555555555","error":"invalid_client","error_codes":[7000215],"error_description":${JSON.stringify(description)},"error_uri":"https://login.microsoftonline.com/error?code=7000215","timestamp":"2026-01-01 00:00:00Z","trace_id":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}`,
-      retry: false,
-      errorSource: 'user',
-    });
-    expectNoSecrets(server, ['not-the-secret'], [reply]);
+    expect(reply).toEqual(
+      sendFailed(
+        id,
+        `{"correlation_id":"11111111-2222-3333-4444-555555555555","error":"invalid_client","error_codes":[7000215],"error_description":${JSON.stringify(description)},"error_uri":"https://login.microsoftonline.com/error?code=7000215","timestamp":"2026-01-01 00:00:00Z","trace_id":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}`,
+        false,
+      ),
+    );
+    expectNoSecrets(h.server, ['not-the-secret'], [reply]);
   });
 
   it('asks for a retry when the token endpoint fails on its side', async () => {
     const id = await exchangeConnector({ tenantId: 'respond-with-503' });
-    const sends = ms.graphRequests().length;
+    const sends = h.sim.graphRequests().length;
     const reply = await run(id, params());
     expect(reply).toMatchObject({ status: 'error', message: 'error sending email', retry: true });
     expect(JSON.parse(reply.service_message ?? '')).toMatchObject({
       error: 'temporarily_unavailable',
     });
-    expect(ms.graphRequests().length).toBe(sends);
+    expect(h.sim.graphRequests().length).toBe(sends);
   });
 
   const graphBody = (code: string, message: string) =>
@@ -1087,15 +1005,8 @@ describe('.email through Microsoft Exchange (Graph)', () => {
   ])('reports Graph %i with its answer (retry %s)', async (status, serviceMessage, retry) => {
     const id = await exchangeConnector();
     const reply = await run(id, params(`respond-with-${status}@example.com`));
-    expect(ms.last().path).toBe('/v1.0/users/alerts@example.com/sendMail');
-    expect(reply).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: serviceMessage,
-      retry,
-      errorSource: 'user',
-    });
+    expect(h.sim.last().path).toBe('/v1.0/users/alerts@example.com/sendMail');
+    expect(reply).toEqual(sendFailed(id, serviceMessage, retry));
   });
 
   it('retries a throttled send at the moment Graph names', async () => {
@@ -1114,37 +1025,23 @@ describe('.email through Microsoft Exchange (Graph)', () => {
 
   it('retries a throttled send without Retry-After', async () => {
     const id = await exchangeConnector();
-    expect(await run(id, params('respond-with-429-no-retry-after@example.com'))).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: graphBody(
-        'ApplicationThrottled',
-        'Application is over its MailboxConcurrency limit.',
+    expect(await run(id, params('respond-with-429-no-retry-after@example.com'))).toEqual(
+      sendFailed(
+        id,
+        graphBody('ApplicationThrottled', 'Application is over its MailboxConcurrency limit.'),
+        true,
       ),
-      retry: true,
-      errorSource: 'user',
-    });
+    );
   });
 
   it('reports a dropped connection and an oversized answer', async () => {
     const id = await exchangeConnector();
-    expect(await run(id, params('respond-with-reset@example.com'))).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'socket hang up',
-      retry: true,
-      errorSource: 'user',
-    });
-    expect(await run(id, params('respond-with-large@example.com'))).toEqual({
-      status: 'error',
-      connector_id: id,
-      message: 'error sending email',
-      service_message: 'maxContentLength size of 1024 exceeded',
-      retry: false,
-      errorSource: 'user',
-    });
+    expect(await run(id, params('respond-with-reset@example.com'))).toEqual(
+      sendFailed(id, 'socket hang up', true),
+    );
+    expect(await run(id, params('respond-with-large@example.com'))).toEqual(
+      sendFailed(id, 'maxContentLength size of 1024 exceeded', false),
+    );
   });
 });
 
@@ -1163,88 +1060,68 @@ describe('.email through Exchange with a short timeout or the default hosts', ()
   });
 
   it('gives up on Graph after responseTimeout and asks for a retry', async () => {
-    const server = await startServer({
-      settings: {
-        'xpack.actions.responseTimeout': '300ms',
-        'connectors.baseUrls': { '.email:login': ms.url, '.email:graph': `${ms.url}/v1.0` },
+    await withServer(
+      {
+        settings: {
+          'xpack.actions.responseTimeout': '300ms',
+          'connectors.baseUrls': { '.email:login': ms.url, '.email:graph': `${ms.url}/v1.0` },
+        },
       },
-    });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: config(),
-        secrets: { clientSecret: ms.app.clientSecret },
-      });
-      const reply = await execute(server.api, id, {
-        to: ['respond-with-timeout@example.com'],
-        subject: 's',
-        message: 'm',
-      });
-      expect(reply).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: 'error sending email',
-        service_message: 'timeout of 300ms exceeded',
-        retry: true,
-        errorSource: 'user',
-      });
-    } finally {
-      await server.close();
-    }
+      async (server) => {
+        const id = await emailConnector(server, config(), { clientSecret: ms.app.clientSecret });
+        const reply = await execute(server.api, id, {
+          to: ['respond-with-timeout@example.com'],
+          subject: 's',
+          message: 'm',
+        });
+        expect(reply).toEqual(sendFailed(id, 'timeout of 300ms exceeded', true));
+      },
+    );
   });
 
   it('calls Microsoft at the hosts of xpack.actions.microsoftExchangeUrl and microsoftGraphApiUrl', async () => {
-    const server = await startServer({
-      settings: {
-        'xpack.actions.microsoftExchangeUrl': ms.url,
-        'xpack.actions.microsoftGraphApiUrl': `${ms.url}/v1.0`,
+    await withServer(
+      {
+        settings: {
+          'xpack.actions.microsoftExchangeUrl': ms.url,
+          'xpack.actions.microsoftGraphApiUrl': `${ms.url}/v1.0`,
+        },
       },
-    });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: config(),
-        secrets: { clientSecret: ms.app.clientSecret },
-      });
-      const reply = await execute(server.api, id, {
-        to: ['ops@example.com'],
-        subject: 's',
-        message: 'm',
-      });
-      expect(reply).toEqual({ status: 'ok', connector_id: id, data: '' });
-      expect(ms.tokenRequests().at(-1)?.path).toBe(`/${ms.app.tenantId}/oauth2/v2.0/token`);
-      expect(ms.last().path).toBe('/v1.0/users/alerts@example.com/sendMail');
-    } finally {
-      await server.close();
-    }
+      async (server) => {
+        const id = await emailConnector(server, config(), { clientSecret: ms.app.clientSecret });
+        const reply = await execute(server.api, id, {
+          to: ['ops@example.com'],
+          subject: 's',
+          message: 'm',
+        });
+        expect(reply).toEqual({ status: 'ok', connector_id: id, data: '' });
+        expect(ms.tokenRequests().at(-1)?.path).toBe(`/${ms.app.tenantId}/oauth2/v2.0/token`);
+        expect(ms.last().path).toBe('/v1.0/users/alerts@example.com/sendMail');
+      },
+    );
   });
 
   it('refuses Microsoft hosts outside xpack.actions.allowedHosts', async () => {
-    const server = await startServer({ settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } });
-    try {
-      const id = await createConnector(server.api, {
-        connector_type_id: '.email',
-        config: config(),
-        secrets: { clientSecret: ms.app.clientSecret },
-      });
-      const requests = ms.requests.length;
-      const reply = await execute(server.api, id, {
-        to: ['ops@example.com'],
-        subject: 's',
-        message: 'm',
-      });
-      expect(reply).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: 'error sending email',
-        service_message: `target url "https://login.microsoftonline.com/${ms.app.tenantId}/oauth2/v2.0/token" is not added to the Kibana config xpack.actions.allowedHosts`,
-        retry: false,
-        errorSource: 'user',
-      });
-      expect(ms.requests.length).toBe(requests);
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      { settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } },
+      async (server) => {
+        const id = await emailConnector(server, config(), { clientSecret: ms.app.clientSecret });
+        const requests = ms.requests.length;
+        const reply = await execute(server.api, id, {
+          to: ['ops@example.com'],
+          subject: 's',
+          message: 'm',
+        });
+        expect(reply).toEqual(
+          sendFailed(
+            id,
+            `target url "https://login.microsoftonline.com/${ms.app.tenantId}/oauth2/v2.0/token" is not added to the Kibana config xpack.actions.allowedHosts`,
+            false,
+          ),
+        );
+        expect(ms.requests.length).toBe(requests);
+      },
+    );
   });
 });
 

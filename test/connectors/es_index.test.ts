@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectCreateRefused } from '../helpers/connectors.js';
+import { connectorHarness } from '../helpers/harness.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import {
-  type ElasticsearchSimulator,
-  startElasticsearchSimulator,
-} from '../simulators/elasticsearch.js';
+import { startElasticsearchSimulator } from '../simulators/elasticsearch.js';
 
 const DOCS_EXAMPLE = {
   documents: [{ id: 'my_doc_id', name: 'my_doc_name', message: 'hello, world' }],
@@ -181,53 +180,31 @@ describe('.index on the embedded index', () => {
   });
 
   it('requires index in config', async () => {
-    const res = await server.api('POST', '/api/actions/connector', {
-      body: { name: 'x', connector_type_id: '.index', config: {} },
-    });
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({
-      statusCode: 400,
-      error: 'Bad Request',
-      message:
-        'error validating connector type config: [index]: expected value of type [string] but got [undefined]',
-    });
+    await expectCreateRefused(
+      server.api,
+      { name: 'x', connector_type_id: '.index', config: {} },
+      'error validating connector type config: [index]: expected value of type [string] but got [undefined]',
+    );
   });
 });
 
 describe('.index on an Elasticsearch cluster', () => {
-  let es: ElasticsearchSimulator;
-  let server: TestServer;
-  let connectorId: string;
-
-  beforeAll(async () => {
-    es = await startElasticsearchSimulator();
-    server = await startServer({
-      settings: {
-        'elasticsearch.hosts': [es.url],
-        'elasticsearch.username': 'es-user',
-        'elasticsearch.password': 'es-secret-pw',
-      },
-    });
-    const created = await server.api<{ id: string }>('POST', '/api/actions/connector', {
-      body: {
-        name: 'cluster',
-        connector_type_id: '.index',
-        config: { index: 'logs', refresh: true },
-      },
-    });
-    connectorId = created.body.id;
-  });
-  afterAll(async () => {
-    await server.close();
-    await es.close();
+  const h = connectorHarness({
+    type: '.index',
+    simulator: startElasticsearchSimulator,
+    settings: (es) => ({
+      'elasticsearch.hosts': [es.url],
+      'elasticsearch.username': 'es-user',
+      'elasticsearch.password': 'es-secret-pw',
+    }),
+    connector: () => ({ name: 'cluster', config: { index: 'logs', refresh: true } }),
   });
 
   it('sends one create per document to _bulk and returns the bulk response', async () => {
-    const res = await server.api<{ status: string; data: { errors: boolean; items: BulkItem[] } }>(
-      'POST',
-      `/api/actions/connector/${connectorId}/_execute`,
-      { body: { params: DOCS_EXAMPLE } },
-    );
+    const res = await h.server.api<{
+      status: string;
+      data: { errors: boolean; items: BulkItem[] };
+    }>('POST', `/api/actions/connector/${h.id}/_execute`, { body: { params: DOCS_EXAMPLE } });
     expect(res.body.status).toBe('ok');
     expect(res.body.data.errors).toBe(false);
     expect(res.body.data.items[0]?.create).toMatchObject({
@@ -237,7 +214,7 @@ describe('.index on an Elasticsearch cluster', () => {
       forced_refresh: true,
     });
 
-    const sent = es.last();
+    const sent = h.sim.last();
     expect(sent.method).toBe('POST');
     expect(sent.path).toBe('/logs/_bulk');
     expect(sent.query.get('refresh')).toBe('true');
@@ -249,16 +226,16 @@ describe('.index on an Elasticsearch cluster', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines).toEqual([{ index: { op_type: 'create' } }, DOCS_EXAMPLE.documents[0]]);
-    expect(es.indices.get('logs')?.[0]?._source).toEqual(DOCS_EXAMPLE.documents[0]);
+    expect(h.sim.indices.get('logs')?.[0]?._source).toEqual(DOCS_EXAMPLE.documents[0]);
   });
 
   it('reports item-level failures with their reasons and causes', async () => {
-    const res = await server.api('POST', `/api/actions/connector/${connectorId}/_execute`, {
+    const res = await h.server.api('POST', `/api/actions/connector/${h.id}/_execute`, {
       body: { params: { documents: [{ ok: 1 }, { simulate: 'item-error' }] } },
     });
     expect(res.body).toEqual({
       status: 'error',
-      connector_id: connectorId,
+      connector_id: h.id,
       message: 'error indexing documents',
       service_message:
         '[1:12] failed to parse field [simulate] of type [long] in document (For input string: "item-error")',
@@ -267,9 +244,9 @@ describe('.index on an Elasticsearch cluster', () => {
   });
 
   it('reports an HTTP 500 from the cluster', async () => {
-    const res = await server.api<{ status: string; message: string; service_message: string }>(
+    const res = await h.server.api<{ status: string; message: string; service_message: string }>(
       'POST',
-      `/api/actions/connector/${connectorId}/_execute`,
+      `/api/actions/connector/${h.id}/_execute`,
       { body: { params: { documents: [{ simulate: 'http-500' }] } } },
     );
     expect(res.status).toBe(200);
@@ -279,6 +256,6 @@ describe('.index on an Elasticsearch cluster', () => {
   });
 
   it('never logs the cluster password', () => {
-    expect(server.logs.join('\n')).not.toContain('es-secret-pw');
+    expect(h.server.logs.join('\n')).not.toContain('es-secret-pw');
   });
 });

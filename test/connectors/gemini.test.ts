@@ -1,17 +1,20 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createConnector,
+  badRequest,
   execute,
+  expectCreateRefused,
   expectNoSecrets,
-  expectRetryAt,
+  failureClassTests,
   RUN_FAILED,
+  retryAt,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { ELASTIC_AUTH, startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import { withServer } from '../helpers/server.js';
+import { executeRaw, within } from '../helpers/streams.js';
 import {
   COMPLETION_TEXT,
-  type GeminiSimulator,
   generateAnswer,
   startGeminiSimulator,
   streamEvents,
@@ -63,29 +66,6 @@ function decodeJwt(jwt: string) {
   };
 }
 
-/** Fails the test instead of hanging when the awaited event never comes. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms),
-    ),
-  ]);
-}
-
-async function executeRaw(server: TestServer, id: string, params: unknown, signal?: AbortSignal) {
-  return fetch(`${server.url}/api/actions/connector/${id}/_execute`, {
-    method: 'POST',
-    headers: {
-      authorization: ELASTIC_AUTH,
-      'kbn-xsrf': 'true',
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ params }),
-    ...(signal !== undefined ? { signal } : {}),
-  });
-}
-
 async function readUntil(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   until: string,
@@ -102,41 +82,29 @@ async function readUntil(
 }
 
 describe('.gemini (Google Gemini on Vertex AI)', () => {
-  let sim: GeminiSimulator;
-  let server: TestServer;
-  let id: string;
-  const replies: unknown[] = [];
+  const h = connectorHarness({
+    type: '.gemini',
+    simulator: () => startGeminiSimulator({ accounts: { [EMAIL]: keys.publicKey } }),
+    settings: (sim) => ({ 'connectors.baseUrls': { '.gemini': `${sim.url}/` } }),
+    connector: (sim) => ({
+      config: { apiUrl: sim.url, gcpRegion: REGION, gcpProjectID: PROJECT },
+      secrets: { credentialsJson: credentials(sim.tokenUrl) },
+    }),
+  });
   const modelPath = (model = MODEL, method = 'generateContent') =>
     `/v1/projects/${PROJECT}/locations/${REGION}/publishers/google/models/${model}:${method}`;
 
-  const run = async (connectorId: string, params: unknown) => {
-    const reply = await execute(server.api, connectorId, params);
-    replies.push(reply);
-    return reply;
-  };
+  const run = (connectorId: string, params: unknown) => h.run(params, connectorId);
   const create = (secrets: Record<string, unknown>, config: Record<string, unknown> = {}) =>
-    createConnector(server.api, {
-      connector_type_id: '.gemini',
-      config: { apiUrl: sim.url, gcpRegion: REGION, gcpProjectID: PROJECT, ...config },
+    h.create({
+      config: { apiUrl: h.sim.url, gcpRegion: REGION, gcpProjectID: PROJECT, ...config },
       secrets,
     });
-  const vertexRequests = () => sim.requests.filter((r) => r.path !== '/token');
-  const tokenRequests = () => sim.requests.filter((r) => r.path === '/token');
-
-  beforeAll(async () => {
-    sim = await startGeminiSimulator({ accounts: { [EMAIL]: keys.publicKey } });
-    server = await startServer({
-      settings: { 'connectors.baseUrls': { '.gemini': `${sim.url}/` } },
-    });
-    id = await create({ credentialsJson: credentials(sim.tokenUrl) });
-  });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
-  });
+  const vertexRequests = () => h.sim.requests.filter((r) => r.path !== '/token');
+  const tokenRequests = () => h.sim.requests.filter((r) => r.path === '/token');
 
   it('is listed among the connector types with Kibana fields', async () => {
-    const res = await server.api<Array<{ id: string }>>(
+    const res = await h.server.api<Array<{ id: string }>>(
       'GET',
       '/api/actions/connector_types?feature_id=workflows',
     );
@@ -160,12 +128,12 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
 
   describe('create', () => {
     it('fills in the default model', async () => {
-      const res = await server.api<Record<string, unknown>>('POST', '/api/actions/connector', {
+      const res = await h.server.api<Record<string, unknown>>('POST', '/api/actions/connector', {
         body: {
           name: 'gemini',
           connector_type_id: '.gemini',
-          config: { apiUrl: sim.url, gcpRegion: REGION, gcpProjectID: PROJECT },
-          secrets: { credentialsJson: credentials(sim.tokenUrl) },
+          config: { apiUrl: h.sim.url, gcpRegion: REGION, gcpProjectID: PROJECT },
+          secrets: { credentialsJson: credentials(h.sim.tokenUrl) },
         },
       });
       expect(res.status).toBe(200);
@@ -173,14 +141,19 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
         id: expect.any(String),
         name: 'gemini',
         connector_type_id: '.gemini',
-        config: { apiUrl: sim.url, defaultModel: MODEL, gcpRegion: REGION, gcpProjectID: PROJECT },
+        config: {
+          apiUrl: h.sim.url,
+          defaultModel: MODEL,
+          gcpRegion: REGION,
+          gcpProjectID: PROJECT,
+        },
         is_preconfigured: false,
         is_system_action: false,
         is_deprecated: false,
         is_missing_secrets: false,
         is_connector_type_deprecated: false,
       });
-      replies.push(res.body);
+      h.replies.push(res.body);
     });
 
     const valid = {
@@ -215,16 +188,16 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
         'error validating connector type config: Error configuring Google Gemini action: Error: URL Error: Invalid protocol',
       ],
     ])('refuses %s', async (_what, config, message) => {
-      const res = await server.api('POST', '/api/actions/connector', {
+      const res = await h.server.api('POST', '/api/actions/connector', {
         body: {
           name: 'bad',
           connector_type_id: '.gemini',
           config,
-          secrets: { credentialsJson: credentials(sim.tokenUrl) },
+          secrets: { credentialsJson: credentials(h.sim.tokenUrl) },
         },
       });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+      expect(res.body).toEqual(badRequest(message));
     });
 
     it.each([
@@ -280,20 +253,16 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
         'error validating connector type secrets: Invalid credential type. Only "service_account" credentials are supported. Type was "authorized_user".',
       ],
     ])('refuses %s', async (_what, secrets, message) => {
-      const res = await server.api('POST', '/api/actions/connector', {
-        body: {
+      await expectCreateRefused(
+        h.server.api,
+        {
           name: 'bad',
           connector_type_id: '.gemini',
-          config: { apiUrl: sim.url, gcpRegion: REGION, gcpProjectID: PROJECT },
+          config: { apiUrl: h.sim.url, gcpRegion: REGION, gcpProjectID: PROJECT },
           secrets,
         },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: message.replace('TOKEN_URL', sim.tokenUrl),
-      });
+        message.replace('TOKEN_URL', h.sim.tokenUrl),
+      );
     });
   });
 
@@ -305,13 +274,13 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
 
     it('gets a token with a signed JWT, then runs generateContent with it', async () => {
       const before = tokenRequests().length;
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'run',
         subActionParams: { body: JSON.stringify(BODY) },
       });
       expect(reply).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: { completion: COMPLETION_TEXT, usageMetadata: USAGE_METADATA },
       });
 
@@ -328,7 +297,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
       expect(claims).toEqual({
         iss: EMAIL,
         scope: 'https://www.googleapis.com/auth/cloud-platform',
-        aud: sim.tokenUrl,
+        aud: h.sim.tokenUrl,
         exp: claims.iat + 3600,
         iat: expect.any(Number),
       });
@@ -340,7 +309,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
       expect([...(sent?.query ?? [])]).toEqual([]);
       const { host: _h, connection: _c, ...headers } = sent?.headers ?? {};
       expect(headers).toEqual({
-        authorization: `Bearer ${sim.issued.at(-1)}`,
+        authorization: `Bearer ${h.sim.issued.at(-1)}`,
         'content-type': 'application/json',
         'content-length': String(sent?.body.length),
       });
@@ -349,7 +318,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
 
     it('reuses the cached token on the next run', async () => {
       const before = tokenRequests().length;
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'test',
         subActionParams: { body: BODY, model: 'gemini-2.0-flash' },
       });
@@ -360,12 +329,15 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
     });
 
     it('answers the raw Vertex AI response with raw: true', async () => {
-      const reply = await run(id, { subAction: 'run', subActionParams: { body: BODY, raw: true } });
-      expect(reply).toEqual({ status: 'ok', connector_id: id, data: generateAnswer(MODEL) });
+      const reply = await run(h.id, {
+        subAction: 'run',
+        subActionParams: { body: BODY, raw: true },
+      });
+      expect(reply).toEqual({ status: 'ok', connector_id: h.id, data: generateAnswer(MODEL) });
     });
 
     it('invokeAI formats chat messages for Gemini', async () => {
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'invokeAI',
         subActionParams: {
           messages: [
@@ -383,7 +355,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
       });
       expect(reply).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: { message: COMPLETION_TEXT, usageMetadata: USAGE_METADATA },
       });
       // Kibana sends neither tools nor stop sequences from invokeAI.
@@ -408,7 +380,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
       const tools = [
         { functionDeclarations: [{ name: 'lookup', parameters: { type: 'OBJECT' } }] },
       ];
-      const reply = await run(id, {
+      const reply = await run(h.id, {
         subAction: 'invokeAIRaw',
         subActionParams: {
           messages: [{ role: 'user', content: 'Hi' }],
@@ -417,7 +389,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
           toolConfig: { mode: 'AUTO' },
         },
       });
-      expect(reply).toEqual({ status: 'ok', connector_id: id, data: generateAnswer(MODEL) });
+      expect(reply).toEqual({ status: 'ok', connector_id: h.id, data: generateAnswer(MODEL) });
       expect(vertexRequests().at(-1)?.json).toEqual({
         contents: [{ role: 'user', parts: [{ text: 'Hi' }] }],
         generation_config: { temperature: 0.4 },
@@ -429,7 +401,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
     });
 
     it('invokeStream passes the server-sent events through as they arrive', async () => {
-      const res = await executeRaw(server, id, {
+      const res = await executeRaw(h.server, h.id, {
         subAction: 'invokeStream',
         subActionParams: {
           messages: [{ role: 'user', content: 'hold-stream' }],
@@ -442,13 +414,13 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       const first = await readUntil(reader, '\r\n\r\n');
       expect(first).toBe(events[0]);
-      expect(sim.waiting).toBe(1);
-      sim.release();
+      expect(h.sim.waiting).toBe(1);
+      h.sim.release();
       expect(await readUntil(reader, 'never', first)).toBe(events.join(''));
       const sent = vertexRequests().at(-1);
       expect(sent?.path).toBe(modelPath('gemini-2.5-flash', 'streamGenerateContent'));
       expect([...(sent?.query ?? [])]).toEqual([['alt', 'sse']]);
-      expect(sent?.headers.authorization).toBe(`Bearer ${sim.issued.at(-1)}`);
+      expect(sent?.headers.authorization).toBe(`Bearer ${h.sim.issued.at(-1)}`);
       expect(sent?.json).toEqual({
         contents: [{ role: 'user', parts: [{ text: 'hold-stream' }] }],
         generation_config: { temperature: 0 },
@@ -461,8 +433,8 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
     it('a client that goes away ends the vendor call', async () => {
       const controller = new AbortController();
       const res = await executeRaw(
-        server,
-        id,
+        h.server,
+        h.id,
         {
           subAction: 'invokeStream',
           subActionParams: { messages: [{ role: 'user', content: 'hold-stream' }] },
@@ -471,11 +443,11 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
       );
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       await readUntil(reader, '\r\n\r\n');
-      const before = sim.abandoned;
-      const abandoned = sim.nextAbandon();
+      const before = h.sim.abandoned;
+      const abandoned = h.sim.nextAbandon();
       controller.abort();
       await within(abandoned, 5000);
-      expect(sim.abandoned).toBe(before + 1);
+      expect(h.sim.abandoned).toBe(before + 1);
     });
   });
 
@@ -486,83 +458,87 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
     });
     const resource = `projects/${PROJECT}/locations/${REGION}/publishers/google/models/${MODEL}`;
 
-    it.each([
-      [
-        'respond-with-400',
-        'Status code: 400. Message: API Error: INVALID_ARGUMENT: Request contains an invalid argument.',
-        'framework',
-      ],
-      [
-        'respond-with-403',
-        `Status code: 403. Message: API Error: PERMISSION_DENIED: Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/${resource}' (or it may not exist).`,
-        'user',
-      ],
-      [
-        'respond-with-404',
-        `Status code: 404. Message: API Error: NOT_FOUND: Publisher Model \`${resource}\` not found.`,
-        'framework',
-      ],
-      [
-        'respond-with-429',
-        'Status code: 429. Message: API Error: RESOURCE_EXHAUSTED: Resource exhausted. Please try again later.',
-        'user',
-      ],
-      [
-        'respond-with-500',
-        'Status code: 500. Message: API Error: INTERNAL: Internal error encountered.',
-        'framework',
-      ],
-      ['respond-with-502', 'Status code: 502. Message: API Error: Bad Gateway', 'framework'],
-      [
-        'respond-with-503',
-        'Status code: 503. Message: API Error: UNAVAILABLE: The service is currently unavailable.',
-        'framework',
-      ],
-      [
-        'respond-with-reset',
-        'Status code: undefined. Message: Unexpected API Error: ECONNRESET - socket hang up',
-        'framework',
-      ],
-      [
-        'respond-with-bad-shape',
-        'Response validation failed (Error: [usageMetadata]: expected a plain object value, but found [undefined] instead.)',
-        'framework',
-      ],
-    ] as const)("answers Kibana's error envelope for %s", async (word, serviceMessage, source) => {
-      expect(await run(id, ask(word))).toEqual(failure(id, serviceMessage, source));
-    });
-
-    it('keeps the vendor Retry-After of a 429 as the retry date', async () => {
-      const { retry, ...rest } = await run(id, ask('respond-with-429-retry-after'));
-      expect(rest).toEqual({
+    failureClassTests((word) => run(h.id, ask(word)), {
+      'respond-with-400': () =>
+        failure(
+          h.id,
+          'Status code: 400. Message: API Error: INVALID_ARGUMENT: Request contains an invalid argument.',
+          'framework',
+        ),
+      'respond-with-403': () =>
+        failure(
+          h.id,
+          `Status code: 403. Message: API Error: PERMISSION_DENIED: Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/${resource}' (or it may not exist).`,
+          'user',
+        ),
+      'respond-with-404': () =>
+        failure(
+          h.id,
+          `Status code: 404. Message: API Error: NOT_FOUND: Publisher Model \`${resource}\` not found.`,
+          'framework',
+        ),
+      'respond-with-429': () =>
+        failure(
+          h.id,
+          'Status code: 429. Message: API Error: RESOURCE_EXHAUSTED: Resource exhausted. Please try again later.',
+          'user',
+        ),
+      // The vendor's Retry-After of a 429 is the retry date.
+      'respond-with-429-retry-after': retryAt(30, (retry) => ({
         status: 'error',
-        connector_id: id,
+        connector_id: h.id,
         message: RUN_FAILED,
         service_message:
           'Status code: 429. Message: API Error: RESOURCE_EXHAUSTED: Resource exhausted. Please try again later.',
+        retry,
         errorSource: 'user',
-      });
-      expectRetryAt(retry, 30);
+      })),
+      'respond-with-500': () =>
+        failure(
+          h.id,
+          'Status code: 500. Message: API Error: INTERNAL: Internal error encountered.',
+          'framework',
+        ),
+      'respond-with-502': () =>
+        failure(h.id, 'Status code: 502. Message: API Error: Bad Gateway', 'framework'),
+      'respond-with-503': () =>
+        failure(
+          h.id,
+          'Status code: 503. Message: API Error: UNAVAILABLE: The service is currently unavailable.',
+          'framework',
+        ),
+      'respond-with-reset': () =>
+        failure(
+          h.id,
+          'Status code: undefined. Message: Unexpected API Error: ECONNRESET - socket hang up',
+          'framework',
+        ),
+      'respond-with-bad-shape': () =>
+        failure(
+          h.id,
+          'Response validation failed (Error: [usageMetadata]: expected a plain object value, but found [undefined] instead.)',
+          'framework',
+        ),
     });
 
     it('reports a refused token and asks for a new one on the next run', async () => {
       const tokens = tokenRequests().length;
-      sim.revokeAll();
-      expect(await run(id, ask('Hi'))).toEqual(
+      h.sim.revokeAll();
+      expect(await run(h.id, ask('Hi'))).toEqual(
         failure(
-          id,
+          h.id,
           'Status code: 401. Message: API Error: UNAUTHENTICATED: Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
           'user',
         ),
       );
       expect(tokenRequests()).toHaveLength(tokens);
-      expect((await run(id, ask('Hi'))).status).toBe('ok');
+      expect((await run(h.id, ask('Hi'))).status).toBe('ok');
       expect(tokenRequests()).toHaveLength(tokens + 1);
     });
 
     it('reports a key Google does not accept', async () => {
       const wrongKey = await create({
-        credentialsJson: credentials(sim.tokenUrl, { private_key: otherKeys.privateKey }),
+        credentialsJson: credentials(h.sim.tokenUrl, { private_key: otherKeys.privateKey }),
       });
       expect(await run(wrongKey, ask('Hi'))).toEqual(
         failure(wrongKey, `${UNABLE}invalid_grant: Invalid JWT Signature.`, 'framework'),
@@ -571,7 +547,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
 
     it('reports an unknown service account', async () => {
       const unknown = await create({
-        credentialsJson: credentials(sim.tokenUrl, {
+        credentialsJson: credentials(h.sim.tokenUrl, {
           client_email: 'nobody@sim-project.iam.gserviceaccount.com',
         }),
       });
@@ -586,7 +562,7 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
         failure(notJson, 'Failed to parse credentials JSON file: Invalid JSON format', 'framework'),
       );
       const noKey = await create({
-        credentialsJson: credentials(sim.tokenUrl, { private_key: undefined }),
+        credentialsJson: credentials(h.sim.tokenUrl, { private_key: undefined }),
       });
       expect(await run(noKey, ask('Hi'))).toEqual(
         failure(
@@ -599,23 +575,23 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
 
     it('refuses sub-action params that do not match', async () => {
       expect(
-        await run(id, {
+        await run(h.id, {
           subAction: 'invokeAI',
           subActionParams: { messages: [], toolConfig: { mode: 'SOME' } },
         }),
       ).toEqual(
         failure(
-          id,
+          h.id,
           'Request validation failed (Error: [toolConfig.mode]: types that failed validation:\n- [toolConfig.mode.0]: expected value to equal [AUTO]\n- [toolConfig.mode.1]: expected value to equal [ANY]\n- [toolConfig.mode.2]: expected value to equal [NONE])',
           'user',
         ),
       );
       expect(
-        await run(id, { subAction: 'getDashboard', subActionParams: { dashboardId: 'x' } }),
+        await run(h.id, { subAction: 'getDashboard', subActionParams: { dashboardId: 'x' } }),
       ).toEqual(
         failure(
-          id,
-          `Sub action "getDashboard" is not registered. Connector id: ${id}. Connector name: Google Gemini. Connector type: .gemini`,
+          h.id,
+          `Sub action "getDashboard" is not registered. Connector id: ${h.id}. Connector name: Google Gemini. Connector type: .gemini`,
           'framework',
         ),
       );
@@ -623,39 +599,28 @@ describe('.gemini (Google Gemini on Vertex AI)', () => {
   });
 
   it('never shows or logs the key or the access tokens', () => {
-    expect(replies.length).toBeGreaterThan(10);
-    expect(sim.issued.length).toBeGreaterThan(1);
-    expectNoSecrets(server, [keys.privateKey, ...sim.issued], replies);
+    expect(h.replies.length).toBeGreaterThan(10);
+    expect(h.sim.issued.length).toBeGreaterThan(1);
+    expectNoSecrets(h.server, [keys.privateKey, ...h.sim.issued], h.replies);
     // The PEM body, in case it were logged without its armour or line breaks.
     const body = keys.privateKey.split('\n').slice(1, -2).join('');
-    expectNoSecrets(server, [body.slice(0, 64)], replies);
+    expectNoSecrets(h.server, [body.slice(0, 64)], h.replies);
   });
 });
 
 describe('.gemini limits, token endpoint and allowed hosts', () => {
-  let sim: GeminiSimulator;
-  let server: TestServer;
-  let id: string;
-
-  beforeAll(async () => {
-    sim = await startGeminiSimulator({ accounts: { [EMAIL]: keys.publicKey } });
-    server = await startServer({
-      settings: {
-        'connectors.baseUrls': { '.gemini': `${sim.url}/` },
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-    id = await createConnector(server.api, {
-      connector_type_id: '.gemini',
+  const h = connectorHarness({
+    type: '.gemini',
+    simulator: () => startGeminiSimulator({ accounts: { [EMAIL]: keys.publicKey } }),
+    settings: (sim) => ({
+      'connectors.baseUrls': { '.gemini': `${sim.url}/` },
+      'xpack.actions.allowedHosts': ['127.0.0.1'],
+      ...SHORT_LIMITS,
+    }),
+    connector: (sim) => ({
       config: { apiUrl: sim.url, gcpRegion: REGION, gcpProjectID: PROJECT },
       secrets: { credentialsJson: credentials(sim.tokenUrl) },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
+    }),
   });
 
   const ask = (word: string) => ({
@@ -663,29 +628,27 @@ describe('.gemini limits, token endpoint and allowed hosts', () => {
     subActionParams: { messages: [{ role: 'user', content: word }], timeout: 100 },
   });
 
-  it('times out after xpack.actions.responseTimeout', async () => {
-    expect(await execute(server.api, id, ask('respond-with-timeout'))).toEqual(
+  // Times out after xpack.actions.responseTimeout; refuses an answer larger than
+  // xpack.actions.maxResponseContentLength.
+  failureClassTests((word) => execute(h.server.api, h.id, ask(word)), {
+    'respond-with-timeout': () =>
       failure(
-        id,
+        h.id,
         'Status code: undefined. Message: Unexpected API Error: ECONNABORTED - timeout of 300ms exceeded',
         'framework',
       ),
-    );
-  });
-
-  it('refuses an answer larger than xpack.actions.maxResponseContentLength', async () => {
-    expect(await execute(server.api, id, ask('respond-with-large'))).toEqual(
+    'respond-with-large': () =>
       failure(
-        id,
+        h.id,
         'Status code: undefined. Message: Unexpected API Error: ERR_BAD_RESPONSE - maxContentLength size of 1024 exceeded',
         'framework',
       ),
-    );
   });
 
   it('refuses an apiUrl whose host is not allowed', async () => {
-    const res = await server.api('POST', '/api/actions/connector', {
-      body: {
+    await expectCreateRefused(
+      h.server.api,
+      {
         name: 'elsewhere',
         connector_type_id: '.gemini',
         config: {
@@ -693,62 +656,56 @@ describe('.gemini limits, token endpoint and allowed hosts', () => {
           gcpRegion: REGION,
           gcpProjectID: PROJECT,
         },
-        secrets: { credentialsJson: credentials(sim.tokenUrl) },
+        secrets: { credentialsJson: credentials(h.sim.tokenUrl) },
       },
-    });
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({
-      statusCode: 400,
-      error: 'Bad Request',
-      message:
-        'error validating connector type config: Error configuring Google Gemini action: Error: error validating url: target url "http://gemini.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
-    });
+      'error validating connector type config: Error configuring Google Gemini action: Error: error validating url: target url "http://gemini.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
+    );
   });
 
   it("refuses credentials naming Google's token endpoint when another is configured", async () => {
-    const res = await server.api('POST', '/api/actions/connector', {
+    const res = await h.server.api('POST', '/api/actions/connector', {
       body: {
         name: 'google',
         connector_type_id: '.gemini',
-        config: { apiUrl: sim.url, gcpRegion: REGION, gcpProjectID: PROJECT },
+        config: { apiUrl: h.sim.url, gcpRegion: REGION, gcpProjectID: PROJECT },
         secrets: { credentialsJson: credentials('https://oauth2.googleapis.com/token') },
       },
     });
     expect(res.status).toBe(400);
     expect((res.body as { message: string }).message).toBe(
-      `error validating connector type secrets: [credentialsJson.token_uri]: must be the configured token endpoint "${sim.tokenUrl}", got "https://oauth2.googleapis.com/token"`,
+      `error validating connector type secrets: [credentialsJson.token_uri]: must be the configured token endpoint "${h.sim.tokenUrl}", got "https://oauth2.googleapis.com/token"`,
     );
   });
 });
 
 describe('.gemini token endpoint defaults', () => {
   it("accepts Google's own token_uri when no base URL is configured", async () => {
-    const server = await startServer({ settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } });
-    try {
-      const res = await server.api('POST', '/api/actions/connector', {
-        body: {
-          name: 'google',
-          connector_type_id: '.gemini',
-          config: { apiUrl: 'http://127.0.0.1:9', gcpRegion: REGION, gcpProjectID: PROJECT },
-          secrets: { credentialsJson: credentials('https://oauth2.googleapis.com/token') },
-        },
-      });
-      expect(res.status).toBe(200);
-      const reply = await execute(server.api, (res.body as { id: string }).id, {
-        subAction: 'invokeAI',
-        subActionParams: { messages: [{ role: 'user', content: 'Hi' }] },
-      });
-      // The token request goes to Google, which this server may not call.
-      expect(reply).toEqual(
-        failure(
-          (res.body as { id: string }).id,
-          `${UNABLE}request to https://oauth2.googleapis.com/token failed, reason: target url "https://oauth2.googleapis.com/token" is not added to the Kibana config xpack.actions.allowedHosts`,
-          'framework',
-        ),
-      );
-      expectNoSecrets(server, [keys.privateKey], [reply]);
-    } finally {
-      await server.close();
-    }
+    await withServer(
+      { settings: { 'xpack.actions.allowedHosts': ['127.0.0.1'] } },
+      async (server) => {
+        const res = await server.api('POST', '/api/actions/connector', {
+          body: {
+            name: 'google',
+            connector_type_id: '.gemini',
+            config: { apiUrl: 'http://127.0.0.1:9', gcpRegion: REGION, gcpProjectID: PROJECT },
+            secrets: { credentialsJson: credentials('https://oauth2.googleapis.com/token') },
+          },
+        });
+        expect(res.status).toBe(200);
+        const reply = await execute(server.api, (res.body as { id: string }).id, {
+          subAction: 'invokeAI',
+          subActionParams: { messages: [{ role: 'user', content: 'Hi' }] },
+        });
+        // The token request goes to Google, which this server may not call.
+        expect(reply).toEqual(
+          failure(
+            (res.body as { id: string }).id,
+            `${UNABLE}request to https://oauth2.googleapis.com/token failed, reason: target url "https://oauth2.googleapis.com/token" is not added to the Kibana config xpack.actions.allowedHosts`,
+            'framework',
+          ),
+        );
+        expectNoSecrets(server, [keys.privateKey], [reply]);
+      },
+    );
   });
 });

@@ -1,20 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createConnector,
-  type ExecuteEnvelope,
+  badRequest,
   execute,
+  expectCreateRefused,
+  expectListedType,
   expectNoSecrets,
-  expectRetryAt,
+  failureClassTests,
   RUN_FAILED,
+  retryAt,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import { basicAuth, withServer } from '../helpers/server.js';
 import {
   JIRA_COMMENTED,
   JIRA_CREATED,
   JIRA_PROJECT,
   JIRA_UPDATED,
-  type JiraSimulator,
   startJiraSimulator,
 } from '../simulators/jira.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
@@ -37,63 +39,49 @@ function jsonError(text: string): string {
 }
 
 describe('.jira', () => {
-  let jira: JiraSimulator;
-  let server: TestServer;
-  let id: string;
-  const replies: unknown[] = [];
-
-  const run = async (params: unknown, connectorId = id): Promise<ExecuteEnvelope> => {
-    const res = await execute(server.api, connectorId, params);
-    replies.push(res);
-    return res;
-  };
-
-  beforeAll(async () => {
-    jira = await startJiraSimulator({ email: EMAIL, apiToken: API_TOKEN });
-    server = await startServer();
-    id = await createConnector(server.api, {
+  const h = connectorHarness({
+    type: '.jira',
+    simulator: () => startJiraSimulator({ email: EMAIL, apiToken: API_TOKEN }),
+    connector: (jira) => ({
       name: 'jira',
-      connector_type_id: '.jira',
       config: { apiUrl: `${jira.url}/`, projectKey: JIRA_PROJECT },
       secrets: { email: EMAIL, apiToken: API_TOKEN },
-    });
+    }),
+    limited: {
+      settings: () => SHORT_LIMITS,
+      connector: (jira) => ({
+        config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+        secrets: { email: EMAIL, apiToken: API_TOKEN },
+      }),
+    },
   });
-  afterAll(async () => {
-    await server.close();
-    await jira.close();
-  });
+  const run = (params: unknown, connectorId?: string) => h.run(params, connectorId);
 
   it('is listed among the connector types', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.jira')).toEqual({
+    await expectListedType(h.server, {
       id: '.jira',
       name: 'Jira',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'gold',
       supported_feature_ids: ['alerting', 'cases', 'uptime', 'siem', 'workflows'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
   it('creates a connector and keeps the secrets out of the reply', async () => {
-    const res = await server.api('POST', '/api/actions/connector', {
+    const res = await h.server.api('POST', '/api/actions/connector', {
       body: {
         name: 'my jira',
         connector_type_id: '.jira',
-        config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+        config: { apiUrl: h.sim.url, projectKey: JIRA_PROJECT },
         secrets: { email: EMAIL, apiToken: API_TOKEN },
       },
     });
-    replies.push(res.text);
+    h.replies.push(res.text);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       id: expect.any(String),
       name: 'my jira',
       connector_type_id: '.jira',
-      config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+      config: { apiUrl: h.sim.url, projectKey: JIRA_PROJECT },
       is_preconfigured: false,
       is_system_action: false,
       is_deprecated: false,
@@ -103,18 +91,18 @@ describe('.jira', () => {
   });
 
   it('runs the docs example {"subAction":"issueTypes"} without subActionParams', async () => {
-    const before = jira.requests.length;
+    const before = h.sim.requests.length;
     const res = await run({ subAction: 'issueTypes' });
     expect(res).toEqual({
       status: 'ok',
-      connector_id: id,
+      connector_id: h.id,
       data: [
         { id: '10006', name: 'Task' },
         { id: '10007', name: 'Sub-task' },
       ],
     });
-    expect(jira.requests.length).toBe(before + 1);
-    const sent = jira.last();
+    expect(h.sim.requests.length).toBe(before + 1);
+    const sent = h.sim.last();
     expect(sent.method).toBe('GET');
     expect(sent.path).toBe(`/rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes`);
     expect([...sent.query]).toEqual([]);
@@ -131,8 +119,7 @@ describe('.jira', () => {
       flavor: 'datacenter',
     });
     try {
-      const dcId = await createConnector(server.api, {
-        connector_type_id: '.jira',
+      const dcId = await h.create({
         config: { apiUrl: dc.url, projectKey: JIRA_PROJECT },
         secrets: { email: EMAIL, apiToken: API_TOKEN },
       });
@@ -158,7 +145,7 @@ describe('.jira', () => {
     ];
     expect(res).toEqual({
       status: 'ok',
-      connector_id: id,
+      connector_id: h.id,
       data: {
         summary: {
           required: true,
@@ -183,19 +170,19 @@ describe('.jira', () => {
         },
       },
     });
-    expect(jira.last().method).toBe('GET');
-    expect(jira.last().path).toBe(`/rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes/10006`);
-    expect(jira.last().headers.authorization).toBe(AUTH);
+    expect(h.sim.last().method).toBe('GET');
+    expect(h.sim.last().path).toBe(`/rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes/10006`);
+    expect(h.sim.last().headers.authorization).toBe(AUTH);
   });
 
   it('getFields keeps the fields every issue type has', async () => {
-    const before = jira.requests.length;
+    const before = h.sim.requests.length;
     const res = await run({ subAction: 'getFields', subActionParams: {} });
     expect(res.status).toBe('ok');
     const data = res.data as Record<string, { name: string; required: boolean }>;
     expect(Object.keys(data)).toEqual(['summary', 'priority']);
     expect(data.summary).toMatchObject({ name: 'Summary', required: true });
-    const paths = jira.requests.slice(before).map((r) => `${r.method} ${r.path}`);
+    const paths = h.sim.requests.slice(before).map((r) => `${r.method} ${r.path}`);
     expect(paths.sort()).toEqual(
       [
         `GET /rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes`,
@@ -210,7 +197,7 @@ describe('.jira', () => {
     let issueKey: string;
 
     it('creates an issue (default issue type), reads it back, then adds the comments', async () => {
-      const before = jira.requests.length;
+      const before = h.sim.requests.length;
       const res = await run({
         subAction: 'pushToService',
         subActionParams: {
@@ -226,7 +213,7 @@ describe('.jira', () => {
           ],
         },
       });
-      const sent = jira.requests.slice(before);
+      const sent = h.sim.requests.slice(before);
       expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([
         `GET /rest/api/2/issue/createmeta/${JIRA_PROJECT}/issuetypes`,
         'POST /rest/api/2/issue',
@@ -246,7 +233,7 @@ describe('.jira', () => {
           priority: { name: 'High' },
         },
       });
-      const [issue] = [...jira.issues.values()].slice(-1);
+      const [issue] = [...h.sim.issues.values()].slice(-1);
       issueId = issue?.id ?? '';
       issueKey = issue?.key ?? '';
       expect(sent[2]?.path).toBe(`/rest/api/2/issue/${issueId}`);
@@ -254,12 +241,12 @@ describe('.jira', () => {
       expect(sent[3]?.headers.authorization).toBe(AUTH);
       expect(res).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           title: issueKey,
           id: issueId,
           pushedDate: new Date(JIRA_CREATED).toISOString(),
-          url: `${jira.url}/browse/${issueKey}`,
+          url: `${h.sim.url}/browse/${issueKey}`,
           comments: [{ commentId: 'c-1', pushedDate: new Date(JIRA_COMMENTED).toISOString() }],
         },
       });
@@ -278,7 +265,7 @@ describe('.jira', () => {
         },
       });
       expect(res.status).toBe('ok');
-      const create = jira.requests.find(
+      const create = h.sim.requests.find(
         (r) => r.method === 'POST' && r.path === '/rest/api/2/issue' && r.text.includes('Child'),
       );
       expect(create?.json).toEqual({
@@ -293,7 +280,7 @@ describe('.jira', () => {
     });
 
     it('updates an issue without its null fields and reports the update time', async () => {
-      const before = jira.requests.length;
+      const before = h.sim.requests.length;
       const res = await run({
         subAction: 'pushToService',
         subActionParams: {
@@ -301,7 +288,7 @@ describe('.jira', () => {
           comments: null,
         },
       });
-      const sent = jira.requests.slice(before);
+      const sent = h.sim.requests.slice(before);
       expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([
         `PUT /rest/api/2/issue/${issueId}`,
         `GET /rest/api/2/issue/${issueId}`,
@@ -312,24 +299,24 @@ describe('.jira', () => {
       expect(sent[0]?.headers.authorization).toBe(AUTH);
       expect(res).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           title: issueKey,
           id: issueId,
           pushedDate: new Date(JIRA_UPDATED).toISOString(),
-          url: `${jira.url}/browse/${issueKey}`,
+          url: `${h.sim.url}/browse/${issueKey}`,
         },
       });
     });
 
     it('getIncident answers the issue fields flattened', async () => {
       const res = await run({ subAction: 'getIncident', subActionParams: { externalId: issueId } });
-      expect(jira.last().method).toBe('GET');
-      expect(jira.last().path).toBe(`/rest/api/2/issue/${issueId}`);
-      expect(jira.last().headers.authorization).toBe(AUTH);
+      expect(h.sim.last().method).toBe('GET');
+      expect(h.sim.last().path).toBe(`/rest/api/2/issue/${issueId}`);
+      expect(h.sim.last().headers.authorization).toBe(AUTH);
       expect(res).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           id: issueId,
           key: issueKey,
@@ -346,17 +333,17 @@ describe('.jira', () => {
 
     it('issue answers id, key and title', async () => {
       const res = await run({ subAction: 'issue', subActionParams: { id: issueKey } });
-      expect(jira.last().path).toBe(`/rest/api/2/issue/${issueKey}`);
+      expect(h.sim.last().path).toBe(`/rest/api/2/issue/${issueKey}`);
       expect(res).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: { id: issueId, key: issueKey, title: 'Disk full (updated)' },
       });
     });
 
     it('issues searches the project by summary with JQL, escaping special characters', async () => {
       const res = await run({ subAction: 'issues', subActionParams: { title: 'Disk "full" (up' } });
-      const sent = jira.last();
+      const sent = h.sim.last();
       expect(sent.method).toBe('GET');
       expect(sent.path).toBe('/rest/api/2/search/jql');
       expect([...sent.query]).toEqual([
@@ -366,70 +353,84 @@ describe('.jira', () => {
       expect(sent.headers.authorization).toBe(AUTH);
       expect(res).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: [{ id: issueId, key: issueKey, title: 'Disk full (updated)' }],
       });
     });
   });
 
   it('refuses handshake as Kibana does (not implemented)', async () => {
-    const before = jira.requests.length;
+    const before = h.sim.requests.length;
     expect(await run({ subAction: 'handshake', subActionParams: {} })).toEqual(
-      failure(id, '[Action][ExternalService] subAction handshake not implemented.'),
+      failure(h.id, '[Action][ExternalService] subAction handshake not implemented.'),
     );
-    expect(jira.requests.length).toBe(before);
+    expect(h.sim.requests.length).toBe(before);
   });
 
   describe('vendor failures', () => {
     const issue = (value: string) => ({ subAction: 'issue', subActionParams: { id: value } });
     const context = (value: string) => `[Action][Jira]: Unable to get issue with id ${value}`;
 
-    it.each([
-      [400, 'You must specify a summary of the issue.'],
-      [401, 'You are not authenticated. Authentication required to perform this operation.'],
-      [404, 'Issue does not exist or you do not have permission to see it.'],
-      [500, 'Internal server error'],
-      [502, 'unknown: errorResponse.errors was null'],
-    ])('HTTP %i', async (status, reason) => {
-      const magic = `respond-with-${status}`;
-      expect(await run(issue(magic))).toEqual(
-        failure(
-          id,
-          `${context(magic)}. Error: Request failed with status code ${status}. Reason: ${reason}`,
-        ),
+    const failed = (magic: string, error: string) =>
+      failure(h.id, `${context(magic)}. Error: ${error}`);
+    const statusFailed = (status: number, reason: string) =>
+      failed(
+        `respond-with-${status}`,
+        `Request failed with status code ${status}. Reason: ${reason}`,
       );
-    });
+    const retriedAt = (magic: string, status: number, reason: string, errorSource: string) =>
+      retryAt(RETRY_AFTER_SECONDS, (retry) => ({
+        status: 'error',
+        connector_id: h.id,
+        message: RUN_FAILED,
+        service_message: `${context(magic)}. Error: Request failed with status code ${status}. Reason: ${reason}`,
+        retry,
+        errorSource,
+      }));
 
-    it('HTTP 429 is the user’s fault and retried', async () => {
-      expect(await run(issue('respond-with-429'))).toEqual(
+    failureClassTests((magic) => run(issue(magic)), {
+      'respond-with-400': () => statusFailed(400, 'You must specify a summary of the issue.'),
+      'respond-with-401': () =>
+        statusFailed(
+          401,
+          'You are not authenticated. Authentication required to perform this operation.',
+        ),
+      'respond-with-404': () =>
+        statusFailed(404, 'Issue does not exist or you do not have permission to see it.'),
+      'respond-with-500': () => statusFailed(500, 'Internal server error'),
+      'respond-with-502': () => statusFailed(502, 'unknown: errorResponse.errors was null'),
+      // The user's fault, and retried.
+      'respond-with-429': () =>
         failure(
-          id,
+          h.id,
           `${context('respond-with-429')}. Error: Request failed with status code 429. Reason: Rate limit exceeded.`,
           'user',
         ),
-      );
-    });
-
-    it.each([
-      ['respond-with-429-retry-after', 429, 'Rate limit exceeded.', 'user'],
-      ['respond-with-503-retry-after', 503, 'Internal server error', 'framework'],
-    ])('%s gives the Retry-After moment', async (magic, status, reason, errorSource) => {
-      const res = await run(issue(magic));
-      const { retry, ...rest } = res;
-      expect(rest).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: RUN_FAILED,
-        service_message: `${context(magic)}. Error: Request failed with status code ${status}. Reason: ${reason}`,
-        errorSource,
-      });
-      expectRetryAt(retry, RETRY_AFTER_SECONDS);
+      'respond-with-429-retry-after': retriedAt(
+        'respond-with-429-retry-after',
+        429,
+        'Rate limit exceeded.',
+        'user',
+      ),
+      'respond-with-503-retry-after': retriedAt(
+        'respond-with-503-retry-after',
+        503,
+        'Internal server error',
+        'framework',
+      ),
+      // An answer that is not JSON.
+      'respond-with-html': () =>
+        failure(
+          h.id,
+          `${context('respond-with-html')}. Error: Unsupported content type: text/html;charset=UTF-8 in get ${h.sim.url}/rest/api/2/issue/respond-with-html. Supported content types: application/json. Reason: unknown: errorResponse was null`,
+        ),
+      'respond-with-reset': () =>
+        failed('respond-with-reset', 'socket hang up. Reason: unknown: errorResponse was null'),
     });
 
     it('a wrong API token (Jira answers a text page)', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: '.jira',
-        config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
+      const wrong = await h.create({
+        config: { apiUrl: h.sim.url, projectKey: JIRA_PROJECT },
         secrets: { email: EMAIL, apiToken: 'not-the-token' },
       });
       expect(await run({ subAction: 'issueTypes' }, wrong)).toEqual(
@@ -438,31 +439,12 @@ describe('.jira', () => {
           '[Action][Jira]: Unable to get issue types. Error: Request failed with status code 401. Reason: unknown: errorResponse.errors was null',
         ),
       );
-      expect(jira.last().headers.authorization).toBe(basicAuth(EMAIL, 'not-the-token'));
-    });
-
-    it('an answer that is not JSON', async () => {
-      expect(await run(issue('respond-with-html'))).toEqual(
-        failure(
-          id,
-          `${context('respond-with-html')}. Error: Unsupported content type: text/html;charset=UTF-8 in get ${jira.url}/rest/api/2/issue/respond-with-html. Supported content types: application/json. Reason: unknown: errorResponse was null`,
-        ),
-      );
-    });
-
-    it('a connection reset', async () => {
-      expect(await run(issue('respond-with-reset'))).toEqual(
-        failure(
-          id,
-          `${context('respond-with-reset')}. Error: socket hang up. Reason: unknown: errorResponse was null`,
-        ),
-      );
+      expect(h.sim.last().headers.authorization).toBe(basicAuth(EMAIL, 'not-the-token'));
     });
 
     it('an unknown project', async () => {
-      const other = await createConnector(server.api, {
-        connector_type_id: '.jira',
-        config: { apiUrl: jira.url, projectKey: 'NOPE' },
+      const other = await h.create({
+        config: { apiUrl: h.sim.url, projectKey: 'NOPE' },
         secrets: { email: EMAIL, apiToken: API_TOKEN },
       });
       expect(
@@ -486,7 +468,7 @@ describe('.jira', () => {
         }),
       ).toEqual(
         failure(
-          id,
+          h.id,
           '[Action][Jira]: Unable to create incident. Error: Request failed with status code 500. Reason: Internal server error',
         ),
       );
@@ -497,14 +479,14 @@ describe('.jira', () => {
         }),
       ).toEqual(
         failure(
-          id,
+          h.id,
           '[Action][Jira]: Unable to update incident with id 999. Error: Request failed with status code 404. Reason: Issue does not exist or you do not have permission to see it.',
         ),
       );
     });
 
     it('a failed comment', async () => {
-      const [issue] = [...jira.issues.values()];
+      const [issue] = [...h.sim.issues.values()];
       expect(
         await run({
           subAction: 'pushToService',
@@ -515,7 +497,7 @@ describe('.jira', () => {
         }),
       ).toEqual(
         failure(
-          id,
+          h.id,
           `[Action][Jira]: Unable to create comment at incident with id ${issue?.id}. Error: Request failed with status code 400. Reason: You must specify a summary of the issue.`,
         ),
       );
@@ -523,55 +505,29 @@ describe('.jira', () => {
   });
 
   describe('with a short response timeout and a small response cap', () => {
-    let strict: TestServer;
-    let strictId: string;
-
-    beforeAll(async () => {
-      strict = await startServer({
-        settings: {
-          'xpack.actions.responseTimeout': '300ms',
-          'xpack.actions.maxResponseContentLength': '1kb',
-        },
-      });
-      strictId = await createConnector(strict.api, {
-        connector_type_id: '.jira',
-        config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
-        secrets: { email: EMAIL, apiToken: API_TOKEN },
-      });
-    });
-    afterAll(() => strict.close());
-
-    it('a timeout', async () => {
-      const res = await execute(strict.api, strictId, {
-        subAction: 'issue',
-        subActionParams: { id: 'respond-with-timeout' },
-      });
-      expect(res).toEqual(
-        failure(
-          strictId,
-          '[Action][Jira]: Unable to get issue with id respond-with-timeout. Error: timeout of 300ms exceeded. Reason: unknown: errorResponse was null',
-        ),
+    const noAnswer = (id: string, error: string) =>
+      failure(
+        h.limited.id,
+        `[Action][Jira]: Unable to get issue with id ${id}. Error: ${error}. Reason: unknown: errorResponse was null`,
       );
-    });
-
-    it('an answer larger than maxResponseContentLength', async () => {
-      const res = await execute(strict.api, strictId, {
-        subAction: 'issue',
-        subActionParams: { id: 'respond-with-large' },
-      });
-      expect(res).toEqual(
-        failure(
-          strictId,
-          '[Action][Jira]: Unable to get issue with id respond-with-large. Error: maxContentLength size of 1024 exceeded. Reason: unknown: errorResponse was null',
-        ),
-      );
-    });
+    failureClassTests(
+      (id) =>
+        execute(h.limited.server.api, h.limited.id, {
+          subAction: 'issue',
+          subActionParams: { id },
+        }),
+      {
+        'respond-with-timeout': () => noAnswer('respond-with-timeout', 'timeout of 300ms exceeded'),
+        'respond-with-large': () =>
+          noAnswer('respond-with-large', 'maxContentLength size of 1024 exceeded'),
+      },
+    );
   });
 
   describe('validation', () => {
     const paramsError = (message: string) => ({
       status: 'error',
-      connector_id: id,
+      connector_id: h.id,
       message: `error validating action params: ${message}`,
       retry: false,
       errorSource: 'user',
@@ -635,60 +591,54 @@ describe('.jira', () => {
     });
 
     it('requires apiUrl and projectKey, and the email and API token', async () => {
-      const missing = await server.api('POST', '/api/actions/connector', {
-        body: { name: 'x', connector_type_id: '.jira', config: { apiUrl: jira.url }, secrets: {} },
-      });
-      expect(missing.status).toBe(400);
-      expect(missing.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
-          'error validating connector type config: [projectKey]: expected value of type [string] but got [undefined]',
-      });
-      const noToken = await server.api('POST', '/api/actions/connector', {
+      await expectCreateRefused(
+        h.server.api,
+        { name: 'x', connector_type_id: '.jira', config: { apiUrl: h.sim.url }, secrets: {} },
+        'error validating connector type config: [projectKey]: expected value of type [string] but got [undefined]',
+      );
+      const noToken = await h.server.api('POST', '/api/actions/connector', {
         body: {
           name: 'x',
           connector_type_id: '.jira',
-          config: { apiUrl: jira.url, projectKey: 'A' },
+          config: { apiUrl: h.sim.url, projectKey: 'A' },
           secrets: { email: EMAIL },
         },
       });
-      expect(noToken.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(noToken.body).toEqual(
+        badRequest(
           'error validating connector type secrets: [apiToken]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
-      const guarded = await startServer({
-        settings: { 'xpack.actions.allowedHosts': ['jira.example'] },
-      });
-      try {
-        const res = await guarded.api('POST', '/api/actions/connector', {
-          body: {
-            name: 'x',
-            connector_type_id: '.jira',
-            config: { apiUrl: jira.url, projectKey: JIRA_PROJECT },
-            secrets: { email: EMAIL, apiToken: API_TOKEN },
-          },
-        });
-        expect(res.status).toBe(400);
-        expect(res.body).toEqual({
-          statusCode: 400,
-          error: 'Bad Request',
-          message: `error validating connector type config: error configuring connector action: target url "${jira.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-        });
-        expectNoSecrets(guarded, [API_TOKEN, EMAIL], [res.text]);
-      } finally {
-        await guarded.close();
-      }
+      await withServer(
+        {
+          settings: { 'xpack.actions.allowedHosts': ['jira.example'] },
+        },
+        async (guarded) => {
+          const res = await guarded.api('POST', '/api/actions/connector', {
+            body: {
+              name: 'x',
+              connector_type_id: '.jira',
+              config: { apiUrl: h.sim.url, projectKey: JIRA_PROJECT },
+              secrets: { email: EMAIL, apiToken: API_TOKEN },
+            },
+          });
+          expect(res.status).toBe(400);
+          expect(res.body).toEqual(
+            badRequest(
+              `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+            ),
+          );
+          expectNoSecrets(guarded, [API_TOKEN, EMAIL], [res.text]);
+        },
+      );
     });
   });
 
   it('never shows the email or API token in a reply or a log line', () => {
-    expect(replies.length).toBeGreaterThan(10);
-    expectNoSecrets(server, [API_TOKEN, EMAIL, AUTH.slice('Basic '.length)], replies);
+    expect(h.replies.length).toBeGreaterThan(10);
+    expectNoSecrets(h.server, [API_TOKEN, EMAIL, AUTH.slice('Basic '.length)], h.replies);
   });
 });

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
-  createConnector,
-  type ExecuteEnvelope,
-  execute,
+  expectCreateRefused,
+  expectListedType,
   expectNoSecrets,
   expectRetryAt,
+  failureClassTests,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS, subActionRunner } from '../helpers/harness.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   type DefenderApp,
@@ -27,6 +27,7 @@ const HOST_1 = '1e5bc9d7e413ddd7902c2932e418702b84d0cc07';
 const HOST_2 = '7d1f7b3c0b6c4c1b8f4d6d9d2e3a4b5c6d7e8f90';
 const TARGET = '6a2b4a8c-0d4f-4d7e-9c3e-sim000000001';
 
+/** The replies of both servers of this file, for the check that no secret is in them. */
 const replies: unknown[] = [];
 
 function config(sim: DefenderSimulator) {
@@ -39,18 +40,6 @@ function config(sim: DefenderSimulator) {
   };
 }
 
-async function run(
-  server: TestServer,
-  id: string,
-  subAction: string,
-  subActionParams?: unknown,
-): Promise<ExecuteEnvelope> {
-  const params = subActionParams === undefined ? { subAction } : { subAction, subActionParams };
-  const envelope = await execute(server.api, id, params);
-  replies.push(envelope);
-  return envelope;
-}
-
 function thrown(id: string, serviceMessage: string, retry: boolean | string = true) {
   return thrownEnvelope(id, serviceMessage, retry, 'framework');
 }
@@ -60,38 +49,25 @@ function mdeBody(code: string, message: string) {
 }
 
 describe('.microsoft_defender_endpoint', () => {
-  let sim: DefenderSimulator;
-  let server: TestServer;
-  let id: string;
-  const tokenRequests = () => sim.requests.filter((r) => r.path.endsWith('/oauth2/v2.0/token'));
-
-  beforeAll(async () => {
-    sim = await startDefenderSimulator(APP);
-    server = await startServer();
-    id = await createConnector(server.api, {
-      connector_type_id: TYPE,
-      config: config(sim),
-      secrets: { clientSecret: APP.clientSecret },
-    });
+  const h = connectorHarness({
+    type: TYPE,
+    simulator: () => startDefenderSimulator(APP),
+    connector: (sim) => ({ config: config(sim), secrets: { clientSecret: APP.clientSecret } }),
+    replies,
   });
-  afterAll(async () => {
-    expectNoSecrets(server, [APP.clientSecret, ...sim.tokens.map((t) => t.token)], replies);
-    await server.close();
-    await sim.close();
+  const run = subActionRunner(h);
+  const tokenRequests = () => h.sim.requests.filter((r) => r.path.endsWith('/oauth2/v2.0/token'));
+
+  afterAll(() => {
+    expectNoSecrets(h.server, [APP.clientSecret, ...h.sim.tokens.map((t) => t.token)], replies);
   });
 
   it('is listed with Kibana fields', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === TYPE)).toEqual({
+    await expectListedType(h.server, {
       id: TYPE,
       name: 'Microsoft Defender for Endpoint',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'enterprise',
       supported_feature_ids: ['endpointSecurity'],
-      is_system_action_type: false,
-      is_deprecated: false,
       sub_feature: 'endpointSecurity',
     });
   });
@@ -130,25 +106,26 @@ describe('.microsoft_defender_endpoint', () => {
         'error validating connector type secrets: [clientSecret]: expected value of type [string] but got [number]',
       ],
     ])('refuses %s with 400', async (_name, configChange, secretsChange, message) => {
-      const res = await server.api('POST', '/api/actions/connector', {
-        body: {
-          name: 'mde',
-          connector_type_id: TYPE,
-          config: { ...config(sim), ...configChange },
-          secrets: { clientSecret: APP.clientSecret, ...secretsChange },
-        },
-      });
-      replies.push(res.body);
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+      replies.push(
+        await expectCreateRefused(
+          h.server.api,
+          {
+            name: 'mde',
+            connector_type_id: TYPE,
+            config: { ...config(h.sim), ...configChange },
+            secrets: { clientSecret: APP.clientSecret, ...secretsChange },
+          },
+          message,
+        ),
+      );
     });
   });
 
   describe('token and machines', () => {
     it('gets an Entra ID token for the tenant, then calls the API with it', async () => {
-      const before = sim.requests.length;
-      const envelope = await run(server, id, 'getAgentDetails', { id: HOST_1 });
-      const [tokenReq, apiReq] = sim.requests.slice(before);
+      const before = h.sim.requests.length;
+      const envelope = await run(h.id, 'getAgentDetails', { id: HOST_1 });
+      const [tokenReq, apiReq] = h.sim.requests.slice(before);
       expect(tokenReq?.method).toBe('POST');
       expect(tokenReq?.path).toBe(`/${APP.tenantId}/oauth2/v2.0/token`);
       expect(tokenReq?.headers['content-type']).toBe('application/x-www-form-urlencoded');
@@ -158,14 +135,14 @@ describe('.microsoft_defender_endpoint', () => {
       );
       expect(apiReq?.method).toBe('GET');
       expect(apiReq?.path).toBe(`/api/machines/${HOST_1}`);
-      expect(apiReq?.headers.authorization).toBe(`Bearer ${sim.tokens.at(-1)?.token}`);
+      expect(apiReq?.headers.authorization).toBe(`Bearer ${h.sim.tokens.at(-1)?.token}`);
       expect(apiReq?.headers['content-type']).toBe('application/json');
       expect(apiReq?.headers.accept).toBe('application/json, text/plain, */*');
       expect(envelope).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
-          '@odata.context': `${sim.url}/api/$metadata#Machines/$entity`,
+          '@odata.context': `${h.sim.url}/api/$metadata#Machines/$entity`,
           id: HOST_1,
           computerDnsName: 'mde-host-1.contoso.local',
           osPlatform: 'Windows11',
@@ -177,44 +154,44 @@ describe('.microsoft_defender_endpoint', () => {
 
     it('reuses the cached token', async () => {
       const tokens = tokenRequests().length;
-      await run(server, id, 'getAgentDetails', { id: HOST_2 });
-      await run(server, id, 'getLibraryFiles', {});
+      await run(h.id, 'getAgentDetails', { id: HOST_2 });
+      await run(h.id, 'getLibraryFiles', {});
       expect(tokenRequests().length).toBe(tokens);
     });
 
     it('renews a token Defender no longer accepts and tries once more', async () => {
-      sim.revokeAll();
-      const before = sim.requests.length;
-      const envelope = await run(server, id, 'getAgentDetails', { id: HOST_2 });
-      expect(sim.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      h.sim.revokeAll();
+      const before = h.sim.requests.length;
+      const envelope = await run(h.id, 'getAgentDetails', { id: HOST_2 });
+      expect(h.sim.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
         `GET /api/machines/${HOST_2}`,
         `POST /${APP.tenantId}/oauth2/v2.0/token`,
         `GET /api/machines/${HOST_2}`,
       ]);
-      expect(sim.last().headers.authorization).toBe(`Bearer ${sim.tokens.at(-1)?.token}`);
+      expect(h.sim.last().headers.authorization).toBe(`Bearer ${h.sim.tokens.at(-1)?.token}`);
       expect(envelope.status).toBe('ok');
     });
 
     it('lists machines with an OData query built from the filters', async () => {
-      const envelope = await run(server, id, 'getAgentList', {
+      const envelope = await run(h.id, 'getAgentList', {
         osPlatform: 'Linux',
         id: [HOST_1, HOST_2],
         page: 1,
         pageSize: 5,
       });
-      expect(sim.last().method).toBe('GET');
+      expect(h.sim.last().method).toBe('GET');
       // axios leaves the quotes bare; a URL parser sends them as %27, which means the same.
-      expect(sim.targets.at(-1)).toBe(
+      expect(h.sim.targets.at(-1)).toBe(
         `/api/machines?$count=true&$top=5&$filter=id+in+(%27${HOST_1}%27,%27${HOST_2}%27)+AND+osPlatform+eq+%27Linux%27`,
       );
-      expect(sim.last().query.get('$filter')).toBe(
+      expect(h.sim.last().query.get('$filter')).toBe(
         `id in ('${HOST_1}','${HOST_2}') AND osPlatform eq 'Linux'`,
       );
       expect(envelope).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
-          '@odata.context': `${sim.url}/api/$metadata#Machines`,
+          '@odata.context': `${h.sim.url}/api/$metadata#Machines`,
           '@odata.count': 1,
           value: [
             {
@@ -233,18 +210,18 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('pages with $skip and defaults to 20 per page', async () => {
-      await run(server, id, 'getAgentList', { page: 3 });
-      expect(sim.targets.at(-1)).toBe('/api/machines?$count=true&$top=20&$skip=40');
-      const envelope = await run(server, id, 'getAgentList', {});
-      expect(sim.targets.at(-1)).toBe('/api/machines?$count=true&$top=20');
+      await run(h.id, 'getAgentList', { page: 3 });
+      expect(h.sim.targets.at(-1)).toBe('/api/machines?$count=true&$top=20&$skip=40');
+      const envelope = await run(h.id, 'getAgentList', {});
+      expect(h.sim.targets.at(-1)).toBe('/api/machines?$count=true&$top=20');
       expect(envelope.data).toMatchObject({ page: 1, pageSize: 20, total: 2 });
     });
 
     it('refuses a page larger than 1000', async () => {
-      const envelope = await run(server, id, 'getAgentList', { pageSize: 1001 });
+      const envelope = await run(h.id, 'getAgentList', { pageSize: 1001 });
       expect(envelope).toEqual(
         thrownEnvelope(
-          id,
+          h.id,
           'Request validation failed (Error: [pageSize]: Value must be equal to or lower than [1000].)',
           true,
           'user',
@@ -253,7 +230,7 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('refuses an unknown health status', async () => {
-      const envelope = await run(server, id, 'getAgentList', { healthStatus: 'Sleeping' });
+      const envelope = await run(h.id, 'getAgentList', { healthStatus: 'Sleeping' });
       expect(envelope.service_message).toMatch(
         /^Request validation failed \(Error: \[healthStatus\]: types that failed validation:\n- \[healthStatus\.0\]: types that failed validation:/,
       );
@@ -264,28 +241,28 @@ describe('.microsoft_defender_endpoint', () => {
     let isolation: string;
 
     it('isolates a machine fully', async () => {
-      const envelope = await run(server, id, 'isolateHost', { id: HOST_1, comment: 'case 42' });
-      const req = sim.last();
+      const envelope = await run(h.id, 'isolateHost', { id: HOST_1, comment: 'case 42' });
+      const req = h.sim.last();
       expect(req.method).toBe('POST');
       expect(req.path).toBe(`/api/machines/${HOST_1}/isolate`);
       expect(req.headers['content-type']).toBe('application/json');
       expect(req.json).toEqual({ Comment: 'case 42', IsolationType: 'Full' });
-      const action = sim.actions.at(-1);
+      const action = h.sim.actions.at(-1);
       isolation = String(action?.id);
       expect(envelope).toEqual({
         status: 'ok',
-        connector_id: id,
-        data: { '@odata.context': `${sim.url}/api/$metadata#MachineActions/$entity`, ...action },
+        connector_id: h.id,
+        data: { '@odata.context': `${h.sim.url}/api/$metadata#MachineActions/$entity`, ...action },
       });
       expect(action).toMatchObject({ type: 'Isolate', machineId: HOST_1, status: 'Pending' });
     });
 
     it('says to wait or cancel when an action is already running', async () => {
-      const envelope = await run(server, id, 'releaseHost', { id: HOST_1, comment: 'too soon' });
-      expect(sim.last().path).toBe(`/api/machines/${HOST_1}/unisolate`);
+      const envelope = await run(h.id, 'releaseHost', { id: HOST_1, comment: 'too soon' });
+      expect(h.sim.last().path).toBe(`/api/machines/${HOST_1}/unisolate`);
       expect(envelope).toEqual(
         thrown(
-          id,
+          h.id,
           "Status code: 400. Message: Action is already in progress. Please wait or force clear with 'cancel' response action",
           false,
         ),
@@ -293,11 +270,11 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('cancels the running action', async () => {
-      const envelope = await run(server, id, 'cancelAction', {
+      const envelope = await run(h.id, 'cancelAction', {
         actionId: isolation,
         comment: 'clearing',
       });
-      const req = sim.last();
+      const req = h.sim.last();
       expect(req.method).toBe('POST');
       expect(req.path).toBe(`/api/machineactions/${isolation}/cancel`);
       expect(req.json).toEqual({ Comment: 'clearing' });
@@ -305,27 +282,27 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('releases a machine', async () => {
-      const envelope = await run(server, id, 'releaseHost', { id: HOST_1, comment: 'all clear' });
-      const req = sim.last();
+      const envelope = await run(h.id, 'releaseHost', { id: HOST_1, comment: 'all clear' });
+      const req = h.sim.last();
       expect(req.path).toBe(`/api/machines/${HOST_1}/unisolate`);
       expect(req.json).toEqual({ Comment: 'all clear' });
       expect(envelope.data).toMatchObject({ type: 'Unisolate', requestorComment: 'all clear' });
-      await run(server, id, 'cancelAction', { actionId: sim.actions.at(-1)?.id, comment: 'x' });
+      await run(h.id, 'cancelAction', { actionId: h.sim.actions.at(-1)?.id, comment: 'x' });
     });
 
     it('needs a comment to isolate', async () => {
-      const envelope = await run(server, id, 'isolateHost', { id: HOST_1 });
+      const envelope = await run(h.id, 'isolateHost', { id: HOST_1 });
       expect(envelope.service_message).toBe(
         'Request validation failed (Error: [comment]: expected value of type [string] but got [undefined])',
       );
     });
 
     it('runs a library script through live response, with --noargs by default', async () => {
-      const envelope = await run(server, id, 'runScript', {
+      const envelope = await run(h.id, 'runScript', {
         id: HOST_2,
         parameters: { scriptName: 'collect.ps1' },
       });
-      const req = sim.last();
+      const req = h.sim.last();
       expect(req.method).toBe('POST');
       expect(req.path).toBe(`/api/machines/${HOST_2}/runliveresponse`);
       expect(req.json).toEqual({
@@ -340,16 +317,16 @@ describe('.microsoft_defender_endpoint', () => {
         ],
       });
       expect(envelope.data).toMatchObject({ type: 'LiveResponse', machineId: HOST_2 });
-      await run(server, id, 'cancelAction', { actionId: sim.actions.at(-1)?.id, comment: 'x' });
+      await run(h.id, 'cancelAction', { actionId: h.sim.actions.at(-1)?.id, comment: 'x' });
     });
 
     it('passes script arguments and the comment', async () => {
-      await run(server, id, 'runScript', {
+      await run(h.id, 'runScript', {
         id: HOST_2,
         comment: 'triage',
         parameters: { scriptName: 'collect.ps1', args: '-Days 3' },
       });
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         Comment: 'triage',
         Commands: [
           {
@@ -364,21 +341,21 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('lists machine actions, filtered and sorted', async () => {
-      const envelope = await run(server, id, 'getActions', {
+      const envelope = await run(h.id, 'getActions', {
         status: 'Cancelled',
         type: ['Isolate', 'LiveResponse'],
         sortField: 'creationDateTimeUtc',
         sortDirection: 'asc',
         pageSize: 2,
       });
-      expect(sim.targets.at(-1)).toBe(
+      expect(h.sim.targets.at(-1)).toBe(
         '/api/machineactions?$count=true&$top=2&$orderby=creationDateTimeUtc+asc&$filter=status+eq+%27Cancelled%27+AND+type+in+(%27Isolate%27,%27LiveResponse%27)',
       );
-      const cancelled = sim.actions.filter(
+      const cancelled = h.sim.actions.filter(
         (a) => a.status === 'Cancelled' && (a.type === 'Isolate' || a.type === 'LiveResponse'),
       );
       expect(envelope.data).toEqual({
-        '@odata.context': `${sim.url}/api/$metadata#MachineActions`,
+        '@odata.context': `${h.sim.url}/api/$metadata#MachineActions`,
         '@odata.count': cancelled.length,
         value: cancelled.slice(0, 2),
         page: 1,
@@ -388,16 +365,16 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('streams the result of a live response command from its download link', async () => {
-      const actionId = String(sim.actions.at(-1)?.id);
-      const before = sim.requests.length;
-      const res = await server.api('POST', `/api/actions/connector/${id}/_execute`, {
+      const actionId = String(h.sim.actions.at(-1)?.id);
+      const before = h.sim.requests.length;
+      const res = await h.server.api('POST', `/api/actions/connector/${h.id}/_execute`, {
         body: { params: { subAction: 'getActionResults', subActionParams: { id: actionId } } },
       });
-      replies.push(res.text);
+      h.replies.push(res.text);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/octet-stream');
       expect(Buffer.from(res.text)).toEqual(RESULT_BYTES);
-      const [link, blob] = sim.requests.slice(before);
+      const [link, blob] = h.sim.requests.slice(before);
       expect(link?.method).toBe('GET');
       expect(link?.path).toBe(
         `/api/machineactions/${actionId}/GetLiveResponseResultDownloadLink(index=0)`,
@@ -408,18 +385,18 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('says when there is no result to download', async () => {
-      const envelope = await run(server, id, 'getActionResults', { id: 'no-result' });
+      const envelope = await run(h.id, 'getActionResults', { id: 'no-result' });
       expect(envelope).toEqual(
-        thrown(id, 'Download URL for script results of machineId [no-result] not found'),
+        thrown(h.id, 'Download URL for script results of machineId [no-result] not found'),
       );
     });
 
     it('lists the live response library', async () => {
-      const envelope = await run(server, id, 'getLibraryFiles', {});
-      expect(sim.last().method).toBe('GET');
-      expect(sim.targets.at(-1)).toBe('/api/libraryfiles');
+      const envelope = await run(h.id, 'getLibraryFiles', {});
+      expect(h.sim.last().method).toBe('GET');
+      expect(h.sim.targets.at(-1)).toBe('/api/libraryfiles');
       expect(envelope.data).toEqual({
-        '@odata.context': `${sim.url}/api/$metadata#LibraryFiles`,
+        '@odata.context': `${h.sim.url}/api/$metadata#LibraryFiles`,
         value: [
           {
             fileName: 'collect.ps1',
@@ -436,7 +413,7 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('refuses params for the library listing', async () => {
-      const envelope = await run(server, id, 'getLibraryFiles', { all: true });
+      const envelope = await run(h.id, 'getLibraryFiles', { all: true });
       expect(envelope.service_message).toBe(
         'Request validation failed (Error: [all]: definition for this key is missing)',
       );
@@ -445,9 +422,9 @@ describe('.microsoft_defender_endpoint', () => {
 
   describe('testConnector', () => {
     it('calls each API with a test machine and counts ResourceNotFound as access', async () => {
-      const before = sim.requests.length;
-      const envelope = await run(server, id, 'testConnector', {});
-      expect(sim.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      const before = h.sim.requests.length;
+      const envelope = await run(h.id, 'testConnector', {});
+      expect(h.sim.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
         'GET /api/machines/elastic-connector-test',
         'POST /api/machines/elastic-connector-test/isolate',
         'POST /api/machines/elastic-connector-test/unisolate',
@@ -456,7 +433,7 @@ describe('.microsoft_defender_endpoint', () => {
       ]);
       expect(envelope).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           results: [
             'API call to Machines API was successful',
@@ -471,54 +448,57 @@ describe('.microsoft_defender_endpoint', () => {
   });
 
   describe('vendor failures', () => {
-    it.each([
-      [400, 'Bad Request', false],
-      [403, 'Forbidden', false],
-      [429, 'Too Many Requests', true],
-      [500, 'Internal Server Error', true],
-      [503, 'Service Unavailable', true],
-    ])('answers %i as Kibana does', async (status, text, retry) => {
-      const machine = `respond-with-${status}`;
-      const envelope = await run(server, id, 'getAgentDetails', { id: machine });
-      expect(envelope).toEqual(
-        thrown(
-          id,
-          `Status code: ${status}. Message: API Error: [${text}] Request failed with status code ${status}\nURL called:[get] ${sim.url}/api/machines/${machine}\nResponse body: ${mdeBody(text.replace(/ /g, ''), `simulated ${text}`)}`,
-          retry,
-        ),
+    // As Kibana does; a proxy's 502 page is answered with its text.
+    const statusFailed = (status: number, text: string, retry: boolean) =>
+      thrown(
+        h.id,
+        `Status code: ${status}. Message: API Error: [${text}] Request failed with status code ${status}\nURL called:[get] ${h.sim.url}/api/machines/respond-with-${status}\nResponse body: ${mdeBody(text.replace(/ /g, ''), `simulated ${text}`)}`,
+        retry,
       );
+    failureClassTests((machine) => run(h.id, 'getAgentDetails', { id: machine }), {
+      'respond-with-400': () => statusFailed(400, 'Bad Request', false),
+      'respond-with-403': () => statusFailed(403, 'Forbidden', false),
+      'respond-with-429': () => statusFailed(429, 'Too Many Requests', true),
+      'respond-with-500': () => statusFailed(500, 'Internal Server Error', true),
+      'respond-with-503': () => statusFailed(503, 'Service Unavailable', true),
+      'respond-with-html-502': () =>
+        thrown(
+          h.id,
+          `Status code: 502. Message: API Error: [Bad Gateway] Request failed with status code 502\nURL called:[get] ${h.sim.url}/api/machines/respond-with-html-502\nResponse body: "<html><body><h1>502 Bad Gateway</h1></body></html>"`,
+          true,
+        ),
     });
 
     it('reports a 401 that a new token does not cure, after one renewal', async () => {
-      const before = sim.requests.length;
-      const envelope = await run(server, id, 'getAgentDetails', { id: 'respond-with-401' });
-      expect(sim.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      const before = h.sim.requests.length;
+      const envelope = await run(h.id, 'getAgentDetails', { id: 'respond-with-401' });
+      expect(h.sim.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
         'GET /api/machines/respond-with-401',
         `POST /${APP.tenantId}/oauth2/v2.0/token`,
         'GET /api/machines/respond-with-401',
       ]);
       expect(envelope).toEqual(
         thrown(
-          id,
-          `Status code: 401. Message: Unauthorized API Error (401)\nURL called:[get] ${sim.url}/api/machines/respond-with-401\nResponse body: ${mdeBody('Unauthorized', 'simulated Unauthorized')}`,
+          h.id,
+          `Status code: 401. Message: Unauthorized API Error (401)\nURL called:[get] ${h.sim.url}/api/machines/respond-with-401\nResponse body: ${mdeBody('Unauthorized', 'simulated Unauthorized')}`,
           false,
         ),
       );
     });
 
     it('answers an unknown machine with ResourceNotFound', async () => {
-      const envelope = await run(server, id, 'getAgentDetails', { id: 'nope' });
+      const envelope = await run(h.id, 'getAgentDetails', { id: 'nope' });
       expect(envelope).toEqual(
         thrown(
-          id,
-          `Status code: 404. Message: API Error: [Not Found] Request failed with status code 404\nURL called:[get] ${sim.url}/api/machines/nope\nResponse body: ${mdeBody('ResourceNotFound', 'Machine nope was not found')}`,
+          h.id,
+          `Status code: 404. Message: API Error: [Not Found] Request failed with status code 404\nURL called:[get] ${h.sim.url}/api/machines/nope\nResponse body: ${mdeBody('ResourceNotFound', 'Machine nope was not found')}`,
           false,
         ),
       );
     });
 
     it('retries a 429 at the moment Defender names', async () => {
-      const envelope = await run(server, id, 'isolateHost', {
+      const envelope = await run(h.id, 'isolateHost', {
         id: 'respond-with-429-retry-after',
         comment: 'c',
       });
@@ -528,28 +508,16 @@ describe('.microsoft_defender_endpoint', () => {
       expectRetryAt(envelope.retry, RETRY_AFTER_SECONDS);
     });
 
-    it('answers a proxy 502 page with its text', async () => {
-      const envelope = await run(server, id, 'getAgentDetails', { id: 'respond-with-html-502' });
-      expect(envelope).toEqual(
-        thrown(
-          id,
-          `Status code: 502. Message: API Error: [Bad Gateway] Request failed with status code 502\nURL called:[get] ${sim.url}/api/machines/respond-with-html-502\nResponse body: "<html><body><h1>502 Bad Gateway</h1></body></html>"`,
-          true,
-        ),
-      );
-    });
-
     it('reports refused client credentials', async () => {
-      const bad = await createConnector(server.api, {
-        connector_type_id: TYPE,
-        config: config(sim),
+      const bad = await h.create({
+        config: config(h.sim),
         secrets: { clientSecret: 'not-the-secret' },
       });
-      const envelope = await run(server, bad, 'getAgentDetails', { id: HOST_1 });
+      const envelope = await run(bad, 'getAgentDetails', { id: HOST_1 });
       expect(envelope).toEqual(
         thrown(
           bad,
-          `Status code: 401. Message: Unauthorized API Error (401)\nURL called:[post] ${sim.url}/${APP.tenantId}/oauth2/v2.0/token\nResponse body: ${JSON.stringify(
+          `Status code: 401. Message: Unauthorized API Error (401)\nURL called:[post] ${h.sim.url}/${APP.tenantId}/oauth2/v2.0/token\nResponse body: ${JSON.stringify(
             {
               error: 'invalid_client',
               error_description: 'AADSTS7000215: Invalid client secret provided.',
@@ -562,14 +530,13 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('reports an unknown tenant', async () => {
-      const bad = await createConnector(server.api, {
-        connector_type_id: TYPE,
-        config: { ...config(sim), tenantId: 'other-tenant' },
+      const bad = await h.create({
+        config: { ...config(h.sim), tenantId: 'other-tenant' },
         secrets: { clientSecret: APP.clientSecret },
       });
-      const envelope = await run(server, bad, 'getLibraryFiles', {});
+      const envelope = await run(bad, 'getLibraryFiles', {});
       expect(envelope.service_message).toBe(
-        `Status code: 400. Message: API Error: [Bad Request] Request failed with status code 400\nURL called:[post] ${sim.url}/other-tenant/oauth2/v2.0/token\nResponse body: ${JSON.stringify(
+        `Status code: 400. Message: API Error: [Bad Request] Request failed with status code 400\nURL called:[post] ${h.sim.url}/other-tenant/oauth2/v2.0/token\nResponse body: ${JSON.stringify(
           {
             error: 'invalid_request',
             error_description: "AADSTS90002: Tenant 'other-tenant' not found.",
@@ -581,12 +548,11 @@ describe('.microsoft_defender_endpoint', () => {
     });
 
     it('answers a login host that is not there', async () => {
-      const gone = await createConnector(server.api, {
-        connector_type_id: TYPE,
-        config: { ...config(sim), oAuthServerUrl: 'http://127.0.0.1:1' },
+      const gone = await h.create({
+        config: { ...config(h.sim), oAuthServerUrl: 'http://127.0.0.1:1' },
         secrets: { clientSecret: APP.clientSecret },
       });
-      const envelope = await run(server, gone, 'getAgentDetails', { id: HOST_1 });
+      const envelope = await run(gone, 'getAgentDetails', { id: HOST_1 });
       expect(envelope).toEqual(
         thrown(
           gone,
@@ -598,63 +564,46 @@ describe('.microsoft_defender_endpoint', () => {
 });
 
 describe('.microsoft_defender_endpoint with tight limits', () => {
-  let sim: DefenderSimulator;
-  let server: TestServer;
-  let id: string;
-
-  beforeAll(async () => {
-    sim = await startDefenderSimulator(APP);
-    server = await startServer({
-      settings: {
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-      },
-    });
-    id = await createConnector(server.api, {
-      connector_type_id: TYPE,
-      config: config(sim),
-      secrets: { clientSecret: APP.clientSecret },
-    });
+  const h = connectorHarness({
+    type: TYPE,
+    simulator: () => startDefenderSimulator(APP),
+    settings: () => ({ ...SHORT_LIMITS, 'xpack.actions.allowedHosts': ['127.0.0.1'] }),
+    connector: (sim) => ({ config: config(sim), secrets: { clientSecret: APP.clientSecret } }),
+    replies,
   });
-  afterAll(async () => {
-    expectNoSecrets(server, [APP.clientSecret, ...sim.tokens.map((t) => t.token)], replies);
-    await server.close();
-    await sim.close();
+  const run = subActionRunner(h);
+
+  afterAll(() => {
+    expectNoSecrets(h.server, [APP.clientSecret, ...h.sim.tokens.map((t) => t.token)], replies);
   });
 
-  it.each([
-    ['timeout', 'timeout of 300ms exceeded'],
-    ['reset', 'socket hang up'],
-    ['large', 'maxContentLength size of 1024 exceeded'],
-  ])('reports respond-with-%s as axios words it', async (magic, text) => {
-    const envelope = await run(server, id, 'getAgentDetails', { id: `respond-with-${magic}` });
-    expect(envelope).toEqual(
-      thrown(
-        id,
-        `Status code: undefined. Message: ${text}\nURL called:[undefined] undefined\nResponse body: {}`,
-      ),
+  // As axios words them.
+  const noAnswer = (text: string) =>
+    thrown(
+      h.id,
+      `Status code: undefined. Message: ${text}\nURL called:[undefined] undefined\nResponse body: {}`,
     );
+  failureClassTests((machine) => run(h.id, 'getAgentDetails', { id: machine }), {
+    'respond-with-timeout': () => noAnswer('timeout of 300ms exceeded'),
+    'respond-with-reset': () => noAnswer('socket hang up'),
+    'respond-with-large': () => noAnswer('maxContentLength size of 1024 exceeded'),
   });
 
   it.each([
     ['oAuthServerUrl', 'https://login.microsoftonline.com'],
     ['apiUrl', 'https://api.securitycenter.microsoft.com'],
   ])('refuses a %s outside xpack.actions.allowedHosts', async (key, url) => {
-    const res = await server.api('POST', '/api/actions/connector', {
-      body: {
-        name: 'mde',
-        connector_type_id: TYPE,
-        config: { ...config(sim), [key]: url },
-        secrets: { clientSecret: APP.clientSecret },
-      },
-    });
-    replies.push(res.body);
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({
-      statusCode: 400,
-      error: 'Bad Request',
-      message: `error validating connector type config: error validating url: target url "${url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-    });
+    replies.push(
+      await expectCreateRefused(
+        h.server.api,
+        {
+          name: 'mde',
+          connector_type_id: TYPE,
+          config: { ...config(h.sim), [key]: url },
+          secrets: { clientSecret: APP.clientSecret },
+        },
+        `error validating connector type config: error validating url: target url "${url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+      ),
+    );
   });
 });

@@ -3,15 +3,20 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  badRequest,
   createConnector,
   type ExecuteEnvelope,
   execute,
+  expectCreateRefused,
   expectNoSecrets,
-  expectRetryAt,
+  failureClassTests,
   RUN_FAILED,
+  retryAt,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { ELASTIC_AUTH, startServer, type TestServer, tempDir } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import { startServer, tempDir } from '../helpers/server.js';
+import { executeRaw, within } from '../helpers/streams.js';
 import {
   COMPLETION_TEXT,
   completionBody,
@@ -37,30 +42,6 @@ function headersOf(sim: OpenAISimulator) {
 
 function failure(id: string, serviceMessage: string, errorSource: 'user' | 'framework') {
   return thrownEnvelope(id, serviceMessage, true, errorSource);
-}
-
-/** POST _execute and hand back the raw response, for streamed answers. */
-/** Fails the test instead of hanging when the awaited event never comes. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms),
-    ),
-  ]);
-}
-
-async function executeRaw(server: TestServer, id: string, params: unknown, signal?: AbortSignal) {
-  return fetch(`${server.url}/api/actions/connector/${id}/_execute`, {
-    method: 'POST',
-    headers: {
-      authorization: ELASTIC_AUTH,
-      'kbn-xsrf': 'true',
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ params }),
-    ...(signal !== undefined ? { signal } : {}),
-  });
 }
 
 /** Reads until `until` is found in what arrived so far; returns everything read. */
@@ -90,61 +71,48 @@ async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>, already 
 }
 
 describe('.gen-ai (OpenAI)', () => {
-  let sim: OpenAISimulator;
-  let server: TestServer;
+  const h = connectorHarness({
+    type: '.gen-ai',
+    simulator: () => startOpenAISimulator({ apiKey: API_KEY, azureApiKey: AZURE_KEY }),
+    settings: (sim) => ({ 'connectors.baseUrls': { '.gen-ai': `${sim.url}/` } }),
+  });
   let openAiId: string;
   let azureId: string;
   let otherId: string;
-  const replies: unknown[] = [];
 
-  const run = async (id: string, params: unknown) => {
-    const reply = await execute(server.api, id, params);
-    replies.push(reply);
-    return reply;
-  };
+  const run = (id: string, params: unknown) => h.run(params, id);
 
   beforeAll(async () => {
-    sim = await startOpenAISimulator({ apiKey: API_KEY, azureApiKey: AZURE_KEY });
-    server = await startServer({
-      settings: { 'connectors.baseUrls': { '.gen-ai': `${sim.url}/` } },
-    });
-    openAiId = await createConnector(server.api, {
-      connector_type_id: '.gen-ai',
+    openAiId = await h.create({
       config: {
         apiProvider: 'OpenAI',
-        apiUrl: `${sim.url}/v1/chat/completions`,
+        apiUrl: `${h.sim.url}/v1/chat/completions`,
         organizationId: ORGANIZATION,
         projectId: PROJECT,
         headers: { 'X-Team': 'search' },
       },
       secrets: { apiKey: API_KEY },
     });
-    azureId = await createConnector(server.api, {
-      connector_type_id: '.gen-ai',
+    azureId = await h.create({
       config: {
         apiProvider: 'Azure OpenAI',
-        apiUrl: `${sim.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-02-15-preview`,
+        apiUrl: `${h.sim.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-02-15-preview`,
         defaultModel: 'gpt-4o',
       },
       secrets: { apiKey: AZURE_KEY },
     });
-    otherId = await createConnector(server.api, {
-      connector_type_id: '.gen-ai',
+    otherId = await h.create({
       config: {
         apiProvider: 'Other',
-        apiUrl: `${sim.url}/v1/chat/completions`,
+        apiUrl: `${h.sim.url}/v1/chat/completions`,
         defaultModel: 'llama-3.1',
       },
       secrets: { apiKey: API_KEY },
     });
   });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
-  });
 
   it('is listed among the connector types with Kibana fields', async () => {
-    const res = await server.api<Array<{ id: string }>>(
+    const res = await h.server.api<Array<{ id: string }>>(
       'GET',
       '/api/actions/connector_types?feature_id=generativeAIForSecurity',
     );
@@ -168,7 +136,7 @@ describe('.gen-ai (OpenAI)', () => {
 
   describe('create', () => {
     it('fills in the default model of the OpenAI provider', async () => {
-      const res = await server.api<Record<string, unknown>>('POST', '/api/actions/connector', {
+      const res = await h.server.api<Record<string, unknown>>('POST', '/api/actions/connector', {
         body: {
           name: 'openai',
           connector_type_id: '.gen-ai',
@@ -192,7 +160,7 @@ describe('.gen-ai (OpenAI)', () => {
         is_missing_secrets: false,
         is_connector_type_deprecated: false,
       });
-      replies.push(res.body);
+      h.replies.push(res.body);
     });
 
     const refusals: Array<[string, Record<string, unknown>, Record<string, unknown>, string]> = [
@@ -254,11 +222,11 @@ describe('.gen-ai (OpenAI)', () => {
     ];
     for (const [what, config, secrets, message] of refusals) {
       it(`refuses ${what}`, async () => {
-        const res = await server.api('POST', '/api/actions/connector', {
+        const res = await h.server.api('POST', '/api/actions/connector', {
           body: { name: 'bad', connector_type_id: '.gen-ai', config, secrets },
         });
         expect(res.status).toBe(400);
-        expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+        expect(res.body).toEqual(badRequest(message));
       });
     }
   });
@@ -272,11 +240,11 @@ describe('.gen-ai (OpenAI)', () => {
         connector_id: openAiId,
         data: completionBody('gpt-4.1'),
       });
-      const sent = sim.last();
+      const sent = h.sim.last();
       expect(sent.method).toBe('POST');
       expect(sent.path).toBe('/v1/chat/completions');
       expect([...sent.query]).toEqual([]);
-      expect(headersOf(sim)).toEqual({
+      expect(headersOf(h.sim)).toEqual({
         'x-team': 'search',
         'openai-organization': ORGANIZATION,
         'openai-project': PROJECT,
@@ -300,7 +268,7 @@ describe('.gen-ai (OpenAI)', () => {
         connector_id: openAiId,
         data: completionBody('gpt-3.5-turbo'),
       });
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         messages: [{ role: 'user', content: 'Hello world' }],
         model: 'gpt-3.5-turbo',
         stream: false,
@@ -325,7 +293,7 @@ describe('.gen-ai (OpenAI)', () => {
         connector_id: openAiId,
         data: { message: COMPLETION_TEXT, usage: USAGE },
       });
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         messages: [
           { role: 'system', content: 'Be brief' },
           { role: 'user', content: 'Hello' },
@@ -346,7 +314,7 @@ describe('.gen-ai (OpenAI)', () => {
         connector_id: openAiId,
         data: completionBody('gpt-4.1'),
       });
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         messages: [{ role: 'user', content: 'Hello' }],
         stream: false,
         model: 'gpt-4.1',
@@ -354,7 +322,7 @@ describe('.gen-ai (OpenAI)', () => {
     });
 
     it('streams: the first event reaches the client before the vendor sends the last', async () => {
-      const res = await executeRaw(server, openAiId, {
+      const res = await executeRaw(h.server, openAiId, {
         subAction: 'stream',
         subActionParams: { body: chat('hold-stream please'), stream: true },
       });
@@ -365,26 +333,26 @@ describe('.gen-ai (OpenAI)', () => {
       const first = await readUntil(reader, '\n\n');
       expect(first).toBe(events[0]);
       // The simulator still holds the rest of the answer.
-      expect(sim.waiting).toBe(1);
-      sim.release();
+      expect(h.sim.waiting).toBe(1);
+      h.sim.release();
       expect(await readAll(reader, first)).toBe(events.join(''));
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         messages: [{ role: 'user', content: 'hold-stream please' }],
         stream: true,
         stream_options: { include_usage: true },
         model: 'gpt-4.1',
       });
-      expect(sim.last().headers.authorization).toBe(`Bearer ${API_KEY}`);
+      expect(h.sim.last().headers.authorization).toBe(`Bearer ${API_KEY}`);
     });
 
     it('invokeStream streams the vendor bytes unchanged', async () => {
-      const res = await executeRaw(server, openAiId, {
+      const res = await executeRaw(h.server, openAiId, {
         subAction: 'invokeStream',
         subActionParams: { messages: [{ role: 'user', content: 'Hello' }], model: 'gpt-4o' },
       });
       expect(res.status).toBe(200);
       expect(await res.text()).toBe(streamEvents('gpt-4o', true).join(''));
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         messages: [{ role: 'user', content: 'Hello' }],
         model: 'gpt-4o',
         stream: true,
@@ -395,7 +363,7 @@ describe('.gen-ai (OpenAI)', () => {
     it('a client that goes away ends the vendor call', async () => {
       const controller = new AbortController();
       const res = await executeRaw(
-        server,
+        h.server,
         openAiId,
         {
           subAction: 'invokeStream',
@@ -405,12 +373,12 @@ describe('.gen-ai (OpenAI)', () => {
       );
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       await readUntil(reader, '\n\n');
-      const before = sim.abandoned;
-      const abandoned = sim.nextAbandon();
+      const before = h.sim.abandoned;
+      const abandoned = h.sim.nextAbandon();
       controller.abort();
       await within(abandoned, 5000);
-      expect(sim.abandoned).toBe(before + 1);
-      expect(sim.waiting).toBe(0);
+      expect(h.sim.abandoned).toBe(before + 1);
+      expect(h.sim.waiting).toBe(0);
     });
 
     it('a stream that fails answers the envelope with the vendor error', async () => {
@@ -427,85 +395,82 @@ describe('.gen-ai (OpenAI)', () => {
       );
     });
 
-    const failures: Array<[string, string, 'user' | 'framework']> = [
-      [
-        'respond-with-400',
-        "Status code: 400. Message: API Error: Bad Request - This model's maximum context length is 8192 tokens. However, your messages resulted in 11036 tokens. Please reduce the length of the messages.",
-        'framework',
-      ],
-      [
-        'respond-with-401',
-        'Status code: 401. Message: Unauthorized API Error - Incorrect API key provided: ****wxyz. You can find your API key at https://platform.openai.com/account/api-keys.',
-        'user',
-      ],
-      [
-        'respond-with-404',
-        'Status code: 404. Message: API Error: Not Found - The model `gpt-4.1` does not exist or you do not have access to it.',
-        'framework',
-      ],
-      [
-        'respond-with-422',
-        'Status code: 422. Message: API Error: Unprocessable Entity - The model `bad model` does not exist',
-        'user',
-      ],
-      [
-        'respond-with-429',
-        'Status code: 429. Message: API Error: Too Many Requests - You exceeded your current quota, please check your plan and billing details.',
-        'user',
-      ],
-      [
-        'respond-with-500',
-        'Status code: 500. Message: API Error: Internal Server Error - The server had an error while processing your request. Sorry about that!',
-        'framework',
-      ],
-      ['respond-with-502', 'Status code: 502. Message: API Error: Bad Gateway', 'framework'],
-      [
-        'respond-with-503',
-        'Status code: 503. Message: API Error: Service Unavailable - The engine is currently overloaded, please try again later',
-        'framework',
-      ],
-      [
-        'respond-with-reset',
-        'Status code: undefined. Message: Unexpected API Error: ECONNRESET - socket hang up',
-        'framework',
-      ],
-      [
-        'respond-with-bad-shape',
-        'Response validation failed (Error: [usage]: expected a plain object value, but found [undefined] instead.)',
-        'framework',
-      ],
-    ];
-    for (const [word, serviceMessage, errorSource] of failures) {
-      it(`answers Kibana's error envelope for ${word}`, async () => {
-        const reply = await run(openAiId, {
-          subAction: 'run',
-          subActionParams: { body: chat(word) },
-        });
-        expect(reply).toEqual(failure(openAiId, serviceMessage, errorSource));
-      });
-    }
-
-    it('keeps the vendor Retry-After of a 429 as the retry date', async () => {
-      const reply = await run(openAiId, {
-        subAction: 'run',
-        subActionParams: { body: chat('respond-with-429-retry-after') },
-      });
-      const { retry, ...rest } = reply;
-      expect(rest).toEqual({
-        status: 'error',
-        connector_id: openAiId,
-        message: RUN_FAILED,
-        service_message:
-          'Status code: 429. Message: API Error: Too Many Requests - Rate limit reached for gpt-4.1 on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 30s.',
-        errorSource: 'user',
-      });
-      expectRetryAt(retry, 30);
-    });
+    failureClassTests(
+      (word) => run(openAiId, { subAction: 'run', subActionParams: { body: chat(word) } }),
+      {
+        'respond-with-400': () =>
+          failure(
+            openAiId,
+            "Status code: 400. Message: API Error: Bad Request - This model's maximum context length is 8192 tokens. However, your messages resulted in 11036 tokens. Please reduce the length of the messages.",
+            'framework',
+          ),
+        'respond-with-401': () =>
+          failure(
+            openAiId,
+            'Status code: 401. Message: Unauthorized API Error - Incorrect API key provided: ****wxyz. You can find your API key at https://platform.openai.com/account/api-keys.',
+            'user',
+          ),
+        'respond-with-404': () =>
+          failure(
+            openAiId,
+            'Status code: 404. Message: API Error: Not Found - The model `gpt-4.1` does not exist or you do not have access to it.',
+            'framework',
+          ),
+        'respond-with-422': () =>
+          failure(
+            openAiId,
+            'Status code: 422. Message: API Error: Unprocessable Entity - The model `bad model` does not exist',
+            'user',
+          ),
+        'respond-with-429': () =>
+          failure(
+            openAiId,
+            'Status code: 429. Message: API Error: Too Many Requests - You exceeded your current quota, please check your plan and billing details.',
+            'user',
+          ),
+        'respond-with-500': () =>
+          failure(
+            openAiId,
+            'Status code: 500. Message: API Error: Internal Server Error - The server had an error while processing your request. Sorry about that!',
+            'framework',
+          ),
+        'respond-with-502': () =>
+          failure(openAiId, 'Status code: 502. Message: API Error: Bad Gateway', 'framework'),
+        'respond-with-503': () =>
+          failure(
+            openAiId,
+            'Status code: 503. Message: API Error: Service Unavailable - The engine is currently overloaded, please try again later',
+            'framework',
+          ),
+        'respond-with-reset': () =>
+          failure(
+            openAiId,
+            'Status code: undefined. Message: Unexpected API Error: ECONNRESET - socket hang up',
+            'framework',
+          ),
+        // The vendor's Retry-After of a 429 is the retry date.
+        'respond-with-429-retry-after': retryAt(30, (retry) => ({
+          status: 'error',
+          connector_id: openAiId,
+          message: RUN_FAILED,
+          service_message:
+            'Status code: 429. Message: API Error: Too Many Requests - Rate limit reached for gpt-4.1 on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 30s.',
+          retry,
+          errorSource: 'user',
+        })),
+        'respond-with-bad-shape': () =>
+          failure(
+            openAiId,
+            'Response validation failed (Error: [usage]: expected a plain object value, but found [undefined] instead.)',
+            'framework',
+          ),
+      },
+    );
 
     it('reports a wrong API key with OpenAI 401 text', async () => {
-      const id = await createConnector(server.api, {
+      const id = await createConnector(h.server.api, {
         connector_type_id: '.gen-ai',
-        config: { apiProvider: 'OpenAI', apiUrl: `${sim.url}/v1/chat/completions` },
+        config: { apiProvider: 'OpenAI', apiUrl: `${h.sim.url}/v1/chat/completions` },
         secrets: { apiKey: 'sk-wrong-key-0000abcd' },
       });
       const reply = await run(id, { subAction: 'run', subActionParams: { body: chat('Hi') } });
@@ -564,17 +529,17 @@ describe('.gen-ai (OpenAI)', () => {
     });
 
     it('sends the body as written to an endpoint that takes no stream flag', async () => {
-      const id = await createConnector(server.api, {
+      const id = await createConnector(h.server.api, {
         connector_type_id: '.gen-ai',
-        config: { apiProvider: 'OpenAI', apiUrl: `${sim.url}/v1/chat/completions/` },
+        config: { apiProvider: 'OpenAI', apiUrl: `${h.sim.url}/v1/chat/completions/` },
         secrets: { apiKey: API_KEY },
       });
       const body = chat('Hello world', { model: 'gpt-3.5-turbo' });
       const reply = await run(id, { subAction: 'test', subActionParams: { body } });
       expect(reply.status).toBe('ok');
       // A trailing slash is dropped from the URL; the stream flag is only set on OpenAI's own URL.
-      expect(sim.last().path).toBe('/v1/chat/completions');
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().path).toBe('/v1/chat/completions');
+      expect(h.sim.last().json).toEqual({
         messages: [{ role: 'user', content: 'Hello world' }],
         model: 'gpt-3.5-turbo',
       });
@@ -589,10 +554,10 @@ describe('.gen-ai (OpenAI)', () => {
         connector_id: azureId,
         data: completionBody('gpt-4o'),
       });
-      const sent = sim.last();
+      const sent = h.sim.last();
       expect(sent.path).toBe('/openai/deployments/gpt-4o/chat/completions');
       expect([...sent.query]).toEqual([['api-version', '2024-02-15-preview']]);
-      expect(headersOf(sim)).toEqual({
+      expect(headersOf(h.sim)).toEqual({
         'api-key': AZURE_KEY,
         'content-type': 'application/json',
         'content-length': String(sent.body.length),
@@ -605,12 +570,12 @@ describe('.gen-ai (OpenAI)', () => {
     });
 
     it('streams with usage requested', async () => {
-      const res = await executeRaw(server, azureId, {
+      const res = await executeRaw(h.server, azureId, {
         subAction: 'invokeStream',
         subActionParams: { messages: [{ role: 'user', content: 'Hi' }] },
       });
       expect(await res.text()).toBe(streamEvents('gpt-4o', true).join(''));
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         messages: [{ role: 'user', content: 'Hi' }],
         stream: true,
         stream_options: { include_usage: true },
@@ -619,11 +584,11 @@ describe('.gen-ai (OpenAI)', () => {
     });
 
     it('reports an Azure 401', async () => {
-      const id = await createConnector(server.api, {
+      const id = await createConnector(h.server.api, {
         connector_type_id: '.gen-ai',
         config: {
           apiProvider: 'Azure OpenAI',
-          apiUrl: `${sim.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-02-15-preview`,
+          apiUrl: `${h.sim.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-02-15-preview`,
         },
         secrets: { apiKey: 'wrong' },
       });
@@ -649,12 +614,12 @@ describe('.gen-ai (OpenAI)', () => {
         connector_id: otherId,
         data: completionBody('mistral'),
       });
-      expect(headersOf(sim)).toEqual({
+      expect(headersOf(h.sim)).toEqual({
         authorization: `Bearer ${API_KEY}`,
         'content-type': 'application/json',
-        'content-length': String(sim.last().body.length),
+        'content-length': String(h.sim.last().body.length),
       });
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         messages: [{ role: 'user', content: 'Hi' }],
         model: 'mistral',
         stream: false,
@@ -662,12 +627,12 @@ describe('.gen-ai (OpenAI)', () => {
     });
 
     it('streams with the default model filled in and no usage option', async () => {
-      const res = await executeRaw(server, otherId, {
+      const res = await executeRaw(h.server, otherId, {
         subAction: 'stream',
         subActionParams: { body: chat('Hi'), stream: true },
       });
       expect(await res.text()).toBe(streamEvents('llama-3.1', false).join(''));
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         messages: [{ role: 'user', content: 'Hi' }],
         stream: true,
         model: 'llama-3.1',
@@ -676,45 +641,35 @@ describe('.gen-ai (OpenAI)', () => {
   });
 
   it('never shows or logs the API keys', () => {
-    expect(replies.length).toBeGreaterThan(10);
-    expectNoSecrets(server, [API_KEY, AZURE_KEY], replies);
+    expect(h.replies.length).toBeGreaterThan(10);
+    expectNoSecrets(h.server, [API_KEY, AZURE_KEY], h.replies);
   });
 });
 
 describe('.gen-ai limits and allowed hosts', () => {
-  let sim: OpenAISimulator;
-  let server: TestServer;
-  let id: string;
-
-  beforeAll(async () => {
-    sim = await startOpenAISimulator({ apiKey: API_KEY });
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
+  const h = connectorHarness({
+    type: '.gen-ai',
+    simulator: () => startOpenAISimulator({ apiKey: API_KEY }),
+    settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    connector: (sim) => ({
+      config: {
+        apiProvider: 'Other',
+        apiUrl: `${sim.url}/v1/chat/completions`,
+        defaultModel: 'm',
       },
-    });
-    id = await createConnector(server.api, {
-      connector_type_id: '.gen-ai',
-      config: { apiProvider: 'Other', apiUrl: `${sim.url}/v1/chat/completions`, defaultModel: 'm' },
       secrets: { apiKey: API_KEY },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
+    }),
   });
 
   it('times out after xpack.actions.responseTimeout', async () => {
     // Kibana waits max(responseTimeout, the sub-action timeout) for an answer.
-    const reply = await execute(server.api, id, {
+    const reply = await execute(h.server.api, h.id, {
       subAction: 'run',
       subActionParams: { body: chat('respond-with-timeout', { model: 'm' }), timeout: 100 },
     });
     expect(reply).toEqual(
       failure(
-        id,
+        h.id,
         'Status code: undefined. Message: Unexpected API Error: ECONNABORTED - timeout of 300ms exceeded',
         'framework',
       ),
@@ -722,13 +677,13 @@ describe('.gen-ai limits and allowed hosts', () => {
   });
 
   it('refuses an answer larger than xpack.actions.maxResponseContentLength', async () => {
-    const reply = await execute(server.api, id, {
+    const reply = await execute(h.server.api, h.id, {
       subAction: 'run',
       subActionParams: { body: chat('respond-with-large', { model: 'm' }) },
     });
     expect(reply).toEqual(
       failure(
-        id,
+        h.id,
         'Status code: undefined. Message: Unexpected API Error: ERR_BAD_RESPONSE - maxContentLength size of 1024 exceeded',
         'framework',
       ),
@@ -736,21 +691,16 @@ describe('.gen-ai limits and allowed hosts', () => {
   });
 
   it('refuses an apiUrl whose host is not allowed', async () => {
-    const res = await server.api('POST', '/api/actions/connector', {
-      body: {
+    await expectCreateRefused(
+      h.server.api,
+      {
         name: 'elsewhere',
         connector_type_id: '.gen-ai',
         config: { apiProvider: 'OpenAI', apiUrl: 'http://genai.mynonexistent.com' },
         secrets: { apiKey: API_KEY },
       },
-    });
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({
-      statusCode: 400,
-      error: 'Bad Request',
-      message:
-        'error validating connector type config: Error configuring OpenAI action: Error: error validating url: target url "http://genai.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
-    });
+      'error validating connector type config: Error configuring OpenAI action: Error: error validating url: target url "http://genai.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
+    );
   });
 });
 
@@ -859,32 +809,28 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 describe('.gen-ai Other provider with PKI', () => {
   let pki: Pki;
-  let sim: OpenAISimulator;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    pki = makePki();
-    sim = await startOpenAISimulator({
-      apiKey: API_KEY,
-      https: {
-        key: pki.serverKey,
-        cert: pki.serverCert,
-        ca: pki.ca,
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-    });
-    server = await startServer();
+  const h = connectorHarness({
+    type: '.gen-ai',
+    simulator: () => {
+      pki = makePki();
+      return startOpenAISimulator({
+        apiKey: API_KEY,
+        https: {
+          key: pki.serverKey,
+          cert: pki.serverCert,
+          ca: pki.ca,
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+      });
+    },
   });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
+  afterAll(() => {
     rmSync(pki.dir, { recursive: true, force: true });
   });
 
-  const create = (secrets: Record<string, unknown>, url = sim.url) =>
-    createConnector(server.api, {
-      connector_type_id: '.gen-ai',
+  const create = (secrets: Record<string, unknown>, url = h.sim.url) =>
+    h.create({
       config: {
         apiProvider: 'Other',
         apiUrl: `${url}/v1/chat/completions`,
@@ -901,18 +847,18 @@ describe('.gen-ai Other provider with PKI', () => {
       privateKeyData: b64(pki.clientKey),
       caData: b64(pki.ca),
     });
-    const reply = await execute(server.api, id, {
+    const reply = await execute(h.server.api, id, {
       subAction: 'run',
       subActionParams: { body: chat('Hi', { model: 'local' }) },
     });
     expect(reply).toEqual({ status: 'ok', connector_id: id, data: completionBody('local') });
-    expect(sim.last().headers.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(h.sim.last().headers.authorization).toBe(`Bearer ${API_KEY}`);
   });
 
   it('cannot reach a server that requires a client certificate without one', async () => {
     const id = await create({ apiKey: API_KEY, caData: b64(pki.ca) });
-    const before = sim.requests.length;
-    const reply = await execute(server.api, id, {
+    const before = h.sim.requests.length;
+    const reply = await execute(h.server.api, id, {
       subAction: 'run',
       subActionParams: { body: chat('Hi', { model: 'local' }) },
     });
@@ -920,7 +866,7 @@ describe('.gen-ai Other provider with PKI', () => {
     expect(reply.service_message).toMatch(
       /^Status code: undefined\. Message: Unexpected API Error: /,
     );
-    expect(sim.requests.length).toBe(before);
+    expect(h.sim.requests.length).toBe(before);
   });
 
   it('explains a server certificate it cannot verify', async () => {
@@ -937,7 +883,7 @@ describe('.gen-ai Other provider with PKI', () => {
       },
       bare.url,
     );
-    const reply: ExecuteEnvelope = await execute(server.api, id, {
+    const reply: ExecuteEnvelope = await execute(h.server.api, id, {
       subAction: 'run',
       subActionParams: { body: chat('Hi', { model: 'local' }) },
     });
@@ -954,6 +900,6 @@ describe('.gen-ai Other provider with PKI', () => {
   });
 
   it('never logs the private key', () => {
-    expectNoSecrets(server, [b64(pki.clientKey), API_KEY]);
+    expectNoSecrets(h.server, [b64(pki.clientKey), API_KEY]);
   });
 });

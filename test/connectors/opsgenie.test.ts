@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createConnector,
-  type ExecuteEnvelope,
-  execute,
+  expectListedType,
   expectNoSecrets,
+  failureClassTests,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import type { Simulator } from '../simulators/base.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
 import { OPSGENIE_API_KEY, startOpsgenieSimulator } from '../simulators/opsgenie.js';
 
 const ACCEPTED = {
@@ -18,51 +16,22 @@ const ACCEPTED = {
 };
 
 describe('.opsgenie', () => {
-  let sim: Simulator;
-  let server: TestServer;
-  let id: string;
-  const replies: unknown[] = [];
-
-  const run = async (params: unknown, connectorId = id): Promise<ExecuteEnvelope> => {
-    const reply = await execute(server.api, connectorId, params);
-    replies.push(reply);
-    return reply;
-  };
+  const h = connectorHarness({
+    type: '.opsgenie',
+    simulator: startOpsgenieSimulator,
+    settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    connector: (sim) => ({ config: { apiUrl: sim.url }, secrets: { apiKey: OPSGENIE_API_KEY } }),
+  });
+  const run = (params: unknown, connectorId?: string) => h.run(params, connectorId);
   const create = (message: string, extra: Record<string, unknown> = {}) =>
     run({ subAction: 'createAlert', subActionParams: { message, ...extra } });
 
-  beforeAll(async () => {
-    sim = await startOpsgenieSimulator();
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-    id = await createConnector(server.api, {
-      connector_type_id: '.opsgenie',
-      config: { apiUrl: sim.url },
-      secrets: { apiKey: OPSGENIE_API_KEY },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
-  });
-
   it('is listed with Kibana fields', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.opsgenie')).toEqual({
+    await expectListedType(h.server, {
       id: '.opsgenie',
       name: 'Opsgenie',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'platinum',
       supported_feature_ids: ['alerting', 'uptime', 'siem', 'workflows'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
@@ -87,8 +56,8 @@ describe('.opsgenie', () => {
       note: 'first note',
     };
     const reply = await run({ subAction: 'createAlert', subActionParams: params });
-    expect(reply).toEqual({ status: 'ok', connector_id: id, data: ACCEPTED });
-    const sent = sim.last();
+    expect(reply).toEqual({ status: 'ok', connector_id: h.id, data: ACCEPTED });
+    const sent = h.sim.last();
     expect(sent.method).toBe('POST');
     expect(sent.path).toBe('/v2/alerts');
     expect([...sent.query.keys()]).toEqual([]);
@@ -100,20 +69,20 @@ describe('.opsgenie', () => {
   it('truncates the message to 130 characters', async () => {
     const long = 'm'.repeat(200);
     expect((await create(long)).status).toBe('ok');
-    expect((sim.last().json as { message: string }).message).toBe('m'.repeat(130));
+    expect((h.sim.last().json as { message: string }).message).toBe('m'.repeat(130));
   });
 
   it('hashes an alias longer than 512 characters, and keeps one of 512', async () => {
     const long = 'a'.repeat(513);
     await create('x', { alias: long });
     const hashed = `sha-${createHash('sha256').update(long).digest('hex')}`;
-    expect((sim.last().json as { alias: string }).alias).toBe(hashed);
+    expect((h.sim.last().json as { alias: string }).alias).toBe(hashed);
     await create('x', { alias: 'b'.repeat(512) });
-    expect((sim.last().json as { alias: string }).alias).toBe('b'.repeat(512));
+    expect((h.sim.last().json as { alias: string }).alias).toBe('b'.repeat(512));
 
     const closed = await run({ subAction: 'closeAlert', subActionParams: { alias: long } });
     expect(closed.status).toBe('ok');
-    expect(sim.last().path).toBe(`/v2/alerts/${hashed}/close`);
+    expect(h.sim.last().path).toBe(`/v2/alerts/${hashed}/close`);
   });
 
   it('closeAlert posts to the alias with identifierType=alias and the rest as body', async () => {
@@ -121,46 +90,67 @@ describe('.opsgenie', () => {
       subAction: 'closeAlert',
       subActionParams: { alias: 'cpu-high-host-1', user: 'elastic', source: 'kibana', note: 'ok' },
     });
-    expect(reply).toEqual({ status: 'ok', connector_id: id, data: ACCEPTED });
-    const sent = sim.last();
+    expect(reply).toEqual({ status: 'ok', connector_id: h.id, data: ACCEPTED });
+    const sent = h.sim.last();
     expect(sent.path).toBe('/v2/alerts/cpu-high-host-1/close');
     expect(sent.query.toString()).toBe('identifierType=alias');
     expect(sent.headers.authorization).toBe(`GenieKey ${OPSGENIE_API_KEY}`);
     expect(sent.json).toEqual({ user: 'elastic', source: 'kibana', note: 'ok' });
 
     await run({ subAction: 'closeAlert', subActionParams: { alias: 'only' } });
-    expect(sim.last().text).toBe('{}');
+    expect(h.sim.last().text).toBe('{}');
   });
 
   it('resolves its paths against apiUrl as a relative link, as Kibana does', async () => {
-    const prefixed = await createConnector(server.api, {
-      connector_type_id: '.opsgenie',
-      config: { apiUrl: `${sim.url}/ignored` },
+    const prefixed = await h.create({
+      config: { apiUrl: `${h.sim.url}/ignored` },
       secrets: { apiKey: OPSGENIE_API_KEY },
     });
     expect(
       (await run({ subAction: 'createAlert', subActionParams: { message: 'x' } }, prefixed)).status,
     ).toBe('ok');
-    expect(sim.last().path).toBe('/v2/alerts');
+    expect(h.sim.last().path).toBe('/v2/alerts');
   });
 
   describe('vendor failures', () => {
     const failed = (serviceMessage: string, errorSource: 'user' | 'framework') =>
-      thrownEnvelope(id, serviceMessage, true, errorSource);
+      thrownEnvelope(h.id, serviceMessage, true, errorSource);
 
-    it('422 names Opsgenie message and errors', async () => {
-      expect(await create('respond-with-422')).toEqual(
+    // 422 names Opsgenie's message and errors; 5xx comes with and without a JSON body.
+    failureClassTests(create, {
+      'respond-with-422': () =>
         failed(
           'Status code: 422. Message: Request body is not processable. Please check the errors.: {"message":"Message can not be empty."}',
           'user',
         ),
-      );
+      'respond-with-400': () => failed('Status code: 400. Message: simulated 400', 'framework'),
+      'respond-with-404': () => failed('Status code: 404. Message: simulated 404', 'framework'),
+      'respond-with-429': () => failed('Status code: 429. Message: simulated 429', 'user'),
+      'respond-with-429-retry-after-30': () =>
+        failed('Status code: 429. Message: Too many requests', 'user'),
+      'respond-with-500': () => failed('Status code: 500. Message: simulated 500', 'framework'),
+      'respond-with-502': () => failed('Status code: 502. Message: simulated 502', 'framework'),
+      'respond-with-text-503': () =>
+        failed('Status code: 503. Message: Request failed with status code 503', 'framework'),
+      'respond-with-timeout': () =>
+        failed('Status code: undefined. Message: timeout of 300ms exceeded', 'framework'),
+      'respond-with-reset': () =>
+        failed('Status code: undefined. Message: socket hang up', 'framework'),
+      'respond-with-large': () =>
+        failed(
+          'Status code: undefined. Message: maxContentLength size of 1024 exceeded',
+          'framework',
+        ),
+      'respond-with-odd-body': () =>
+        failed(
+          'Response validation failed (Error: types that failed validation:\n- [0.took]: expected value of type [number] but got [undefined]\n- [1.took]: expected value of type [number] but got [undefined])',
+          'framework',
+        ),
     });
 
     it('401 for a wrong key', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: '.opsgenie',
-        config: { apiUrl: sim.url },
+      const wrong = await h.create({
+        config: { apiUrl: h.sim.url },
         secrets: { apiKey: 'wrong-key' },
       });
       expect(
@@ -170,67 +160,12 @@ describe('.opsgenie', () => {
         connector_id: wrong,
       });
     });
-
-    it('400 and 404', async () => {
-      expect(await create('respond-with-400')).toEqual(
-        failed('Status code: 400. Message: simulated 400', 'framework'),
-      );
-      expect(await create('respond-with-404')).toEqual(
-        failed('Status code: 404. Message: simulated 404', 'framework'),
-      );
-    });
-
-    it('429 with and without Retry-After', async () => {
-      expect(await create('respond-with-429')).toEqual(
-        failed('Status code: 429. Message: simulated 429', 'user'),
-      );
-      expect(await create('respond-with-429-retry-after-30')).toEqual(
-        failed('Status code: 429. Message: Too many requests', 'user'),
-      );
-    });
-
-    it('5xx, with and without a JSON body', async () => {
-      expect(await create('respond-with-500')).toEqual(
-        failed('Status code: 500. Message: simulated 500', 'framework'),
-      );
-      expect(await create('respond-with-502')).toEqual(
-        failed('Status code: 502. Message: simulated 502', 'framework'),
-      );
-      expect(await create('respond-with-text-503')).toEqual(
-        failed('Status code: 503. Message: Request failed with status code 503', 'framework'),
-      );
-    });
-
-    it('a timeout, a reset and an oversized answer', async () => {
-      expect(await create('respond-with-timeout')).toEqual(
-        failed('Status code: undefined. Message: timeout of 300ms exceeded', 'framework'),
-      );
-      expect(await create('respond-with-reset')).toEqual(
-        failed('Status code: undefined. Message: socket hang up', 'framework'),
-      );
-      expect(await create('respond-with-large')).toEqual(
-        failed(
-          'Status code: undefined. Message: maxContentLength size of 1024 exceeded',
-          'framework',
-        ),
-      );
-    });
-
-    it('an answer that is not Opsgenie shape', async () => {
-      const reply = await create('respond-with-odd-body');
-      expect(reply).toEqual(
-        failed(
-          'Response validation failed (Error: types that failed validation:\n- [0.took]: expected value of type [number] but got [undefined]\n- [1.took]: expected value of type [number] but got [undefined])',
-          'framework',
-        ),
-      );
-    });
   });
 
   describe('validation', () => {
     const invalid = (detail: string) => ({
       status: 'error',
-      connector_id: id,
+      connector_id: h.id,
       message: 'an error occurred while running the action',
       service_message: `Request validation failed (Error: ${detail})`,
       retry: true,
@@ -281,9 +216,9 @@ describe('.opsgenie', () => {
     it('refuses an unknown sub action', async () => {
       expect(await run({ subAction: 'deleteAlert', subActionParams: {} })).toEqual({
         status: 'error',
-        connector_id: id,
+        connector_id: h.id,
         message: 'an error occurred while running the action',
-        service_message: `Sub action "deleteAlert" is not registered. Connector id: ${id}. Connector name: Opsgenie. Connector type: .opsgenie`,
+        service_message: `Sub action "deleteAlert" is not registered. Connector id: ${h.id}. Connector name: Opsgenie. Connector type: .opsgenie`,
         retry: true,
         errorSource: 'framework',
       });
@@ -292,7 +227,7 @@ describe('.opsgenie', () => {
     it('refuses params that are not the framework shape', async () => {
       expect(await run({ subAction: 'createAlert', subActionParams: 'text' })).toEqual({
         status: 'error',
-        connector_id: id,
+        connector_id: h.id,
         message: expect.stringMatching(/^error validating action params: \[subActionParams\]: /),
         retry: false,
         errorSource: 'user',
@@ -300,7 +235,7 @@ describe('.opsgenie', () => {
     });
 
     it('refuses an apiUrl outside xpack.actions.allowedHosts, and a missing key', async () => {
-      const res = await server.api<{ message: string }>('POST', '/api/actions/connector', {
+      const res = await h.server.api<{ message: string }>('POST', '/api/actions/connector', {
         body: {
           name: 'og',
           connector_type_id: '.opsgenie',
@@ -312,11 +247,11 @@ describe('.opsgenie', () => {
       expect(res.body.message).toBe(
         'error validating connector type config: error validating url: target url "https://api.opsgenie.com" is not added to the Kibana config xpack.actions.allowedHosts',
       );
-      const noKey = await server.api<{ message: string }>('POST', '/api/actions/connector', {
+      const noKey = await h.server.api<{ message: string }>('POST', '/api/actions/connector', {
         body: {
           name: 'og',
           connector_type_id: '.opsgenie',
-          config: { apiUrl: sim.url },
+          config: { apiUrl: h.sim.url },
           secrets: {},
         },
       });
@@ -324,7 +259,7 @@ describe('.opsgenie', () => {
       expect(noKey.body.message).toBe(
         'error validating connector type secrets: [apiKey]: expected value of type [string] but got [undefined]',
       );
-      const noUrl = await server.api<{ message: string }>('POST', '/api/actions/connector', {
+      const noUrl = await h.server.api<{ message: string }>('POST', '/api/actions/connector', {
         body: { name: 'og', connector_type_id: '.opsgenie', config: {}, secrets: { apiKey: 'k' } },
       });
       expect(noUrl.body.message).toBe(
@@ -334,6 +269,6 @@ describe('.opsgenie', () => {
   });
 
   it('never shows the API key in a reply or a log line', () => {
-    expectNoSecrets(server, [OPSGENIE_API_KEY], replies);
+    expectNoSecrets(h.server, [OPSGENIE_API_KEY], h.replies);
   });
 });

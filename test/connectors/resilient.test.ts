@@ -1,19 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createConnector,
-  execute,
+  badRequest,
+  expectListedType,
   expectNoSecrets,
   expectRetryAt,
+  failureClassTests,
   RUN_FAILED,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   RESILIENT_CREATED_AT,
   RESILIENT_FIELDS,
   RESILIENT_UPDATE_STEP_MS,
-  type ResilientSimulator,
   startResilientSimulator,
 } from '../simulators/resilient.js';
 
@@ -24,75 +24,41 @@ const SECRETS = [API_KEY_SECRET, Buffer.from(`${API_KEY_ID}:${API_KEY_SECRET}`).
 const CREATED_ISO = new Date(RESILIENT_CREATED_AT).toISOString();
 
 describe('.resilient', () => {
-  let sim: ResilientSimulator;
-  let server: TestServer;
-  let limited: TestServer;
-  let id: string;
-  let limitedId: string;
-  const replies: unknown[] = [];
-
-  const run = async (params: unknown, connectorId = id, on = server) => {
-    const body = await execute(on.api, connectorId, params);
-    replies.push(body);
-    return body;
-  };
+  const h = connectorHarness({
+    type: '.resilient',
+    simulator: () =>
+      startResilientSimulator({ orgId: '201', apiKeyId: API_KEY_ID, apiKeySecret: API_KEY_SECRET }),
+    settings: () => ({
+      'xpack.actions.allowedHosts': ['127.0.0.1'],
+      'xpack.actions.preconfigured': {
+        'resilient-not-allowed': {
+          name: 'stored before allowedHosts changed',
+          actionTypeId: '.resilient',
+          config: { apiUrl: 'http://resilient.mynonexistent.com', orgId: '201' },
+          secrets: { apiKeyId: API_KEY_ID },
+        },
+      },
+    }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
+    connector: (sim) => ({
+      config: { apiUrl: sim.url, orgId: '201' },
+      secrets: { apiKeyId: API_KEY_ID, apiKeySecret: API_KEY_SECRET },
+    }),
+  });
+  const run = (params: unknown, connectorId?: string) => h.run(params, connectorId);
   const push = (incident: Record<string, unknown>, comments: unknown = null) =>
     run({ subAction: 'pushToService', subActionParams: { incident, comments } });
   const failure = (connectorId: string, serviceMessage: string, retry: boolean) =>
     thrownEnvelope(connectorId, serviceMessage, retry, 'framework');
 
-  beforeAll(async () => {
-    sim = await startResilientSimulator({
-      orgId: '201',
-      apiKeyId: API_KEY_ID,
-      apiKeySecret: API_KEY_SECRET,
-    });
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.preconfigured': {
-          'resilient-not-allowed': {
-            name: 'stored before allowedHosts changed',
-            actionTypeId: '.resilient',
-            config: { apiUrl: 'http://resilient.mynonexistent.com', orgId: '201' },
-            secrets: { apiKeyId: API_KEY_ID },
-          },
-        },
-      },
-    });
-    limited = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-    const input = {
-      connector_type_id: '.resilient',
-      config: { apiUrl: sim.url, orgId: '201' },
-      secrets: { apiKeyId: API_KEY_ID, apiKeySecret: API_KEY_SECRET },
-    };
-    id = await createConnector(server.api, input);
-    limitedId = await createConnector(limited.api, input);
-  });
-  afterAll(async () => {
-    await server.close();
-    await limited.close();
-    await sim.close();
-  });
-
   it('is listed among the connector types', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.resilient')).toEqual({
+    await expectListedType(h.server, {
       id: '.resilient',
       name: 'IBM Resilient',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'platinum',
       supported_feature_ids: ['alerting', 'cases', 'siem'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
@@ -109,21 +75,21 @@ describe('.resilient', () => {
         },
         [{ comment: 'first comment', commentId: '456' }],
       );
-      const incident = [...sim.incidents.values()].at(-1);
+      const incident = [...h.sim.incidents.values()].at(-1);
       const incidentId = String(incident?.id);
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           title: incidentId,
           id: incidentId,
           pushedDate: CREATED_ISO,
-          url: `${sim.url}/#incidents/${incidentId}`,
+          url: `${h.sim.url}/#incidents/${incidentId}`,
           comments: [{ commentId: '456', pushedDate: CREATED_ISO }],
         },
       });
 
-      const [create, comment] = sim.requests.slice(-2);
+      const [create, comment] = h.sim.requests.slice(-2);
       expect(create?.method).toBe('POST');
       expect(create?.path).toBe('/rest/orgs/201/incidents');
       expect(create?.query.toString()).toBe('text_content_output_format=objects_convert');
@@ -150,20 +116,20 @@ describe('.resilient', () => {
       const body = await push({ name: 'bare' });
       expect(body.status).toBe('ok');
       expect(body.data).not.toHaveProperty('comments');
-      const sent = sim.last().json as Record<string, unknown>;
+      const sent = h.sim.last().json as Record<string, unknown>;
       expect(Object.keys(sent)).toEqual(['name', 'discovered_date']);
     });
 
     it('coerces numbers given as text, as Kibana does', async () => {
       await push({ name: 'coerced', incidentTypes: ['1002'], severityCode: '4' });
-      expect(sim.last().json).toMatchObject({
+      expect(h.sim.last().json).toMatchObject({
         incident_type_ids: [{ id: 1002 }],
         severity_code: { id: 4 },
       });
     });
 
     it('places additional fields by their metadata, reading the fields first', async () => {
-      const count = sim.requests.length;
+      const count = h.sim.requests.length;
       const body = await push({
         name: 'with extras',
         additionalFields: JSON.stringify({
@@ -173,7 +139,7 @@ describe('.resilient', () => {
         }),
       });
       expect(body.status).toBe('ok');
-      const calls = sim.requests.slice(count);
+      const calls = h.sim.requests.slice(count);
       expect(calls.map((r) => `${r.method} ${r.path}`)).toEqual([
         'GET /rest/orgs/201/types/incident/fields',
         'POST /rest/orgs/201/incidents',
@@ -190,7 +156,7 @@ describe('.resilient', () => {
       const body = await push({ name: 'bad select', additionalFields: { custom_select: 999 } });
       expect(body).toEqual(
         failure(
-          id,
+          h.id,
           '[Action][IBM Resilient]: Unable to create incident. Error: Invalid values provided to custom_select: [\n  999\n]. Accepted values: 301 (for "Red"),302 (for "Blue").',
           true,
         ),
@@ -199,9 +165,9 @@ describe('.resilient', () => {
 
     it('updates an incident with changes built from its current values', async () => {
       await push({ name: 'to update', description: 'old text', incidentTypes: [1001] });
-      const incident = [...sim.incidents.values()].at(-1);
+      const incident = [...h.sim.incidents.values()].at(-1);
       const externalId = String(incident?.id);
-      const count = sim.requests.length;
+      const count = h.sim.requests.length;
       const body = await push(
         {
           name: 'updated name',
@@ -215,16 +181,16 @@ describe('.resilient', () => {
       const pushedDate = new Date(RESILIENT_CREATED_AT + RESILIENT_UPDATE_STEP_MS).toISOString();
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           title: externalId,
           id: externalId,
           pushedDate,
-          url: `${sim.url}/#incidents/${externalId}`,
+          url: `${h.sim.url}/#incidents/${externalId}`,
           comments: [{ commentId: 'c-1', pushedDate }],
         },
       });
-      const calls = sim.requests.slice(count);
+      const calls = h.sim.requests.slice(count);
       expect(calls.map((r) => `${r.method} ${r.path}?${r.query}`)).toEqual([
         `GET /rest/orgs/201/incidents/${externalId}?text_content_output_format=objects_convert`,
         'GET /rest/orgs/201/types/incident/fields?',
@@ -259,11 +225,11 @@ describe('.resilient', () => {
 
     it('reports an update Resilient refused', async () => {
       await push({ name: 'conflicting' });
-      const externalId = String([...sim.incidents.values()].at(-1)?.id);
+      const externalId = String([...h.sim.incidents.values()].at(-1)?.id);
       const body = await push({ name: 'respond-with-conflict', externalId });
       expect(body).toEqual(
         failure(
-          id,
+          h.id,
           `[Action][IBM Resilient]: Unable to update incident with id ${externalId}. Error: Error while updating incident: Conflict on name.`,
           true,
         ),
@@ -274,7 +240,7 @@ describe('.resilient', () => {
       const body = await push({ name: 'x', externalId: '999999' });
       expect(body).toEqual(
         failure(
-          id,
+          h.id,
           '[Action][IBM Resilient]: Unable to update incident with id 999999. Error: [Action][IBM Resilient]: Unable to get incident with id 999999. Error: Status code: 404. Message: API Error: Incident 999999 was not found...',
           false,
         ),
@@ -287,7 +253,7 @@ describe('.resilient', () => {
       const body = await run({ subAction: 'getFields' });
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: RESILIENT_FIELDS.map((f) => ({
           name: f.name,
           input_type: f.input_type,
@@ -298,41 +264,41 @@ describe('.resilient', () => {
           values: f.values,
         })),
       });
-      expect(sim.last().method).toBe('GET');
-      expect(sim.last().path).toBe('/rest/orgs/201/types/incident/fields');
-      expect(sim.last().headers.authorization).toBe(BASIC);
+      expect(h.sim.last().method).toBe('GET');
+      expect(h.sim.last().path).toBe('/rest/orgs/201/types/incident/fields');
+      expect(h.sim.last().headers.authorization).toBe(BASIC);
     });
 
     it('incidentTypes lists the incident types', async () => {
       const body = await run({ subAction: 'incidentTypes', subActionParams: {} });
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: [
           { id: '1001', name: 'Malware' },
           { id: '1002', name: 'Phishing' },
           { id: '19', name: 'Other' },
         ],
       });
-      expect(sim.last().method).toBe('GET');
-      expect(sim.last().path).toBe('/rest/orgs/201/types/incident/fields/incident_type_ids');
-      expect(sim.last().headers.authorization).toBe(BASIC);
+      expect(h.sim.last().method).toBe('GET');
+      expect(h.sim.last().path).toBe('/rest/orgs/201/types/incident/fields/incident_type_ids');
+      expect(h.sim.last().headers.authorization).toBe(BASIC);
     });
 
     it('severity lists the severities', async () => {
       const body = await run({ subAction: 'severity', subActionParams: null });
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: [
           { id: '4', name: 'Low' },
           { id: '5', name: 'Medium' },
           { id: '6', name: 'High' },
         ],
       });
-      expect(sim.last().method).toBe('GET');
-      expect(sim.last().path).toBe('/rest/orgs/201/types/incident/fields/severity_code');
-      expect(sim.last().headers.authorization).toBe(BASIC);
+      expect(h.sim.last().method).toBe('GET');
+      expect(h.sim.last().path).toBe('/rest/orgs/201/types/incident/fields/severity_code');
+      expect(h.sim.last().headers.authorization).toBe(BASIC);
     });
   });
 
@@ -340,15 +306,15 @@ describe('.resilient', () => {
     it('names an unknown sub-action', async () => {
       expect(await run({ subAction: 'non-supported' })).toEqual(
         thrownEnvelope(
-          id,
-          `Sub action "non-supported" is not registered. Connector id: ${id}. Connector name: IBM Resilient. Connector type: .resilient`,
+          h.id,
+          `Sub action "non-supported" is not registered. Connector id: ${h.id}. Connector name: IBM Resilient. Connector type: .resilient`,
           true,
           'framework',
         ),
       );
     });
 
-    const invalid = (serviceMessage: string) => thrownEnvelope(id, serviceMessage, true, 'user');
+    const invalid = (serviceMessage: string) => thrownEnvelope(h.id, serviceMessage, true, 'user');
 
     it('requires the incident name', async () => {
       expect(await run({ subAction: 'pushToService' })).toEqual(
@@ -401,20 +367,55 @@ describe('.resilient', () => {
   });
 
   describe('vendor failures', () => {
-    it('400', async () => {
-      expect(await push({ name: 'respond-with-400' })).toEqual(
-        failure(
-          id,
-          '[Action][IBM Resilient]: Unable to create incident. Error: Status code: 400. Message: API Error: Invalid incident data.',
-          false,
-        ),
-      );
+    const createFailed = (message: string, retry: boolean) => () =>
+      failure(h.id, `[Action][IBM Resilient]: Unable to create incident. Error: ${message}`, retry);
+    failureClassTests((name) => push({ name }), {
+      'respond-with-400': createFailed(
+        'Status code: 400. Message: API Error: Invalid incident data.',
+        false,
+      ),
+      'respond-with-429': createFailed(
+        'Status code: 429. Message: API Error: Too many requests.',
+        true,
+      ),
+      'respond-with-500': createFailed(
+        'Status code: 500. Message: API Error: An unexpected error occurred.',
+        true,
+      ),
+      // From a proxy, with an HTML body.
+      'respond-with-502': createFailed('Status code: 502. Message: API Error: Bad Gateway.', true),
+      // An answer that is not JSON.
+      'respond-with-text': createFailed(
+        'Response validation failed (Error: expected a plain object value, but found [string] instead.).',
+        true,
+      ),
     });
 
+    // A timeout, a connection reset and an answer larger than maxResponseContentLength, on the
+    // server with short limits.
+    const noAnswer = () =>
+      failure(
+        h.limited.id,
+        '[Action][IBM Resilient]: Unable to create incident. Error: Status code: undefined. Message: Unknown API Error.',
+        true,
+      );
+    failureClassTests(
+      (name) =>
+        h.run(
+          { subAction: 'pushToService', subActionParams: { incident: { name } } },
+          h.limited.id,
+          h.limited.server,
+        ),
+      {
+        'respond-with-timeout': noAnswer,
+        'respond-with-reset': noAnswer,
+        'respond-with-large': noAnswer,
+      },
+    );
+
     it('401 for a wrong API key secret', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: '.resilient',
-        config: { apiUrl: sim.url, orgId: '201' },
+      const wrong = await h.create({
+        config: { apiUrl: h.sim.url, orgId: '201' },
         secrets: { apiKeyId: API_KEY_ID, apiKeySecret: 'not-the-secret' },
       });
       expect(await run({ subAction: 'getFields' }, wrong)).toEqual(
@@ -427,9 +428,8 @@ describe('.resilient', () => {
     });
 
     it('403 for another organisation', async () => {
-      const other = await createConnector(server.api, {
-        connector_type_id: '.resilient',
-        config: { apiUrl: sim.url, orgId: '999' },
+      const other = await h.create({
+        config: { apiUrl: h.sim.url, orgId: '999' },
         secrets: { apiKeyId: API_KEY_ID, apiKeySecret: API_KEY_SECRET },
       });
       expect(await run({ subAction: 'severity' }, other)).toEqual(
@@ -437,16 +437,6 @@ describe('.resilient', () => {
           other,
           '[Action][IBM Resilient]: Unable to get severity. Error: Status code: 403. Message: API Error: You do not have permission to access organization 999..',
           false,
-        ),
-      );
-    });
-
-    it('429 without Retry-After', async () => {
-      expect(await push({ name: 'respond-with-429' })).toEqual(
-        failure(
-          id,
-          '[Action][IBM Resilient]: Unable to create incident. Error: Status code: 429. Message: API Error: Too many requests.',
-          true,
         ),
       );
     });
@@ -463,81 +453,24 @@ describe('.resilient', () => {
       expectRetryAt(body.retry, RETRY_AFTER_SECONDS);
     });
 
-    it('500', async () => {
-      expect(await push({ name: 'respond-with-500' })).toEqual(
-        failure(
-          id,
-          '[Action][IBM Resilient]: Unable to create incident. Error: Status code: 500. Message: API Error: An unexpected error occurred.',
-          true,
-        ),
-      );
-    });
-
-    it('502 from a proxy, with an HTML body', async () => {
-      expect(await push({ name: 'respond-with-502' })).toEqual(
-        failure(
-          id,
-          '[Action][IBM Resilient]: Unable to create incident. Error: Status code: 502. Message: API Error: Bad Gateway.',
-          true,
-        ),
-      );
-    });
-
     it('a failing comment', async () => {
       const body = await push({ name: 'commented' }, [
         { comment: 'respond-with-500', commentId: '1' },
       ]);
-      const incidentId = [...sim.incidents.values()].at(-1)?.id;
+      const incidentId = [...h.sim.incidents.values()].at(-1)?.id;
       expect(body).toEqual(
         failure(
-          id,
+          h.id,
           `[Action][IBM Resilient]: Unable to create comment at incident with id ${incidentId}. Error: Status code: 500. Message: API Error: An unexpected error occurred.`,
           true,
         ),
       );
     });
-
-    it('an answer that is not JSON', async () => {
-      expect(await push({ name: 'respond-with-text' })).toEqual(
-        failure(
-          id,
-          '[Action][IBM Resilient]: Unable to create incident. Error: Response validation failed (Error: expected a plain object value, but found [string] instead.).',
-          true,
-        ),
-      );
-    });
-
-    const noAnswer =
-      '[Action][IBM Resilient]: Unable to create incident. Error: Status code: undefined. Message: Unknown API Error.';
-
-    it('a timeout', async () => {
-      const params = {
-        subAction: 'pushToService',
-        subActionParams: { incident: { name: 'respond-with-timeout' } },
-      };
-      expect(await run(params, limitedId, limited)).toEqual(failure(limitedId, noAnswer, true));
-    });
-
-    it('a connection reset', async () => {
-      const params = {
-        subAction: 'pushToService',
-        subActionParams: { incident: { name: 'respond-with-reset' } },
-      };
-      expect(await run(params, limitedId, limited)).toEqual(failure(limitedId, noAnswer, true));
-    });
-
-    it('an answer larger than maxResponseContentLength', async () => {
-      const params = {
-        subAction: 'pushToService',
-        subActionParams: { incident: { name: 'respond-with-large' } },
-      };
-      expect(await run(params, limitedId, limited)).toEqual(failure(limitedId, noAnswer, true));
-    });
   });
 
   describe('connector validation', () => {
     const create = (config: unknown, secrets: unknown) =>
-      server.api('POST', '/api/actions/connector', {
+      h.server.api('POST', '/api/actions/connector', {
         body: { name: 'r', connector_type_id: '.resilient', config, secrets },
       });
     const secrets = { apiKeyId: API_KEY_ID, apiKeySecret: API_KEY_SECRET };
@@ -545,16 +478,15 @@ describe('.resilient', () => {
     it('requires apiUrl', async () => {
       const res = await create({ orgId: '201' }, secrets);
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [apiUrl]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('refuses unknown config keys', async () => {
-      const res = await create({ apiUrl: sim.url, orgId: '201', extra: 1 }, secrets);
+      const res = await create({ apiUrl: h.sim.url, orgId: '201', extra: 1 }, secrets);
       expect(res.body).toMatchObject({
         message:
           'error validating connector type config: [extra]: definition for this key is missing',
@@ -562,7 +494,7 @@ describe('.resilient', () => {
     });
 
     it('requires the secrets', async () => {
-      const res = await create({ apiUrl: sim.url, orgId: '201' }, {});
+      const res = await create({ apiUrl: h.sim.url, orgId: '201' }, {});
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({
         message:
@@ -576,12 +508,11 @@ describe('.resilient', () => {
         secrets,
       );
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: error validating url: target url "http://resilient.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
-      });
+        ),
+      );
     });
   });
 
@@ -597,8 +528,8 @@ describe('.resilient', () => {
   });
 
   it('never shows or logs the API key', () => {
-    expect(replies.length).toBeGreaterThan(10);
-    expectNoSecrets(server, SECRETS, replies);
-    expectNoSecrets(limited, SECRETS, replies);
+    expect(h.replies.length).toBeGreaterThan(10);
+    expectNoSecrets(h.server, SECRETS, h.replies);
+    expectNoSecrets(h.limited.server, SECRETS, h.replies);
   });
 });

@@ -1,20 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
-  createConnector,
-  type ExecuteEnvelope,
-  execute,
+  expectCreateRefused,
+  expectListedType,
   expectNoSecrets,
   expectRetryAt,
+  failureClassTests,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS, subActionRunner } from '../helpers/harness.js';
 import type { RecordedRequest } from '../simulators/base.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   AGENT_FILE_BYTES,
   API,
   SCRIPT_RESULT_BYTES,
-  type SentinelOneSimulator,
   startSentinelOneSimulator,
 } from '../simulators/sentinelone.js';
 
@@ -22,19 +21,8 @@ const TOKEN = 's1-api-token-Zq81fK2mV';
 const WRONG_TOKEN = 's1-wrong-token-Pw9x';
 const TYPE = '.sentinelone';
 
+/** The replies of both servers of this file, for the check that no secret is in them. */
 const replies: unknown[] = [];
-
-async function run(
-  server: TestServer,
-  id: string,
-  subAction: string,
-  subActionParams?: unknown,
-): Promise<ExecuteEnvelope> {
-  const params = subActionParams === undefined ? { subAction } : { subAction, subActionParams };
-  const envelope = await execute(server.api, id, params);
-  replies.push(envelope);
-  return envelope;
-}
 
 function queryPairs(req: RecordedRequest): Array<[string, string]> {
   return [...req.query.entries()];
@@ -51,54 +39,40 @@ function s1Body(status: number, title: string) {
 }
 
 describe('.sentinelone', () => {
-  let sim: SentinelOneSimulator;
-  let server: TestServer;
-  let id: string;
-
-  beforeAll(async () => {
-    sim = await startSentinelOneSimulator(TOKEN);
-    server = await startServer();
-    id = await createConnector(server.api, {
-      connector_type_id: TYPE,
-      config: { url: sim.url },
-      secrets: { token: TOKEN },
-    });
+  const h = connectorHarness({
+    type: TYPE,
+    simulator: () => startSentinelOneSimulator(TOKEN),
+    connector: (sim) => ({ config: { url: sim.url }, secrets: { token: TOKEN } }),
+    replies,
   });
-  afterAll(async () => {
-    expectNoSecrets(server, [TOKEN, WRONG_TOKEN], replies);
-    await server.close();
-    await sim.close();
+  const run = subActionRunner(h);
+
+  afterAll(() => {
+    expectNoSecrets(h.server, [TOKEN, WRONG_TOKEN], replies);
   });
 
   it('is listed with Kibana fields', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === TYPE)).toEqual({
-      id: TYPE,
-      name: 'Sentinel One',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
-      minimum_license_required: 'enterprise',
-      supported_feature_ids: ['endpointSecurity'],
-      is_system_action_type: false,
-      is_deprecated: false,
-      sub_feature: 'endpointSecurity',
-    });
-    const endpoint = await server.api<Array<{ id: string }>>(
-      'GET',
-      '/api/actions/connector_types?feature_id=endpointSecurity',
+    await expectListedType(
+      h.server,
+      {
+        id: TYPE,
+        name: 'Sentinel One',
+        minimum_license_required: 'enterprise',
+        supported_feature_ids: ['endpointSecurity'],
+        sub_feature: 'endpointSecurity',
+      },
+      'endpointSecurity',
     );
-    expect(endpoint.body.map((t) => t.id)).toContain(TYPE);
   });
 
   it('returns the connector without its token', async () => {
-    const res = await server.api('GET', `/api/actions/connector/${id}`);
-    replies.push(res.body);
+    const res = await h.server.api('GET', `/api/actions/connector/${h.id}`);
+    h.replies.push(res.body);
     expect(res.body).toEqual({
-      id,
+      id: h.id,
       name: `test ${TYPE}`,
       connector_type_id: TYPE,
-      config: { url: sim.url },
+      config: { url: h.sim.url },
       is_preconfigured: false,
       is_system_action: false,
       is_deprecated: false,
@@ -135,21 +109,21 @@ describe('.sentinelone', () => {
       ],
     ];
     it.each(cases)('refuses %s with 400', async (_name, config, secrets, message) => {
-      const res = await server.api('POST', '/api/actions/connector', {
-        body: { name: 's1', connector_type_id: TYPE, config, secrets },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+      await expectCreateRefused(
+        h.server.api,
+        { name: 's1', connector_type_id: TYPE, config, secrets },
+        message,
+      );
     });
   });
 
   describe('getAgents', () => {
     it('sends the filters and the API token as query parameters', async () => {
-      const envelope = await run(server, id, 'getAgents', {
+      const envelope = await run(h.id, 'getAgents', {
         osTypes: 'linux',
         computerName: 'host-connected',
       });
-      const req = sim.last();
+      const req = h.sim.last();
       expect(req.method).toBe('GET');
       expect(req.path).toBe(`${API}/agents`);
       // In the order of Kibana's filter schema, whatever order the caller used.
@@ -164,7 +138,7 @@ describe('.sentinelone', () => {
       expect(req.text).toBe('');
       expect(envelope).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           pagination: { totalItems: 1, nextCursor: null },
           errors: null,
@@ -186,57 +160,57 @@ describe('.sentinelone', () => {
     });
 
     it('sends alert ids the way axios serialises arrays', async () => {
-      await run(server, id, 'getAgents', { uuid: 'u-1', alertIds: ['a1', 'a2'] });
-      expect(queryPairs(sim.last())).toEqual([
+      await run(h.id, 'getAgents', { uuid: 'u-1', alertIds: ['a1', 'a2'] });
+      expect(queryPairs(h.sim.last())).toEqual([
         ['uuid', 'u-1'],
         ['alertIds[]', 'a1'],
         ['alertIds[]', 'a2'],
         ['APIToken', TOKEN],
       ]);
-      expect(sim.targets.at(-1)).toBe(
+      expect(h.sim.targets.at(-1)).toBe(
         `${API}/agents?uuid=u-1&alertIds[]=a1&alertIds[]=a2&APIToken=${TOKEN}`,
       );
     });
 
     it('keeps : $ , [ ] readable in query values and encodes spaces as +', async () => {
-      await run(server, id, 'getAgents', {
+      await run(h.id, 'getAgents', {
         query: 'name:host a,b',
         createdAt__gte: '2025-01-01T00:00:00Z',
       });
-      expect(sim.targets.at(-1)).toBe(
+      expect(h.sim.targets.at(-1)).toBe(
         `${API}/agents?createdAt__gte=2025-01-01T00:00:00Z&query=name:host+a,b&APIToken=${TOKEN}`,
       );
     });
 
     it('accepts no params at all', async () => {
-      const envelope = await run(server, id, 'getAgents');
-      expect(queryPairs(sim.last())).toEqual([['APIToken', TOKEN]]);
+      const envelope = await run(h.id, 'getAgents');
+      expect(queryPairs(h.sim.last())).toEqual([['APIToken', TOKEN]]);
       expect(envelope.status).toBe('ok');
     });
 
     it('refuses an unknown filter before calling SentinelOne', async () => {
-      const before = sim.requests.length;
-      const envelope = await run(server, id, 'getAgents', { hostname: 'x' });
+      const before = h.sim.requests.length;
+      const envelope = await run(h.id, 'getAgents', { hostname: 'x' });
       expect(envelope).toEqual(
         thrownEnvelope(
-          id,
+          h.id,
           'Request validation failed (Error: [hostname]: definition for this key is missing)',
           true,
           'user',
         ),
       );
-      expect(sim.requests.length).toBe(before);
+      expect(h.sim.requests.length).toBe(before);
     });
   });
 
   describe('isolateHost and releaseHost', () => {
     it('isolates the first agent found, by its id', async () => {
-      const before = sim.requests.length;
-      const envelope = await run(server, id, 'isolateHost', {
+      const before = h.sim.requests.length;
+      const envelope = await run(h.id, 'isolateHost', {
         computerName: 'host-connected',
         alertIds: ['alert-1'],
       });
-      const [lookup, action] = sim.requests.slice(before);
+      const [lookup, action] = h.sim.requests.slice(before);
       expect(queryPairs(lookup as RecordedRequest)).toEqual([
         ['computerName', 'host-connected'],
         ['APIToken', TOKEN],
@@ -246,45 +220,53 @@ describe('.sentinelone', () => {
       expect(queryPairs(action as RecordedRequest)).toEqual([['APIToken', TOKEN]]);
       expect(action?.headers['content-type']).toBe('application/json');
       expect(action?.json).toEqual({ filter: { ids: '1913920934584665209' } });
-      expect(envelope).toEqual({ status: 'ok', connector_id: id, data: { data: { affected: 1 } } });
+      expect(envelope).toEqual({
+        status: 'ok',
+        connector_id: h.id,
+        data: { data: { affected: 1 } },
+      });
     });
 
     it('refuses to isolate an agent already isolated', async () => {
-      const before = sim.requests.length;
-      const envelope = await run(server, id, 'isolateHost', { computerName: 'host-connected' });
-      expect(envelope).toEqual(thrown(id, 'Agent already isolated'));
-      expect(sim.requests.length).toBe(before + 1);
+      const before = h.sim.requests.length;
+      const envelope = await run(h.id, 'isolateHost', { computerName: 'host-connected' });
+      expect(envelope).toEqual(thrown(h.id, 'Agent already isolated'));
+      expect(h.sim.requests.length).toBe(before + 1);
     });
 
     it('releases an isolated agent', async () => {
-      const envelope = await run(server, id, 'releaseHost', { computerName: 'host-connected' });
-      const action = sim.last();
+      const envelope = await run(h.id, 'releaseHost', { computerName: 'host-connected' });
+      const action = h.sim.last();
       expect(action.method).toBe('POST');
       expect(action.path).toBe(`${API}/agents/actions/connect`);
       expect(action.json).toEqual({ filter: { ids: '1913920934584665209' } });
-      expect(envelope).toEqual({ status: 'ok', connector_id: id, data: { data: { affected: 1 } } });
-      expect(sim.agents[0]?.networkStatus).toBe('connected');
+      expect(envelope).toEqual({
+        status: 'ok',
+        connector_id: h.id,
+        data: { data: { affected: 1 } },
+      });
+      expect(h.sim.agents[0]?.networkStatus).toBe('connected');
     });
 
     it('refuses to release an agent that is not isolated', async () => {
-      const envelope = await run(server, id, 'releaseHost', { computerName: 'host-connected' });
-      expect(envelope).toEqual(thrown(id, 'Agent not isolated'));
+      const envelope = await run(h.id, 'releaseHost', { computerName: 'host-connected' });
+      expect(envelope).toEqual(thrown(h.id, 'Agent not isolated'));
     });
 
     it('says when no agent matches', async () => {
-      const envelope = await run(server, id, 'isolateHost', { computerName: 'nobody' });
-      expect(envelope).toEqual(thrown(id, 'No agents found'));
+      const envelope = await run(h.id, 'isolateHost', { computerName: 'nobody' });
+      expect(envelope).toEqual(thrown(h.id, 'No agents found'));
     });
   });
 
   describe('scripts', () => {
     it('lists remote scripts with only the filters given', async () => {
-      const envelope = await run(server, id, 'getRemoteScripts', {
+      const envelope = await run(h.id, 'getRemoteScripts', {
         osTypes: 'linux',
         limit: 5,
         isAvailableForArs: true,
       });
-      const req = sim.last();
+      const req = h.sim.last();
       expect(req.method).toBe('GET');
       expect(req.path).toBe(`${API}/remote-scripts`);
       expect(queryPairs(req)).toEqual([
@@ -309,19 +291,19 @@ describe('.sentinelone', () => {
     });
 
     it('refuses a limit above 1000', async () => {
-      const envelope = await run(server, id, 'getRemoteScripts', { limit: 1001 });
+      const envelope = await run(h.id, 'getRemoteScripts', { limit: 1001 });
       expect(envelope.service_message).toBe(
         'Request validation failed (Error: [limit]: types that failed validation:\n- [limit.0]: Value must be equal to or lower than [1000].\n- [limit.1]: expected value to equal [null])',
       );
     });
 
     it('executes a script, sending results to the SentinelOne cloud by default', async () => {
-      const envelope = await run(server, id, 'executeScript', {
+      const envelope = await run(h.id, 'executeScript', {
         filter: { ids: '1913920934584665209' },
         script: { scriptId: '1466645476786791838', inputParams: '--verbose', taskDescription: 't' },
         alertIds: ['alert-9'],
       });
-      const req = sim.last();
+      const req = h.sim.last();
       expect(req.method).toBe('POST');
       expect(req.path).toBe(`${API}/remote-scripts/execute`);
       expect(queryPairs(req)).toEqual([['APIToken', TOKEN]]);
@@ -336,7 +318,7 @@ describe('.sentinelone', () => {
       });
       expect(envelope).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           data: {
             pendingExecutionId: null,
@@ -349,28 +331,28 @@ describe('.sentinelone', () => {
     });
 
     it('keeps an output destination the caller chose', async () => {
-      await run(server, id, 'executeScript', {
+      await run(h.id, 'executeScript', {
         filter: { uuids: '0f2d4b4c-3b93-4f3c-8c1a-0c8f6c5e2a11' },
         script: { scriptId: 's', outputDestination: 'Local', outputDirectory: '/tmp' },
       });
-      expect(sim.last().json).toEqual({
+      expect(h.sim.last().json).toEqual({
         data: { outputDestination: 'Local', scriptId: 's', outputDirectory: '/tmp' },
         filter: { uuids: '0f2d4b4c-3b93-4f3c-8c1a-0c8f6c5e2a11' },
       });
     });
 
     it('needs ids or uuids in the filter', async () => {
-      const before = sim.requests.length;
-      const envelope = await run(server, id, 'executeScript', {
+      const before = h.sim.requests.length;
+      const envelope = await run(h.id, 'executeScript', {
         filter: {},
         script: { scriptId: 's' },
       });
-      expect(envelope).toEqual(thrown(id, "A filter must be defined; either 'ids' or 'uuids'"));
-      expect(sim.requests.length).toBe(before);
+      expect(envelope).toEqual(thrown(h.id, "A filter must be defined; either 'ids' or 'uuids'"));
+      expect(h.sim.requests.length).toBe(before);
     });
 
     it('needs a script id', async () => {
-      const envelope = await run(server, id, 'executeScript', { filter: { ids: '1' }, script: {} });
+      const envelope = await run(h.id, 'executeScript', { filter: { ids: '1' }, script: {} });
       expect(envelope.service_message).toBe(
         'Request validation failed (Error: [script.scriptId]: expected value of type [string] but got [undefined])',
       );
@@ -378,10 +360,10 @@ describe('.sentinelone', () => {
     });
 
     it('reads the status of a script run by its parent task id', async () => {
-      const envelope = await run(server, id, 'getRemoteScriptStatus', {
+      const envelope = await run(h.id, 'getRemoteScriptStatus', {
         parentTaskId: '1927371436540716288',
       });
-      const req = sim.last();
+      const req = h.sim.last();
       expect(req.method).toBe('GET');
       expect(req.path).toBe(`${API}/remote-scripts/status`);
       expect(queryPairs(req)).toEqual([
@@ -404,8 +386,8 @@ describe('.sentinelone', () => {
     });
 
     it('asks for the download links of script results', async () => {
-      const envelope = await run(server, id, 'getRemoteScriptResults', { taskIds: ['t1', 't2'] });
-      const req = sim.last();
+      const envelope = await run(h.id, 'getRemoteScriptResults', { taskIds: ['t1', 't2'] });
+      const req = h.sim.last();
       expect(req.method).toBe('POST');
       expect(req.path).toBe(`${API}/remote-scripts/fetch-files`);
       expect(req.json).toEqual({ data: { taskIds: ['t1', 't2'] } });
@@ -414,7 +396,7 @@ describe('.sentinelone', () => {
           download_links: ['t1', 't2'].map((taskId) => ({
             taskId,
             fileName: `${taskId}.zip`,
-            downloadUrl: `${sim.url}/downloads/script-results/${taskId}.zip?signature=sim-signature-1`,
+            downloadUrl: `${h.sim.url}/downloads/script-results/${taskId}.zip?signature=sim-signature-1`,
           })),
         },
         errors: [],
@@ -422,17 +404,17 @@ describe('.sentinelone', () => {
     });
 
     it('streams the script results from the pre-signed link, without the API token', async () => {
-      const before = sim.requests.length;
-      const res = await server.api('POST', `/api/actions/connector/${id}/_execute`, {
+      const before = h.sim.requests.length;
+      const res = await h.server.api('POST', `/api/actions/connector/${h.id}/_execute`, {
         body: {
           params: { subAction: 'downloadRemoteScriptResults', subActionParams: { taskId: 't7' } },
         },
       });
-      replies.push(res.text);
+      h.replies.push(res.text);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/zip');
       expect(Buffer.from(res.text, 'latin1')).toEqual(SCRIPT_RESULT_BYTES);
-      const [links, download] = sim.requests.slice(before);
+      const [links, download] = h.sim.requests.slice(before);
       expect(links?.json).toEqual({ data: { taskIds: ['t7'] } });
       expect(download?.method).toBe('GET');
       expect(download?.path).toBe('/downloads/script-results/t7.zip');
@@ -440,19 +422,19 @@ describe('.sentinelone', () => {
     });
 
     it('says when SentinelOne gives no download link', async () => {
-      const envelope = await run(server, id, 'downloadRemoteScriptResults', { taskId: 'no-link' });
+      const envelope = await run(h.id, 'downloadRemoteScriptResults', { taskId: 'no-link' });
       expect(envelope).toEqual(
-        thrown(id, 'Download URL for script results of task id [no-link] not found'),
+        thrown(h.id, 'Download URL for script results of task id [no-link] not found'),
       );
     });
 
     it('reports a failed download as SentinelOne answered it', async () => {
-      const envelope = await run(server, id, 'downloadRemoteScriptResults', {
+      const envelope = await run(h.id, 'downloadRemoteScriptResults', {
         taskId: 'expired-link',
       });
       expect(envelope).toEqual(
         thrown(
-          id,
+          h.id,
           `Status code: 403. Message: API Error: [Forbidden] Request failed with status code 403\nResponse body: ${JSON.stringify(
             { errors: [{ code: 4030010, detail: 'Link expired', title: 'Forbidden' }] },
           )}`,
@@ -462,7 +444,7 @@ describe('.sentinelone', () => {
     });
 
     it('needs a task id', async () => {
-      const envelope = await run(server, id, 'downloadRemoteScriptResults', { taskId: '' });
+      const envelope = await run(h.id, 'downloadRemoteScriptResults', { taskId: '' });
       expect(envelope.service_message).toBe(
         'Request validation failed (Error: [taskId]: value has length [0] but it must have a minimum length of [1].)',
       );
@@ -471,12 +453,12 @@ describe('.sentinelone', () => {
 
   describe('agent files and activities', () => {
     it('asks the agent to upload files in an archive protected by the pass code', async () => {
-      const envelope = await run(server, id, 'fetchAgentFiles', {
+      const envelope = await run(h.id, 'fetchAgentFiles', {
         agentId: '1913920934584665209',
         zipPassCode: 'Secret-Zip-123',
         files: ['/var/log/syslog'],
       });
-      const req = sim.last();
+      const req = h.sim.last();
       expect(req.method).toBe('POST');
       expect(req.path).toBe(`${API}/agents/1913920934584665209/actions/fetch-files`);
       expect(queryPairs(req)).toEqual([['APIToken', TOKEN]]);
@@ -485,13 +467,13 @@ describe('.sentinelone', () => {
       });
       expect(envelope).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: { data: { success: true } },
       });
     });
 
     it('refuses a pass code shorter than 10 characters', async () => {
-      const envelope = await run(server, id, 'fetchAgentFiles', {
+      const envelope = await run(h.id, 'fetchAgentFiles', {
         agentId: 'a',
         zipPassCode: 'short',
         files: [],
@@ -502,7 +484,7 @@ describe('.sentinelone', () => {
     });
 
     it('streams an uploaded agent file', async () => {
-      const res = await server.api('POST', `/api/actions/connector/${id}/_execute`, {
+      const res = await h.server.api('POST', `/api/actions/connector/${h.id}/_execute`, {
         body: {
           params: {
             subAction: 'downloadAgentFile',
@@ -510,24 +492,24 @@ describe('.sentinelone', () => {
           },
         },
       });
-      replies.push(res.text);
+      h.replies.push(res.text);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/zip');
       expect(Buffer.from(res.text, 'latin1')).toEqual(AGENT_FILE_BYTES);
-      const req = sim.last();
+      const req = h.sim.last();
       expect(req.method).toBe('GET');
       expect(req.path).toBe(`${API}/agents/1913920934584665209/uploads/1927371436700099841`);
       expect(queryPairs(req)).toEqual([['APIToken', TOKEN]]);
     });
 
     it('reports a refused download', async () => {
-      const envelope = await run(server, id, 'downloadAgentFile', {
+      const envelope = await run(h.id, 'downloadAgentFile', {
         agentId: 'respond-with-404',
         activityId: '1',
       });
       expect(envelope).toEqual(
         thrown(
-          id,
+          h.id,
           `Status code: 404. Message: API Error: [Not Found] Request failed with status code 404\nResponse body: ${s1Body(404, 'Not Found')}`,
           false,
         ),
@@ -535,14 +517,14 @@ describe('.sentinelone', () => {
     });
 
     it('lists activities with the filters given', async () => {
-      const envelope = await run(server, id, 'getActivities', {
+      const envelope = await run(h.id, 'getActivities', {
         agentIds: '1913920934584665209',
         activityTypes: '81',
         sortOrder: 'desc',
         limit: 1,
         includeHidden: false,
       });
-      const req = sim.last();
+      const req = h.sim.last();
       expect(req.method).toBe('GET');
       expect(req.path).toBe(`${API}/activities`);
       expect(queryPairs(req)).toEqual([
@@ -571,17 +553,17 @@ describe('.sentinelone', () => {
 
   describe('framework rules', () => {
     it('names an unknown sub action', async () => {
-      const envelope = await run(server, id, 'unisolate', {});
+      const envelope = await run(h.id, 'unisolate', {});
       expect(envelope).toEqual(
         thrown(
-          id,
-          `Sub action "unisolate" is not registered. Connector id: ${id}. Connector name: Sentinel One. Connector type: .sentinelone`,
+          h.id,
+          `Sub action "unisolate" is not registered. Connector id: ${h.id}. Connector name: Sentinel One. Connector type: .sentinelone`,
         ),
       );
     });
 
     it('refuses sub action params that are not an object', async () => {
-      const envelope = await run(server, id, 'getAgents', 'host-1');
+      const envelope = await run(h.id, 'getAgents', 'host-1');
       expect(envelope.status).toBe('error');
       expect(envelope.message).toMatch(/^error validating action params: \[subActionParams\]/);
       expect(envelope.retry).toBe(false);
@@ -590,29 +572,30 @@ describe('.sentinelone', () => {
   });
 
   describe('vendor failures', () => {
-    const statusCases: Array<[number, string, boolean]> = [
-      [400, 'Bad Request', false],
-      [403, 'Forbidden', false],
-      [404, 'Not Found', false],
-      [429, 'Too Many Requests', true],
-      [500, 'Internal Server Error', true],
-      [503, 'Service Unavailable', true],
-    ];
-    it.each(statusCases)('answers %i as Kibana does', async (status, text, retry) => {
-      const envelope = await run(server, id, 'getAgents', {
-        computerName: `respond-with-${status}`,
-      });
-      expect(envelope).toEqual(
-        thrown(
-          id,
-          `Status code: ${status}. Message: API Error: [${text}] Request failed with status code ${status}\nResponse body: ${s1Body(status, text)}`,
-          retry,
-        ),
+    // As Kibana does; a proxy's 502 page is answered with its text.
+    const statusFailed = (status: number, text: string, retry: boolean) =>
+      thrown(
+        h.id,
+        `Status code: ${status}. Message: API Error: [${text}] Request failed with status code ${status}\nResponse body: ${s1Body(status, text)}`,
+        retry,
       );
+    failureClassTests((magic) => run(h.id, 'getAgents', { computerName: magic }), {
+      'respond-with-400': () => statusFailed(400, 'Bad Request', false),
+      'respond-with-403': () => statusFailed(403, 'Forbidden', false),
+      'respond-with-404': () => statusFailed(404, 'Not Found', false),
+      'respond-with-429': () => statusFailed(429, 'Too Many Requests', true),
+      'respond-with-500': () => statusFailed(500, 'Internal Server Error', true),
+      'respond-with-503': () => statusFailed(503, 'Service Unavailable', true),
+      'respond-with-html-502': () =>
+        thrown(
+          h.id,
+          'Status code: 502. Message: API Error: [Bad Gateway] Request failed with status code 502\nResponse body: "<html><body><h1>502 Bad Gateway</h1></body></html>"',
+          true,
+        ),
     });
 
     it('retries a 429 at the moment SentinelOne names', async () => {
-      const envelope = await run(server, id, 'getAgents', {
+      const envelope = await run(h.id, 'getAgents', {
         computerName: 'respond-with-429-retry-after',
       });
       expect(envelope.service_message).toBe(
@@ -621,27 +604,13 @@ describe('.sentinelone', () => {
       expectRetryAt(envelope.retry, RETRY_AFTER_SECONDS);
     });
 
-    it('answers a proxy 502 page with its text', async () => {
-      const envelope = await run(server, id, 'getAgents', {
-        computerName: 'respond-with-html-502',
-      });
-      expect(envelope).toEqual(
-        thrown(
-          id,
-          'Status code: 502. Message: API Error: [Bad Gateway] Request failed with status code 502\nResponse body: "<html><body><h1>502 Bad Gateway</h1></body></html>"',
-          true,
-        ),
-      );
-    });
-
     it('answers a wrong API token with its own message', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: TYPE,
-        config: { url: sim.url },
+      const wrong = await h.create({
+        config: { url: h.sim.url },
         secrets: { token: WRONG_TOKEN },
       });
-      const envelope = await run(server, wrong, 'getAgents', {});
-      expect(queryPairs(sim.last())).toEqual([['APIToken', WRONG_TOKEN]]);
+      const envelope = await run(wrong, 'getAgents', {});
+      expect(queryPairs(h.sim.last())).toEqual([['APIToken', WRONG_TOKEN]]);
       expect(envelope).toEqual(
         thrown(
           wrong,
@@ -656,12 +625,11 @@ describe('.sentinelone', () => {
     });
 
     it('answers a console that is not there', async () => {
-      const gone = await createConnector(server.api, {
-        connector_type_id: TYPE,
+      const gone = await h.create({
         config: { url: 'http://127.0.0.1:1' },
         secrets: { token: TOKEN },
       });
-      const envelope = await run(server, gone, 'getAgents', {});
+      const envelope = await run(gone, 'getAgents', {});
       expect(envelope).toEqual(
         thrown(
           gone,
@@ -673,81 +641,51 @@ describe('.sentinelone', () => {
 });
 
 describe('.sentinelone with tight limits', () => {
-  let sim: SentinelOneSimulator;
-  let server: TestServer;
-  let id: string;
-
-  beforeAll(async () => {
-    sim = await startSentinelOneSimulator(TOKEN);
-    server = await startServer({
-      settings: {
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-      },
-    });
-    id = await createConnector(server.api, {
-      connector_type_id: TYPE,
-      config: { url: sim.url },
-      secrets: { token: TOKEN },
-    });
+  const h = connectorHarness({
+    type: TYPE,
+    simulator: () => startSentinelOneSimulator(TOKEN),
+    settings: () => ({ ...SHORT_LIMITS, 'xpack.actions.allowedHosts': ['127.0.0.1'] }),
+    connector: (sim) => ({ config: { url: sim.url }, secrets: { token: TOKEN } }),
+    replies,
   });
-  afterAll(async () => {
-    expectNoSecrets(server, [TOKEN], replies);
-    await server.close();
-    await sim.close();
+  const run = subActionRunner(h);
+
+  afterAll(() => {
+    expectNoSecrets(h.server, [TOKEN], replies);
   });
 
-  it('gives up on a slow answer', async () => {
-    const envelope = await run(server, id, 'getAgents', { computerName: 'respond-with-timeout' });
-    expect(envelope).toEqual(
-      thrown(id, 'Status code: undefined. Message: timeout of 300ms exceeded\nResponse body: {}'),
-    );
+  // Gives up on a slow answer, reports a dropped connection, stops reading an answer larger
+  // than maxResponseContentLength.
+  const noAnswer = (message: string) =>
+    thrown(h.id, `Status code: undefined. Message: ${message}\nResponse body: {}`);
+  failureClassTests((magic) => run(h.id, 'getAgents', { computerName: magic }), {
+    'respond-with-timeout': () => noAnswer('timeout of 300ms exceeded'),
+    'respond-with-reset': () => noAnswer('socket hang up'),
+    'respond-with-large': () => noAnswer('maxContentLength size of 1024 exceeded'),
   });
 
-  it('reports a dropped connection', async () => {
-    const envelope = await run(server, id, 'getAgents', { computerName: 'respond-with-reset' });
-    expect(envelope).toEqual(
-      thrown(id, 'Status code: undefined. Message: socket hang up\nResponse body: {}'),
-    );
-  });
-
-  it('stops reading an answer larger than maxResponseContentLength', async () => {
-    const envelope = await run(server, id, 'getAgents', { computerName: 'respond-with-large' });
-    expect(envelope).toEqual(
-      thrown(
-        id,
-        'Status code: undefined. Message: maxContentLength size of 1024 exceeded\nResponse body: {}',
+  it('refuses a console host outside xpack.actions.allowedHosts', async () => {
+    h.replies.push(
+      await expectCreateRefused(
+        h.server.api,
+        {
+          name: 's1',
+          connector_type_id: TYPE,
+          config: { url: 'https://usea1.sentinelone.net' },
+          secrets: { token: TOKEN },
+        },
+        'error validating connector type config: error validating url: target url "https://usea1.sentinelone.net" is not added to the Kibana config xpack.actions.allowedHosts',
       ),
     );
   });
 
-  it('refuses a console host outside xpack.actions.allowedHosts', async () => {
-    const res = await server.api('POST', '/api/actions/connector', {
-      body: {
-        name: 's1',
-        connector_type_id: TYPE,
-        config: { url: 'https://usea1.sentinelone.net' },
-        secrets: { token: TOKEN },
-      },
-    });
-    replies.push(res.body);
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({
-      statusCode: 400,
-      error: 'Bad Request',
-      message:
-        'error validating connector type config: error validating url: target url "https://usea1.sentinelone.net" is not added to the Kibana config xpack.actions.allowedHosts',
-    });
-  });
-
   it('refuses a download link outside xpack.actions.allowedHosts', async () => {
-    const envelope = await run(server, id, 'downloadRemoteScriptResults', {
+    const envelope = await run(h.id, 'downloadRemoteScriptResults', {
       taskId: 'foreign-host',
     });
     expect(envelope).toEqual(
       thrown(
-        id,
+        h.id,
         'error configuring connector action: target url "http://files.s1-cdn.invalid/downloads/script-results/foreign-host.zip?signature=sim-signature-1" is not added to the Kibana config xpack.actions.allowedHosts',
       ),
     );

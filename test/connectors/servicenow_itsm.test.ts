@@ -1,18 +1,20 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createConnector,
+  badRequest,
   type ExecuteEnvelope,
   execute,
+  expectListedType,
   expectNoSecrets,
-  expectRetryAt,
+  failureClassTests,
   RUN_FAILED,
+  retryAt,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import { basicAuth, withServer } from '../helpers/server.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
-  type ServiceNowSimulator,
   SN_CHOICES,
   SN_CREATED_ON,
   SN_FIELDS,
@@ -48,82 +50,65 @@ function failure(connectorId: string, serviceMessage: string, errorSource = 'fra
 const pushedDate = (snDate: string) => new Date(`${snDate} GMT`).toISOString();
 
 describe('.servicenow (ITSM)', () => {
-  let sn: ServiceNowSimulator;
-  let server: TestServer;
+  const secrets = { username: USERNAME, password: PASSWORD };
+  const h = connectorHarness({
+    type: '.servicenow',
+    simulator: () =>
+      startServiceNowSimulator({
+        username: USERNAME,
+        password: PASSWORD,
+        oauth: {
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          keyId: KEY_ID,
+          userIdentifierValue: USER_ID,
+          publicKey,
+        },
+      }),
+    limited: {
+      settings: () => SHORT_LIMITS,
+      connector: (sn) => ({ config: { apiUrl: sn.url }, secrets }),
+    },
+  });
   /** Basic auth, legacy Table API (usesTableApi defaults to true). */
   let legacy: string;
   /** Basic auth, Elastic application (import set API). */
   let app: string;
-  const replies: unknown[] = [];
 
-  const run = async (id: string, params: unknown): Promise<ExecuteEnvelope> => {
-    const res = await execute(server.api, id, params);
-    replies.push(res);
-    return res;
-  };
-  const since = (before: number) => sn.requests.slice(before);
+  const run = (id: string, params: unknown): Promise<ExecuteEnvelope> => h.run(params, id);
+  const since = (before: number) => h.sim.requests.slice(before);
 
   beforeAll(async () => {
-    sn = await startServiceNowSimulator({
-      username: USERNAME,
-      password: PASSWORD,
-      oauth: {
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        keyId: KEY_ID,
-        userIdentifierValue: USER_ID,
-        publicKey,
-      },
-    });
-    server = await startServer();
-    legacy = await createConnector(server.api, {
-      connector_type_id: '.servicenow',
-      config: { apiUrl: sn.url },
-      secrets: { username: USERNAME, password: PASSWORD },
-    });
-    app = await createConnector(server.api, {
-      connector_type_id: '.servicenow',
-      config: { apiUrl: `${sn.url}/`, usesTableApi: false },
-      secrets: { username: USERNAME, password: PASSWORD },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-    await sn.close();
+    legacy = await h.create({ config: { apiUrl: h.sim.url }, secrets });
+    app = await h.create({ config: { apiUrl: `${h.sim.url}/`, usesTableApi: false }, secrets });
   });
 
   it('is listed among the connector types', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.servicenow')).toEqual({
+    await expectListedType(h.server, {
       id: '.servicenow',
       name: 'ServiceNow ITSM',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'platinum',
       supported_feature_ids: ['alerting', 'cases', 'uptime', 'siem', 'workflows'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
   it('reports a Table API connector deprecated, an application one not', async () => {
-    const created = await server.api<Record<string, unknown>>('POST', '/api/actions/connector', {
+    const created = await h.server.api<Record<string, unknown>>('POST', '/api/actions/connector', {
       body: {
         name: 'sn',
         connector_type_id: '.servicenow',
-        config: { apiUrl: sn.url },
+        config: { apiUrl: h.sim.url },
         secrets: { username: USERNAME, password: PASSWORD },
       },
     });
-    replies.push(created.text);
+    h.replies.push(created.text);
     expect(created.status).toBe(200);
     expect(created.body).toEqual({
       id: expect.any(String),
       name: 'sn',
       connector_type_id: '.servicenow',
       config: {
-        apiUrl: sn.url,
+        apiUrl: h.sim.url,
         isOAuth: false,
         userIdentifierValue: null,
         clientId: null,
@@ -136,7 +121,7 @@ describe('.servicenow (ITSM)', () => {
       is_missing_secrets: false,
       is_connector_type_deprecated: false,
     });
-    const current = await server.api<Record<string, unknown>>(
+    const current = await h.server.api<Record<string, unknown>>(
       'GET',
       `/api/actions/connector/${app}`,
     );
@@ -144,7 +129,7 @@ describe('.servicenow (ITSM)', () => {
   });
 
   it('runs the docs example getChoices on sys_choice', async () => {
-    const before = sn.requests.length;
+    const before = h.sim.requests.length;
     const res = await run(legacy, {
       subAction: 'getChoices',
       subActionParams: { fields: ['severity', 'urgency'] },
@@ -175,7 +160,7 @@ describe('.servicenow (ITSM)', () => {
   it('getFields reads the string fields of task and incident from sys_dictionary', async () => {
     const res = await run(legacy, { subAction: 'getFields', subActionParams: {} });
     expect(res).toEqual({ status: 'ok', connector_id: legacy, data: SN_FIELDS });
-    const sent = sn.last();
+    const sent = h.sim.last();
     expect(sent.method).toBe('GET');
     expect(sent.path).toBe('/api/now/table/sys_dictionary');
     expect([...sent.query]).toEqual([
@@ -192,7 +177,7 @@ describe('.servicenow (ITSM)', () => {
     let sysId: string;
 
     it('creates the incident, reads it back, then adds each comment as work notes', async () => {
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       const res = await run(legacy, {
         subAction: 'pushToService',
         subActionParams: {
@@ -204,7 +189,7 @@ describe('.servicenow (ITSM)', () => {
         },
       });
       const sent = since(before);
-      sysId = [...(sn.records.get('incident')?.keys() ?? [])].at(-1) ?? '';
+      sysId = [...(h.sim.records.get('incident')?.keys() ?? [])].at(-1) ?? '';
       expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([
         'POST /api/now/v2/table/incident',
         `GET /api/now/v2/table/incident/${sysId}`,
@@ -229,7 +214,7 @@ describe('.servicenow (ITSM)', () => {
       expect(sent[0]?.headers['content-type']).toBe('application/json');
       expect(sent[2]?.json).toEqual({ ...incident, work_notes: 'first note' });
       expect(sent[4]?.json).toEqual({ ...incident, work_notes: 'second note' });
-      const record = sn.records.get('incident')?.get(sysId);
+      const record = h.sim.records.get('incident')?.get(sysId);
       expect(res).toEqual({
         status: 'ok',
         connector_id: legacy,
@@ -237,7 +222,7 @@ describe('.servicenow (ITSM)', () => {
           title: record?.number,
           id: sysId,
           pushedDate: pushedDate(SN_CREATED_ON),
-          url: `${sn.url}/nav_to.do?uri=incident.do?sys_id=${sysId}`,
+          url: `${h.sim.url}/nav_to.do?uri=incident.do?sys_id=${sysId}`,
           comments: [
             { commentId: 'c-1', pushedDate: pushedDate(SN_CREATED_ON) },
             { commentId: 'c-2', pushedDate: pushedDate(SN_CREATED_ON) },
@@ -247,7 +232,7 @@ describe('.servicenow (ITSM)', () => {
     });
 
     it('updates an incident with PATCH and reports its update time', async () => {
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       const res = await run(legacy, {
         subAction: 'pushToService',
         subActionParams: {
@@ -271,10 +256,10 @@ describe('.servicenow (ITSM)', () => {
         impact: '3',
       });
       expect(res.data).toEqual({
-        title: sn.records.get('incident')?.get(sysId)?.number,
+        title: h.sim.records.get('incident')?.get(sysId)?.number,
         id: sysId,
         pushedDate: pushedDate(SN_UPDATED_ON),
-        url: `${sn.url}/nav_to.do?uri=incident.do?sys_id=${sysId}`,
+        url: `${h.sim.url}/nav_to.do?uri=incident.do?sys_id=${sysId}`,
       });
     });
 
@@ -283,19 +268,19 @@ describe('.servicenow (ITSM)', () => {
         subAction: 'getIncident',
         subActionParams: { externalId: sysId },
       });
-      expect(sn.last().method).toBe('GET');
-      expect(sn.last().path).toBe(`/api/now/v2/table/incident/${sysId}`);
-      expect(sn.last().headers.authorization).toBe(AUTH);
+      expect(h.sim.last().method).toBe('GET');
+      expect(h.sim.last().path).toBe(`/api/now/v2/table/incident/${sysId}`);
+      expect(h.sim.last().headers.authorization).toBe(AUTH);
       expect(res).toEqual({
         status: 'ok',
         connector_id: legacy,
-        data: sn.records.get('incident')?.get(sysId),
+        data: h.sim.records.get('incident')?.get(sysId),
       });
       expect((res.data as { short_description: string }).short_description).toBe('CPU back to 40%');
     });
 
     it('refuses additional_fields on the deprecated Table API', async () => {
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       expect(
         await run(legacy, {
           subAction: 'pushToService',
@@ -309,11 +294,11 @@ describe('.servicenow (ITSM)', () => {
           '[Action][ServiceNow]: Unable to create incident. Error: ServiceNow additional fields are not supported for deprecated connectors. [status=400] [method=post] [endpoint=table]',
         ),
       );
-      expect(sn.requests.length).toBe(before);
+      expect(h.sim.requests.length).toBe(before);
     });
 
     it('closeIncident sets state 7 with the close code and notes, once', async () => {
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       const res = await run(legacy, {
         subAction: 'closeIncident',
         subActionParams: { incident: { externalId: sysId } },
@@ -330,14 +315,14 @@ describe('.servicenow (ITSM)', () => {
         close_notes: 'Closed by Caller',
       });
       const expected = {
-        title: sn.records.get('incident')?.get(sysId)?.number,
+        title: h.sim.records.get('incident')?.get(sysId)?.number,
         id: sysId,
         pushedDate: pushedDate(SN_UPDATED_ON),
-        url: `${sn.url}/nav_to.do?uri=incident.do?sys_id=${sysId}`,
+        url: `${h.sim.url}/nav_to.do?uri=incident.do?sys_id=${sysId}`,
       };
       expect(res).toEqual({ status: 'ok', connector_id: legacy, data: expected });
 
-      const again = sn.requests.length;
+      const again = h.sim.requests.length;
       expect(
         await run(legacy, {
           subAction: 'closeIncident',
@@ -352,7 +337,7 @@ describe('.servicenow (ITSM)', () => {
         subAction: 'pushToService',
         subActionParams: { incident: { short_description: 'a', correlation_id: 'rule-1:alert-1' } },
       });
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       const res = await run(legacy, {
         subAction: 'closeIncident',
         subActionParams: { incident: { correlation_id: 'rule-1:alert-1' } },
@@ -402,7 +387,7 @@ describe('.servicenow (ITSM)', () => {
     let sysId: string;
 
     it('checks the application, imports u_ fields with the additional fields, reads back', async () => {
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       const res = await run(app, {
         subAction: 'pushToService',
         subActionParams: {
@@ -415,7 +400,7 @@ describe('.servicenow (ITSM)', () => {
         },
       });
       const sent = since(before);
-      sysId = [...(sn.records.get('incident')?.keys() ?? [])].at(-1) ?? '';
+      sysId = [...(h.sim.records.get('incident')?.keys() ?? [])].at(-1) ?? '';
       expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([
         'GET /api/x_elas2_inc_int/elastic_api/health',
         'POST /api/now/import/x_elas2_inc_int_elastic_incident',
@@ -454,17 +439,17 @@ describe('.servicenow (ITSM)', () => {
         status: 'ok',
         connector_id: app,
         data: {
-          title: sn.records.get('incident')?.get(sysId)?.number,
+          title: h.sim.records.get('incident')?.get(sysId)?.number,
           id: sysId,
           pushedDate: pushedDate(SN_CREATED_ON),
-          url: `${sn.url}/nav_to.do?uri=incident.do?sys_id=${sysId}`,
+          url: `${h.sim.url}/nav_to.do?uri=incident.do?sys_id=${sysId}`,
           comments: [{ commentId: 'c-1', pushedDate: pushedDate(SN_CREATED_ON) }],
         },
       });
     });
 
     it('updates through the import set with elastic_incident_id', async () => {
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       const res = await run(app, {
         subAction: 'pushToService',
         subActionParams: { incident: { short_description: 'Malware removed', externalId: sysId } },
@@ -483,7 +468,7 @@ describe('.servicenow (ITSM)', () => {
     });
 
     it('closeIncident closes through the import set', async () => {
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       const res = await run(app, {
         subAction: 'closeIncident',
         subActionParams: { incident: { externalId: sysId } },
@@ -502,7 +487,7 @@ describe('.servicenow (ITSM)', () => {
         elastic_incident_id: sysId,
       });
       expect(res.status).toBe('ok');
-      expect(sn.records.get('incident')?.get(sysId)?.state).toBe('7');
+      expect(h.sim.records.get('incident')?.get(sysId)?.state).toBe('7');
     });
 
     it.each([
@@ -524,7 +509,7 @@ describe('.servicenow (ITSM)', () => {
     });
 
     it('a missing Elastic application', async () => {
-      sn.appInstalled = false;
+      h.sim.appInstalled = false;
       try {
         const reason = 'Requested URI does not represent any resource';
         expect(
@@ -539,7 +524,7 @@ describe('.servicenow (ITSM)', () => {
           ),
         );
       } finally {
-        sn.appInstalled = true;
+        h.sim.appInstalled = true;
       }
     });
   });
@@ -548,10 +533,9 @@ describe('.servicenow (ITSM)', () => {
     let oauth: string;
 
     beforeAll(async () => {
-      oauth = await createConnector(server.api, {
-        connector_type_id: '.servicenow',
+      oauth = await h.create({
         config: {
-          apiUrl: sn.url,
+          apiUrl: h.sim.url,
           usesTableApi: false,
           isOAuth: true,
           clientId: CLIENT_ID,
@@ -567,7 +551,7 @@ describe('.servicenow (ITSM)', () => {
     });
 
     it('gets a token with a signed assertion, then calls with it (cached)', async () => {
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       const res = await run(oauth, {
         subAction: 'getChoices',
         subActionParams: { fields: ['impact'] },
@@ -601,16 +585,16 @@ describe('.servicenow (ITSM)', () => {
         exp: payload.iat + 3600,
       });
       expect(Math.abs(payload.iat * 1000 - Date.now())).toBeLessThan(60_000);
-      expect(call?.headers.authorization).toBe(`Bearer ${sn.tokensIssued.at(-1)}`);
+      expect(call?.headers.authorization).toBe(`Bearer ${h.sim.tokensIssued.at(-1)}`);
 
-      const next = sn.requests.length;
+      const next = h.sim.requests.length;
       await run(oauth, { subAction: 'getFields', subActionParams: {} });
       expect(since(next).map((r) => r.path)).toEqual(['/api/now/table/sys_dictionary']);
-      expect(sn.last().headers.authorization).toBe(`Bearer ${sn.tokensIssued.at(-1)}`);
+      expect(h.sim.last().headers.authorization).toBe(`Bearer ${h.sim.tokensIssued.at(-1)}`);
     });
 
     it('sends a null caller under OAuth, and forgets the token after a 4xx', async () => {
-      const before = sn.requests.length;
+      const before = h.sim.requests.length;
       const res = await run(oauth, {
         subAction: 'pushToService',
         subActionParams: { incident: { short_description: 'via oauth' } },
@@ -619,27 +603,26 @@ describe('.servicenow (ITSM)', () => {
       const imported = since(before).find((r) => r.path.startsWith('/api/now/import/'));
       expect(imported?.json).toMatchObject({ u_caller_id: null, u_opened_by: null });
 
-      const issued = sn.tokensIssued.length;
+      const issued = h.sim.tokensIssued.length;
       expect(
         await run(oauth, {
           subAction: 'getIncident',
           subActionParams: { externalId: 'respond-with-404' },
         }),
       ).toMatchObject({ status: 'error' });
-      const after = sn.requests.length;
+      const after = h.sim.requests.length;
       await run(oauth, { subAction: 'getFields', subActionParams: {} });
       expect(since(after).map((r) => r.path)).toEqual([
         '/oauth_token.do',
         '/api/now/table/sys_dictionary',
       ]);
-      expect(sn.tokensIssued.length).toBe(issued + 1);
+      expect(h.sim.tokensIssued.length).toBe(issued + 1);
     });
 
     it('reports a refused token request with the OAuth error', async () => {
-      const refused = await createConnector(server.api, {
-        connector_type_id: '.servicenow',
+      const refused = await h.create({
         config: {
-          apiUrl: sn.url,
+          apiUrl: h.sim.url,
           isOAuth: true,
           clientId: CLIENT_ID,
           jwtKeyId: KEY_ID,
@@ -658,10 +641,9 @@ describe('.servicenow (ITSM)', () => {
     });
 
     it('reports a private key it cannot use', async () => {
-      const broken = await createConnector(server.api, {
-        connector_type_id: '.servicenow',
+      const broken = await h.create({
         config: {
-          apiUrl: sn.url,
+          apiUrl: h.sim.url,
           isOAuth: true,
           clientId: CLIENT_ID,
           jwtKeyId: KEY_ID,
@@ -686,46 +668,17 @@ describe('.servicenow (ITSM)', () => {
     const message = (id: string, error: string, status: string | number) =>
       `[Action][ServiceNow]: Unable to get incident with id ${id}. Error: ${error} [status=${status}] [method=get] [endpoint=table]`;
 
-    it.each([
-      [400, 'Invalid request: Field short_description is not valid'],
-      [401, 'User Not Authenticated: Required to provide Auth information'],
-      [404, "No Record found: Record doesn't exist or ACL restricts the record retrieval"],
-      [500, 'Internal server error'],
-      [502, 'unknown: no error in error response'],
-    ])('HTTP %i', async (status, reason) => {
-      const id = `respond-with-${status}`;
-      expect(await run(legacy, get(id))).toEqual(
-        failure(
-          legacy,
-          message(id, `Request failed with status code ${status} Reason: ${reason}`, status),
+    const statusFailed = (status: number, reason: string) =>
+      failure(
+        legacy,
+        message(
+          `respond-with-${status}`,
+          `Request failed with status code ${status} Reason: ${reason}`,
+          status,
         ),
       );
-    });
-
-    it('HTTP 429 without Retry-After', async () => {
-      const id = 'respond-with-429';
-      expect(await run(legacy, get(id))).toEqual(
-        failure(
-          legacy,
-          message(
-            id,
-            'Request failed with status code 429 Reason: Rate limit exceeded: Too many requests from user admin',
-            429,
-          ),
-        ),
-      );
-    });
-
-    it.each([
-      [
-        'respond-with-429-retry-after',
-        429,
-        'Rate limit exceeded: Too many requests from user admin',
-      ],
-      ['respond-with-503-retry-after', 503, 'Internal server error'],
-    ])('%s gives the Retry-After moment', async (id, status, reason) => {
-      const { retry, ...rest } = await run(legacy, get(id));
-      expect(rest).toEqual({
+    const retriedAt = (id: string, status: number, reason: string) =>
+      retryAt(RETRY_AFTER_SECONDS, (retry) => ({
         status: 'error',
         connector_id: legacy,
         message: RUN_FAILED,
@@ -734,15 +687,52 @@ describe('.servicenow (ITSM)', () => {
           `Request failed with status code ${status} Reason: ${reason}`,
           status,
         ),
+        retry,
         errorSource: 'framework',
-      });
-      expectRetryAt(retry, RETRY_AFTER_SECONDS);
+      }));
+
+    failureClassTests((id) => run(legacy, get(id)), {
+      'respond-with-400': () =>
+        statusFailed(400, 'Invalid request: Field short_description is not valid'),
+      'respond-with-401': () =>
+        statusFailed(401, 'User Not Authenticated: Required to provide Auth information'),
+      'respond-with-404': () =>
+        statusFailed(
+          404,
+          "No Record found: Record doesn't exist or ACL restricts the record retrieval",
+        ),
+      'respond-with-500': () => statusFailed(500, 'Internal server error'),
+      'respond-with-502': () => statusFailed(502, 'unknown: no error in error response'),
+      // Without Retry-After.
+      'respond-with-429': () =>
+        statusFailed(429, 'Rate limit exceeded: Too many requests from user admin'),
+      'respond-with-429-retry-after': retriedAt(
+        'respond-with-429-retry-after',
+        429,
+        'Rate limit exceeded: Too many requests from user admin',
+      ),
+      'respond-with-503-retry-after': retriedAt(
+        'respond-with-503-retry-after',
+        503,
+        'Internal server error',
+      ),
+      // An answer without a result (not the instance API).
+      'respond-with-html': () =>
+        failure(
+          legacy,
+          message(
+            'respond-with-html',
+            'There is an issue with your Service Now Instance. Please check .',
+            'none',
+          ),
+        ),
+      'respond-with-reset': () =>
+        failure(legacy, message('respond-with-reset', 'socket hang up', 'ECONNRESET')),
     });
 
     it('wrong credentials', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: '.servicenow',
-        config: { apiUrl: sn.url },
+      const wrong = await h.create({
+        config: { apiUrl: h.sim.url },
         secrets: { username: USERNAME, password: 'not-the-password' },
       });
       expect(await run(wrong, { subAction: 'getFields', subActionParams: {} })).toEqual(
@@ -750,23 +740,6 @@ describe('.servicenow (ITSM)', () => {
           wrong,
           '[Action][ServiceNow]: Unable to get fields. Error: Request failed with status code 401 Reason: User Not Authenticated: Required to provide Auth information [status=401] [method=get] [endpoint=table]',
         ),
-      );
-    });
-
-    it('an answer without a result (not the instance API)', async () => {
-      const id = 'respond-with-html';
-      expect(await run(legacy, get(id))).toEqual(
-        failure(
-          legacy,
-          message(id, 'There is an issue with your Service Now Instance. Please check .', 'none'),
-        ),
-      );
-    });
-
-    it('a connection reset', async () => {
-      const id = 'respond-with-reset';
-      expect(await run(legacy, get(id))).toEqual(
-        failure(legacy, message(id, 'socket hang up', 'ECONNRESET')),
       );
     });
 
@@ -784,7 +757,7 @@ describe('.servicenow (ITSM)', () => {
           comments: [{ comment: 'respond-with-500', commentId: 'c-1' }],
         },
       });
-      const id = [...(sn.records.get('incident')?.keys() ?? [])].at(-1);
+      const id = [...(h.sim.records.get('incident')?.keys() ?? [])].at(-1);
       expect(res).toEqual(
         failure(
           legacy,
@@ -794,41 +767,26 @@ describe('.servicenow (ITSM)', () => {
     });
 
     describe('with a short response timeout and a small response cap', () => {
-      let strict: TestServer;
-      let strictId: string;
+      const strictGet = (id: string) => execute(h.limited.server.api, h.limited.id, get(id));
 
-      beforeAll(async () => {
-        strict = await startServer({
-          settings: {
-            'xpack.actions.responseTimeout': '300ms',
-            'xpack.actions.maxResponseContentLength': '1kb',
-          },
-        });
-        strictId = await createConnector(strict.api, {
-          connector_type_id: '.servicenow',
-          config: { apiUrl: sn.url },
-          secrets: { username: USERNAME, password: PASSWORD },
-        });
-      });
-      afterAll(() => strict.close());
-
-      it('a timeout', async () => {
-        const id = 'respond-with-timeout';
-        expect(await execute(strict.api, strictId, get(id))).toEqual(
-          failure(strictId, message(id, 'timeout of 300ms exceeded', 'ECONNABORTED')),
-        );
+      failureClassTests(strictGet, {
+        'respond-with-timeout': () =>
+          failure(
+            h.limited.id,
+            message('respond-with-timeout', 'timeout of 300ms exceeded', 'ECONNABORTED'),
+          ),
       });
 
       it('an answer larger than maxResponseContentLength is the user’s', async () => {
         const id = 'respond-with-large';
-        expect(await execute(strict.api, strictId, get(id))).toEqual(
+        expect(await strictGet(id)).toEqual(
           failure(
-            strictId,
+            h.limited.id,
             message(id, 'maxContentLength size of 1024 exceeded', 'ERR_BAD_RESPONSE'),
             'user',
           ),
         );
-        expectNoSecrets(strict, [PASSWORD]);
+        expectNoSecrets(h.limited.server, [PASSWORD]);
       });
     });
   });
@@ -841,10 +799,9 @@ describe('.servicenow (ITSM)', () => {
 
   describe('validation', () => {
     const create = (config: Record<string, unknown>, secrets: Record<string, unknown>) =>
-      server.api('POST', '/api/actions/connector', {
+      h.server.api('POST', '/api/actions/connector', {
         body: { name: 'x', connector_type_id: '.servicenow', config, secrets },
       });
-    const badRequest = (message: string) => ({ statusCode: 400, error: 'Bad Request', message });
 
     it.each([
       [
@@ -921,27 +878,27 @@ describe('.servicenow (ITSM)', () => {
     });
 
     it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
-      const guarded = await startServer({
-        settings: { 'xpack.actions.allowedHosts': ['instance.service-now.com'] },
-      });
-      try {
-        const res = await guarded.api('POST', '/api/actions/connector', {
-          body: {
-            name: 'x',
-            connector_type_id: '.servicenow',
-            config: { apiUrl: sn.url },
-            secrets: { username: USERNAME, password: PASSWORD },
-          },
-        });
-        expect(res.status).toBe(400);
-        expect(res.body).toEqual(
-          badRequest(
-            `error validating connector type config: error configuring connector action: target url "${sn.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-          ),
-        );
-      } finally {
-        await guarded.close();
-      }
+      await withServer(
+        {
+          settings: { 'xpack.actions.allowedHosts': ['instance.service-now.com'] },
+        },
+        async (guarded) => {
+          const res = await guarded.api('POST', '/api/actions/connector', {
+            body: {
+              name: 'x',
+              connector_type_id: '.servicenow',
+              config: { apiUrl: h.sim.url },
+              secrets: { username: USERNAME, password: PASSWORD },
+            },
+          });
+          expect(res.status).toBe(400);
+          expect(res.body).toEqual(
+            badRequest(
+              `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+            ),
+          );
+        },
+      );
     });
 
     it('names every sub-action for an unknown one', async () => {
@@ -1006,18 +963,18 @@ describe('.servicenow (ITSM)', () => {
   });
 
   it('never shows a password, client secret, key or token in a reply or a log line', () => {
-    expect(sn.tokensIssued.length).toBeGreaterThan(0);
+    expect(h.sim.tokensIssued.length).toBeGreaterThan(0);
     expectNoSecrets(
-      server,
+      h.server,
       [
         PASSWORD,
         CLIENT_SECRET,
         KEY_PASSPHRASE,
         privateKey.split('\n')[1] ?? privateKey,
         AUTH.slice('Basic '.length),
-        ...sn.tokensIssued,
+        ...h.sim.tokensIssued,
       ],
-      replies,
+      h.replies,
     );
   });
 });

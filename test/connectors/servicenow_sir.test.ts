@@ -1,17 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createConnector,
+  badRequest,
   type ExecuteEnvelope,
   execute,
+  expectCreateRefused,
+  expectListedType,
   expectNoSecrets,
-  expectRetryAt,
+  failureClassTests,
   RUN_FAILED,
+  retryAt,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { basicAuth, startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import { basicAuth, withServer } from '../helpers/server.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
-  type ServiceNowSimulator,
   SN_CHOICES,
   SN_CREATED_ON,
   SN_FIELDS,
@@ -39,60 +42,42 @@ const incidentFields = {
 };
 
 describe('.servicenow-sir (SecOps)', () => {
-  let sn: ServiceNowSimulator;
-  let server: TestServer;
+  const secrets = { username: USERNAME, password: PASSWORD };
+  const h = connectorHarness({
+    type: '.servicenow-sir',
+    simulator: () => startServiceNowSimulator({ username: USERNAME, password: PASSWORD }),
+    limited: {
+      settings: () => SHORT_LIMITS,
+      connector: (sn) => ({ config: { apiUrl: sn.url, usesTableApi: false }, secrets }),
+    },
+  });
   let legacy: string;
   let app: string;
-  const replies: unknown[] = [];
 
-  const run = async (id: string, params: unknown): Promise<ExecuteEnvelope> => {
-    const res = await execute(server.api, id, params);
-    replies.push(res);
-    return res;
-  };
-  const since = (before: number) => sn.requests.slice(before);
-  const lastSysId = () => [...(sn.records.get('sn_si_incident')?.keys() ?? [])].at(-1) ?? '';
+  const run = (id: string, params: unknown): Promise<ExecuteEnvelope> => h.run(params, id);
+  const since = (before: number) => h.sim.requests.slice(before);
+  const lastSysId = () => [...(h.sim.records.get('sn_si_incident')?.keys() ?? [])].at(-1) ?? '';
 
   beforeAll(async () => {
-    sn = await startServiceNowSimulator({ username: USERNAME, password: PASSWORD });
-    server = await startServer();
-    legacy = await createConnector(server.api, {
-      connector_type_id: '.servicenow-sir',
-      config: { apiUrl: sn.url, usesTableApi: true },
-      secrets: { username: USERNAME, password: PASSWORD },
-    });
-    app = await createConnector(server.api, {
-      connector_type_id: '.servicenow-sir',
-      config: { apiUrl: sn.url, usesTableApi: false },
-      secrets: { username: USERNAME, password: PASSWORD },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-    await sn.close();
+    legacy = await h.create({ config: { apiUrl: h.sim.url, usesTableApi: true }, secrets });
+    app = await h.create({ config: { apiUrl: h.sim.url, usesTableApi: false }, secrets });
   });
 
   it('is listed among the connector types', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.servicenow-sir')).toEqual({
+    await expectListedType(h.server, {
       id: '.servicenow-sir',
       name: 'ServiceNow SecOps',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'platinum',
       supported_feature_ids: ['alerting', 'cases', 'siem', 'workflows'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
   it('reports the Table API connector deprecated, the application one not', async () => {
-    const list = await server.api<Array<{ id: string; is_deprecated: boolean }>>(
+    const list = await h.server.api<Array<{ id: string; is_deprecated: boolean }>>(
       'GET',
       '/api/actions/connectors',
     );
-    replies.push(list.text);
+    h.replies.push(list.text);
     expect(list.body.find((c) => c.id === legacy)?.is_deprecated).toBe(true);
     expect(list.body.find((c) => c.id === app)?.is_deprecated).toBe(false);
   });
@@ -107,24 +92,24 @@ describe('.servicenow-sir (SecOps)', () => {
       connector_id: app,
       data: SN_CHOICES.filter((c) => c.element === 'priority' || c.element === 'category'),
     });
-    expect(sn.last().path).toBe('/api/now/table/sys_choice');
-    expect(sn.last().query.get('sysparm_query')).toBe(
+    expect(h.sim.last().path).toBe('/api/now/table/sys_choice');
+    expect(h.sim.last().query.get('sysparm_query')).toBe(
       'name=task^ORname=sn_si_incident^element=priority^ORelement=category^language=en',
     );
-    expect(sn.last().headers.authorization).toBe(AUTH);
+    expect(h.sim.last().headers.authorization).toBe(AUTH);
 
     expect(await run(app, { subAction: 'getFields', subActionParams: {} })).toEqual({
       status: 'ok',
       connector_id: app,
       data: SN_FIELDS,
     });
-    expect(sn.last().query.get('sysparm_query')).toBe(
+    expect(h.sim.last().query.get('sysparm_query')).toBe(
       'name=task^ORname=sn_si_incident^internal_type=string',
     );
   });
 
   it('Table API: sends the observables comma-joined in the incident', async () => {
-    const before = sn.requests.length;
+    const before = h.sim.requests.length;
     const res = await run(legacy, {
       subAction: 'pushToService',
       subActionParams: {
@@ -158,16 +143,16 @@ describe('.servicenow-sir (SecOps)', () => {
       status: 'ok',
       connector_id: legacy,
       data: {
-        title: sn.records.get('sn_si_incident')?.get(sysId)?.number,
+        title: h.sim.records.get('sn_si_incident')?.get(sysId)?.number,
         id: sysId,
         pushedDate: new Date(`${SN_CREATED_ON} GMT`).toISOString(),
-        url: `${sn.url}/nav_to.do?uri=sn_si_incident.do?sys_id=${sysId}`,
+        url: `${h.sim.url}/nav_to.do?uri=sn_si_incident.do?sys_id=${sysId}`,
       },
     });
   });
 
   it('application: imports the incident, then adds the observables in bulk', async () => {
-    const before = sn.requests.length;
+    const before = h.sim.requests.length;
     const res = await run(app, {
       subAction: 'pushToService',
       subActionParams: {
@@ -226,10 +211,10 @@ describe('.servicenow-sir (SecOps)', () => {
       status: 'ok',
       connector_id: app,
       data: {
-        title: sn.records.get('sn_si_incident')?.get(sysId)?.number,
+        title: h.sim.records.get('sn_si_incident')?.get(sysId)?.number,
         id: sysId,
         pushedDate: new Date(`${SN_CREATED_ON} GMT`).toISOString(),
-        url: `${sn.url}/nav_to.do?uri=sn_si_incident.do?sys_id=${sysId}`,
+        url: `${h.sim.url}/nav_to.do?uri=sn_si_incident.do?sys_id=${sysId}`,
         comments: [
           { commentId: 'c-1', pushedDate: new Date(`${SN_CREATED_ON} GMT`).toISOString() },
         ],
@@ -238,7 +223,7 @@ describe('.servicenow-sir (SecOps)', () => {
   });
 
   it('application: no observables, no bulk call', async () => {
-    const before = sn.requests.length;
+    const before = h.sim.requests.length;
     await run(app, {
       subAction: 'pushToService',
       subActionParams: { incident: { short_description: 'quiet', dest_ip: [] } },
@@ -252,11 +237,11 @@ describe('.servicenow-sir (SecOps)', () => {
       subAction: 'getIncident',
       subActionParams: { externalId: sysId },
     });
-    expect(sn.last().path).toBe(`/api/now/v2/table/sn_si_incident/${sysId}`);
+    expect(h.sim.last().path).toBe(`/api/now/v2/table/sn_si_incident/${sysId}`);
     expect(res).toEqual({
       status: 'ok',
       connector_id: app,
-      data: sn.records.get('sn_si_incident')?.get(sysId),
+      data: h.sim.records.get('sn_si_incident')?.get(sysId),
     });
   });
 
@@ -282,50 +267,30 @@ describe('.servicenow-sir (SecOps)', () => {
   });
 
   describe('vendor failures', () => {
-    let strict: TestServer;
-    let strictId: string;
-
-    beforeAll(async () => {
-      strict = await startServer({
-        settings: {
-          'xpack.actions.responseTimeout': '300ms',
-          'xpack.actions.maxResponseContentLength': '1kb',
-        },
-      });
-      strictId = await createConnector(strict.api, {
-        connector_type_id: '.servicenow-sir',
-        config: { apiUrl: sn.url, usesTableApi: false },
-        secrets: { username: USERNAME, password: PASSWORD },
-      });
-    });
-    afterAll(() => strict.close());
-
     const create = (summary: string) => ({
       subAction: 'pushToService',
       subActionParams: { incident: { short_description: summary } },
     });
     const message = (error: string, status: string | number) =>
       `[Action][ServiceNow]: Unable to create incident. Error: ${error} [status=${status}] [method=post] [endpoint=import_set]`;
+    const statusFailed = (status: number, reason: string) =>
+      failure(app, message(`Request failed with status code ${status} Reason: ${reason}`, status));
 
-    it.each([
-      [400, 'Invalid request: Field short_description is not valid'],
-      [401, 'User Not Authenticated: Required to provide Auth information'],
-      [404, "No Record found: Record doesn't exist or ACL restricts the record retrieval"],
-      [429, 'Rate limit exceeded: Too many requests from user admin'],
-      [500, 'Internal server error'],
-      [502, 'unknown: no error in error response'],
-    ])('HTTP %i on create', async (status, reason) => {
-      expect(await run(app, create(`respond-with-${status}`))).toEqual(
-        failure(
-          app,
-          message(`Request failed with status code ${status} Reason: ${reason}`, status),
+    failureClassTests((magic) => run(app, create(magic)), {
+      'respond-with-400': () =>
+        statusFailed(400, 'Invalid request: Field short_description is not valid'),
+      'respond-with-401': () =>
+        statusFailed(401, 'User Not Authenticated: Required to provide Auth information'),
+      'respond-with-404': () =>
+        statusFailed(
+          404,
+          "No Record found: Record doesn't exist or ACL restricts the record retrieval",
         ),
-      );
-    });
-
-    it('HTTP 429 with Retry-After', async () => {
-      const { retry, ...rest } = await run(app, create('respond-with-429-retry-after'));
-      expect(rest).toEqual({
+      'respond-with-429': () =>
+        statusFailed(429, 'Rate limit exceeded: Too many requests from user admin'),
+      'respond-with-500': () => statusFailed(500, 'Internal server error'),
+      'respond-with-502': () => statusFailed(502, 'unknown: no error in error response'),
+      'respond-with-429-retry-after': retryAt(RETRY_AFTER_SECONDS, (retry) => ({
         status: 'error',
         connector_id: app,
         message: RUN_FAILED,
@@ -333,31 +298,23 @@ describe('.servicenow-sir (SecOps)', () => {
           'Request failed with status code 429 Reason: Rate limit exceeded: Too many requests from user admin',
           429,
         ),
+        retry,
         errorSource: 'framework',
-      });
-      expectRetryAt(retry, RETRY_AFTER_SECONDS);
+      })),
+      'respond-with-reset': () => failure(app, message('socket hang up', 'ECONNRESET')),
     });
 
-    it('a connection reset', async () => {
-      expect(await run(app, create('respond-with-reset'))).toEqual(
-        failure(app, message('socket hang up', 'ECONNRESET')),
-      );
-    });
-
-    it('a timeout', async () => {
-      expect(await execute(strict.api, strictId, create('respond-with-timeout'))).toEqual(
-        failure(strictId, message('timeout of 300ms exceeded', 'ECONNABORTED')),
-      );
-    });
-
-    it('an answer larger than maxResponseContentLength is the user’s', async () => {
-      expect(await execute(strict.api, strictId, create('respond-with-large'))).toEqual(
+    // On the server with a short response timeout and a small response cap; an answer larger
+    // than it is the user's.
+    failureClassTests((magic) => execute(h.limited.server.api, h.limited.id, create(magic)), {
+      'respond-with-timeout': () =>
+        failure(h.limited.id, message('timeout of 300ms exceeded', 'ECONNABORTED')),
+      'respond-with-large': () =>
         failure(
-          strictId,
+          h.limited.id,
           message('maxContentLength size of 1024 exceeded', 'ERR_BAD_RESPONSE'),
           'user',
         ),
-      );
     });
   });
 
@@ -393,48 +350,43 @@ describe('.servicenow-sir (SecOps)', () => {
     });
 
     it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
-      const guarded = await startServer({
-        settings: { 'xpack.actions.allowedHosts': ['instance.service-now.com'] },
-      });
-      try {
-        const res = await guarded.api('POST', '/api/actions/connector', {
-          body: {
-            name: 'x',
-            connector_type_id: '.servicenow-sir',
-            config: { apiUrl: sn.url },
-            secrets: { username: USERNAME, password: PASSWORD },
-          },
-        });
-        expect(res.status).toBe(400);
-        expect(res.body).toEqual({
-          statusCode: 400,
-          error: 'Bad Request',
-          message: `error validating connector type config: error configuring connector action: target url "${sn.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
-        });
-      } finally {
-        await guarded.close();
-      }
+      await withServer(
+        {
+          settings: { 'xpack.actions.allowedHosts': ['instance.service-now.com'] },
+        },
+        async (guarded) => {
+          await expectCreateRefused(
+            guarded.api,
+            {
+              name: 'x',
+              connector_type_id: '.servicenow-sir',
+              config: { apiUrl: h.sim.url },
+              secrets: { username: USERNAME, password: PASSWORD },
+            },
+            `error validating connector type config: error configuring connector action: target url "${h.sim.url}" is not added to the Kibana config xpack.actions.allowedHosts`,
+          );
+        },
+      );
     });
 
     it('refuses incomplete basic credentials', async () => {
-      const res = await server.api('POST', '/api/actions/connector', {
+      const res = await h.server.api('POST', '/api/actions/connector', {
         body: {
           name: 'x',
           connector_type_id: '.servicenow-sir',
-          config: { apiUrl: sn.url },
+          config: { apiUrl: h.sim.url },
           secrets: { password: PASSWORD },
         },
       });
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type secrets: username and password must both be specified',
-      });
+        ),
+      );
     });
   });
 
   it('never shows the password in a reply or a log line', () => {
-    expectNoSecrets(server, [PASSWORD, AUTH.slice('Basic '.length)], replies);
+    expectNoSecrets(h.server, [PASSWORD, AUTH.slice('Basic '.length)], h.replies);
   });
 });

@@ -1,12 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createConnector,
   type ExecuteEnvelope,
   execute,
+  expectCreateRefused,
+  expectListedType,
   expectNoSecrets,
-  expectRetryAt,
+  failureClassTests,
+  retryAt,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, type Settings } from '../helpers/harness.js';
+import { startServer, withServer } from '../helpers/server.js';
 import { type SlackSimulator, startSlackSimulator } from '../simulators/slack.js';
 
 const TOKEN = 'xoxb-4711-test-bot-token-Zq8';
@@ -29,57 +33,33 @@ function unionFailure(index: number, detail: string): string {
   return `error validating action params: types that failed validation:\n${lines.join('\n')}`;
 }
 
-async function startFor(slack: SlackSimulator, settings: Record<string, unknown> = {}) {
-  return startServer({
-    settings: {
-      'connectors.baseUrls': { '.slack_api': slack.apiUrl },
-      'xpack.actions.responseTimeout': '300ms',
-      'xpack.actions.maxResponseContentLength': '4kb',
-      ...settings,
-    },
-  });
+function settingsFor(slack: SlackSimulator, settings: Settings = {}): Settings {
+  return {
+    'connectors.baseUrls': { '.slack_api': slack.apiUrl },
+    'xpack.actions.responseTimeout': '300ms',
+    'xpack.actions.maxResponseContentLength': '4kb',
+    ...settings,
+  };
 }
 
 describe('.slack_api', () => {
-  let slack: SlackSimulator;
-  let server: TestServer;
-  let id: string;
-  const replies: unknown[] = [];
-
-  const run = async (params: unknown, connector = id): Promise<ExecuteEnvelope> => {
-    const envelope = await execute(server.api, connector, params);
-    replies.push(envelope);
-    return envelope;
-  };
+  const h = connectorHarness({
+    type: '.slack_api',
+    simulator: () => startSlackSimulator({ token: TOKEN }),
+    settings: (slack) => settingsFor(slack),
+    connector: () => ({ name: 'slack api', secrets: { token: TOKEN } }),
+  });
+  const run = (params: unknown, connector?: string): Promise<ExecuteEnvelope> =>
+    h.run(params, connector);
   const post = (text: string, channelIds = ['C123ABC456']) =>
     run({ subAction: 'postMessage', subActionParams: { text, channelIds } });
 
-  beforeAll(async () => {
-    slack = await startSlackSimulator({ token: TOKEN });
-    server = await startFor(slack);
-    id = await createConnector(server.api, {
-      name: 'slack api',
-      connector_type_id: '.slack_api',
-      secrets: { token: TOKEN },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-    await slack.close();
-  });
-
   it('is listed among the connector types as Kibana lists it', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.slack_api')).toEqual({
+    await expectListedType(h.server, {
       id: '.slack_api',
       name: 'Slack API',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'gold',
       supported_feature_ids: ['uptime', 'alerting', 'siem'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
@@ -129,7 +109,7 @@ describe('.slack_api', () => {
         },
       },
     });
-    const sent = slack.last();
+    const sent = h.sim.last();
     expect(sent.method).toBe('POST');
     expect(sent.path).toBe('/api/chat.postMessage');
     expect([...sent.query.keys()]).toEqual([]);
@@ -148,22 +128,22 @@ describe('.slack_api', () => {
         channels: ['general'],
       },
     });
-    expect(slack.last().json).toEqual({ channel: '#random', text: 'by name' });
+    expect(h.sim.last().json).toEqual({ channel: '#random', text: 'by name' });
     await run({
       subAction: 'postMessage',
       subActionParams: { text: 'by id', channelIds: ['C0SIMRAND1'], channels: ['general'] },
     });
-    expect(slack.last().json).toEqual({ channel: 'C0SIMRAND1', text: 'by id' });
+    expect(h.sim.last().json).toEqual({ channel: 'C0SIMRAND1', text: 'by id' });
     const legacy = await run({
       subAction: 'postMessage',
       subActionParams: { text: 'legacy', channels: ['general'] },
     });
-    expect(slack.last().json).toEqual({ channel: 'general', text: 'legacy' });
+    expect(h.sim.last().json).toEqual({ channel: 'general', text: 'legacy' });
     expect((legacy.data as { channel: string }).channel).toBe('C123ABC456');
   });
 
   it('refuses a message without a channel, before calling Slack', async () => {
-    const before = slack.requests.length;
+    const before = h.sim.requests.length;
     expect(await run({ subAction: 'postMessage', subActionParams: { text: 'x' } })).toEqual({
       status: 'error',
       connector_id: '.slack_api',
@@ -172,16 +152,15 @@ describe('.slack_api', () => {
         'One of channels, channelIds, or channelNames is required and cannot be empty',
       errorSource: 'user',
     });
-    expect(slack.requests.length).toBe(before);
+    expect(h.sim.requests.length).toBe(before);
   });
 
   it('keeps messages to the allowed channels when they are configured', async () => {
-    const limited = await createConnector(server.api, {
-      connector_type_id: '.slack_api',
+    const limited = await h.create({
       config: { allowedChannels: [{ id: 'C123ABC456', name: '#general' }, { name: 'random' }] },
       secrets: { token: TOKEN },
     });
-    const before = slack.requests.length;
+    const before = h.sim.requests.length;
     const refused = {
       status: 'error',
       connector_id: '.slack_api',
@@ -202,7 +181,7 @@ describe('.slack_api', () => {
         limited,
       ),
     ).toEqual(refused);
-    expect(slack.requests.length).toBe(before);
+    expect(h.sim.requests.length).toBe(before);
     const byName = await run(
       { subAction: 'postMessage', subActionParams: { text: 'ok', channelNames: ['#random'] } },
       limited,
@@ -223,7 +202,7 @@ describe('.slack_api', () => {
     });
     expect(res.status).toBe('ok');
     expect((res.data as { message: { blocks: unknown } }).message.blocks).toEqual(blocks);
-    const sent = slack.last();
+    const sent = h.sim.last();
     expect(sent.path).toBe('/api/chat.postMessage');
     expect(sent.json).toEqual({ channel: 'C123ABC456', blocks });
   });
@@ -236,7 +215,7 @@ describe('.slack_api', () => {
       }),
     ).toEqual({
       status: 'error',
-      connector_id: id,
+      connector_id: h.id,
       message: unionFailure(
         2,
         `subActionParams.text]: block kit body is not valid JSON - Unexpected token 'o', "nope" is not valid JSON`,
@@ -281,7 +260,7 @@ describe('.slack_api', () => {
         },
       },
     });
-    const sent = slack.last();
+    const sent = h.sim.last();
     expect(sent.method).toBe('GET');
     expect(sent.path).toBe('/api/conversations.info');
     expect(sent.query.toString()).toBe('channel=C123ABC456');
@@ -309,8 +288,7 @@ describe('.slack_api', () => {
   });
 
   it('answers invalid_auth when Slack does not know the token', async () => {
-    const wrong = await createConnector(server.api, {
-      connector_type_id: '.slack_api',
+    const wrong = await h.create({
       secrets: { token: 'xoxb-not-the-right-one' },
     });
     expect(
@@ -325,84 +303,64 @@ describe('.slack_api', () => {
       service_message: 'invalid_auth',
       errorSource: 'user',
     });
-    expect(slack.last().headers.authorization).toBe('Bearer xoxb-not-the-right-one');
+    expect(h.sim.last().headers.authorization).toBe('Bearer xoxb-not-the-right-one');
   });
 
-  it('reports other 4xx as unexpected http responses', async () => {
-    for (const [status, text] of [
-      [400, 'Bad Request'],
-      [401, 'Unauthorized'],
-      [404, 'Not Found'],
-    ] as const) {
-      expect(await post(`respond-with-${status}`)).toEqual({
-        status: 'error',
-        connector_id: '.slack_api',
-        message: `unexpected http response from slack: ${status} ${text}`,
-        errorSource: 'user',
-      });
-    }
-  });
-
-  it('retries a 429 at the Retry-After moment, or later without one', async () => {
-    const at = await post('respond-with-429');
-    expectRetryAt(at.retry, 30);
-    expect(at).toEqual({
+  describe('vendor failures', () => {
+    // Other 4xx are unexpected http responses; 429 is retried at the Retry-After moment, or
+    // later without one, as are 500 and 502; a timeout, a reset and an oversized answer give
+    // the client message, and a 2xx answer that is not Slack JSON none.
+    const unexpected = (status: number, text: string) => ({
       status: 'error',
       connector_id: '.slack_api',
-      message: `error posting a slack message, retry at ${at.retry}`,
-      service_message: 'Request failed with status code 429',
-      retry: at.retry,
+      message: `unexpected http response from slack: ${status} ${text}`,
       errorSource: 'user',
     });
-    expect(await post('respond-with-429-no-retry-after')).toEqual({
+    const retryLater = () => ({
       status: 'error',
       connector_id: '.slack_api',
       message: 'error posting a slack message, retry later',
       retry: true,
       errorSource: 'user',
     });
-  });
-
-  it('retries 500 and 502 later', async () => {
-    for (const status of [500, 502]) {
-      expect(await post(`respond-with-${status}`)).toEqual({
-        status: 'error',
-        connector_id: '.slack_api',
-        message: 'error posting a slack message, retry later',
-        retry: true,
-        errorSource: 'user',
-      });
-    }
-  });
-
-  it('reports a timeout, a reset and an oversized answer with the client message', async () => {
-    const expected = (serviceMessage: string) => ({
+    const clientError = (serviceMessage: string) => ({
       status: 'error',
       connector_id: '.slack_api',
       message: 'error posting slack message',
       service_message: serviceMessage,
       errorSource: 'user',
     });
-    expect(await post('respond-with-timeout')).toEqual(expected('timeout of 300ms exceeded'));
-    expect(await post('respond-with-reset')).toEqual(expected('socket hang up'));
-    expect(await post('respond-with-large')).toEqual(
-      expected('maxContentLength size of 4096 exceeded'),
-    );
-  });
-
-  it('reports a 2xx answer that is not Slack JSON', async () => {
-    expect(await post('respond-with-text')).toEqual({
-      status: 'error',
-      connector_id: '.slack_api',
-      message: 'error posting slack message',
-      errorSource: 'user',
+    failureClassTests(post, {
+      'respond-with-400': () => unexpected(400, 'Bad Request'),
+      'respond-with-401': () => unexpected(401, 'Unauthorized'),
+      'respond-with-404': () => unexpected(404, 'Not Found'),
+      'respond-with-429': retryAt(30, (at) => ({
+        status: 'error',
+        connector_id: '.slack_api',
+        message: `error posting a slack message, retry at ${at}`,
+        service_message: 'Request failed with status code 429',
+        retry: at,
+        errorSource: 'user',
+      })),
+      'respond-with-429-no-retry-after': retryLater,
+      'respond-with-500': retryLater,
+      'respond-with-502': retryLater,
+      'respond-with-timeout': () => clientError('timeout of 300ms exceeded'),
+      'respond-with-reset': () => clientError('socket hang up'),
+      'respond-with-large': () => clientError('maxContentLength size of 4096 exceeded'),
+      'respond-with-text': () => ({
+        status: 'error',
+        connector_id: '.slack_api',
+        message: 'error posting slack message',
+        errorSource: 'user',
+      }),
     });
   });
 
   it('lists conversations with Kibana defaults, and pages with a cursor', async () => {
     const first = await run({ subAction: 'getConversationsList', subActionParams: {} });
-    expect(slack.last().path).toBe('/api/conversations.list');
-    expect(slack.last().query.toString()).toBe('exclude_archived=true&limit=200');
+    expect(h.sim.last().path).toBe('/api/conversations.list');
+    expect(h.sim.last().query.toString()).toBe('exclude_archived=true&limit=200');
     expect(first.status).toBe('ok');
     expect((first.data as { channels: Array<{ id: string }> }).channels.map((c) => c.id)).toEqual([
       'C123ABC456',
@@ -417,7 +375,7 @@ describe('.slack_api', () => {
         limit: 2,
       },
     });
-    expect(slack.last().query.toString()).toBe('types=public_channel%2Cprivate_channel&limit=2');
+    expect(h.sim.last().query.toString()).toBe('types=public_channel%2Cprivate_channel&limit=2');
     const data = paged.data as {
       channels: Array<{ id: string }>;
       response_metadata: { next_cursor: string };
@@ -432,7 +390,7 @@ describe('.slack_api', () => {
         cursor: data.response_metadata.next_cursor,
       },
     });
-    expect(slack.last().query.get('cursor')).toBe(data.response_metadata.next_cursor);
+    expect(h.sim.last().query.get('cursor')).toBe(data.response_metadata.next_cursor);
     expect((next.data as { channels: Array<{ id: string }> }).channels.map((c) => c.id)).toEqual([
       'G0SIMPRIV1',
       'C0SIMARCH1',
@@ -440,7 +398,7 @@ describe('.slack_api', () => {
   });
 
   it('reads history, replies and users with the query Kibana sends', async () => {
-    slack.addMessage('G0SIMPRIV1', {
+    h.sim.addMessage('G0SIMPRIV1', {
       text: 'root',
       ts: '1600000001.000100',
       replies: [{ text: 'first reply', ts: '1600000002.000100' }],
@@ -449,7 +407,7 @@ describe('.slack_api', () => {
       subAction: 'getConversationsHistory',
       subActionParams: { channel: 'G0SIMPRIV1', oldest: 1_600_000_000, limit: 5 },
     });
-    expect(slack.last().query.toString()).toBe('channel=G0SIMPRIV1&oldest=1600000000&limit=5');
+    expect(h.sim.last().query.toString()).toBe('channel=G0SIMPRIV1&oldest=1600000000&limit=5');
     expect(history).toMatchObject({ status: 'ok', connector_id: '.slack_api' });
     expect(history.data).toEqual({
       ok: true,
@@ -472,15 +430,15 @@ describe('.slack_api', () => {
       subAction: 'getConversationsReplies',
       subActionParams: { channel: 'G0SIMPRIV1', ts: '1600000001.000100' },
     });
-    expect(slack.last().path).toBe('/api/conversations.replies');
-    expect(slack.last().query.toString()).toBe('channel=G0SIMPRIV1&ts=1600000001.000100');
+    expect(h.sim.last().path).toBe('/api/conversations.replies');
+    expect(h.sim.last().query.toString()).toBe('channel=G0SIMPRIV1&ts=1600000001.000100');
     expect(
       (thread.data as { messages: Array<{ text: string }> }).messages.map((m) => m.text),
     ).toEqual(['root', 'first reply']);
 
     const users = await run({ subAction: 'getUsersList', subActionParams: {} });
-    expect(slack.last().path).toBe('/api/users.list');
-    expect(slack.last().query.toString()).toBe('limit=200');
+    expect(h.sim.last().path).toBe('/api/users.list');
+    expect(h.sim.last().query.toString()).toBe('limit=200');
     expect((users.data as { members: Array<{ name: string }> }).members.map((m) => m.name)).toEqual(
       ['ada', 'alan', 'grace'],
     );
@@ -504,7 +462,7 @@ describe('.slack_api', () => {
   it('refuses params outside the schema with config-schema texts', async () => {
     expect(await run({ subAction: 'getAllowedChannels', subActionParams: {} })).toEqual({
       status: 'error',
-      connector_id: id,
+      connector_id: h.id,
       message: unionFailure(7, 'subAction]: expected value to equal [getChannelDigest]'),
       retry: false,
       errorSource: 'user',
@@ -555,56 +513,52 @@ describe('.slack_api', () => {
       ],
     ];
     for (const [body, message] of cases) {
-      const res = await server.api('POST', '/api/actions/connector', {
-        body: { name: 'bad', connector_type_id: '.slack_api', ...body },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+      await expectCreateRefused(
+        h.server.api,
+        { name: 'bad', connector_type_id: '.slack_api', ...body },
+        message,
+      );
     }
   });
 
   it('never shows the token in a reply or a log line', async () => {
-    const got = await server.api('GET', `/api/actions/connector/${id}`);
-    replies.push(got.body);
-    expect(got.body).toMatchObject({ id, connector_type_id: '.slack_api', config: {} });
-    expect(replies.length).toBeGreaterThan(20);
-    expectNoSecrets(server, [TOKEN], replies);
+    const got = await h.server.api('GET', `/api/actions/connector/${h.id}`);
+    h.replies.push(got.body);
+    expect(got.body).toMatchObject({ id: h.id, connector_type_id: '.slack_api', config: {} });
+    expect(h.replies.length).toBeGreaterThan(20);
+    expectNoSecrets(h.server, [TOKEN], h.replies);
   });
 });
 
 describe('.slack_api getChannelDigest', () => {
-  let slack: SlackSimulator;
-  let server: TestServer;
   const SINCE = 1_700_000_000;
-
-  beforeAll(async () => {
-    slack = await startSlackSimulator({ token: TOKEN });
-    slack.addMessage('C123ABC456', { text: 'old deploy', ts: '1699999990.000100' });
-    slack.addMessage('C123ABC456', {
-      text: 'Deploy started',
-      ts: '1700000010.000100',
-      replies: [{ text: 'Deploy ok', ts: '1700000020.000100' }],
-    });
-    slack.addMessage('C123ABC456', { text: 'lunch?', ts: '1700000030.000100' });
-    slack.addMessage('C0SIMRAND1', {
-      text: 'deploy the cat pics',
-      user: 'U0SIMUSER3',
-      ts: '1700000040.000100',
-    });
-    slack.addMessage('G0SIMPRIV1', { text: 'rotate keys', ts: '1700000050.000200' });
-    server = await startFor(slack, { 'xpack.actions.maxResponseContentLength': '1mb' });
-  });
-  afterAll(async () => {
-    await server.close();
-    await slack.close();
+  const h = connectorHarness({
+    type: '.slack_api',
+    simulator: async () => {
+      const slack = await startSlackSimulator({ token: TOKEN });
+      slack.addMessage('C123ABC456', { text: 'old deploy', ts: '1699999990.000100' });
+      slack.addMessage('C123ABC456', {
+        text: 'Deploy started',
+        ts: '1700000010.000100',
+        replies: [{ text: 'Deploy ok', ts: '1700000020.000100' }],
+      });
+      slack.addMessage('C123ABC456', { text: 'lunch?', ts: '1700000030.000100' });
+      slack.addMessage('C0SIMRAND1', {
+        text: 'deploy the cat pics',
+        user: 'U0SIMUSER3',
+        ts: '1700000040.000100',
+      });
+      slack.addMessage('G0SIMPRIV1', { text: 'rotate keys', ts: '1700000050.000200' });
+      return slack;
+    },
+    settings: (slack) => settingsFor(slack, { 'xpack.actions.maxResponseContentLength': '1mb' }),
   });
 
   it('gathers matching messages and their threads from every listed channel', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.slack_api',
+    const id = await h.create({
       secrets: { token: TOKEN },
     });
-    const res = await execute(server.api, id, {
+    const res = await execute(h.server.api, id, {
       subAction: 'getChannelDigest',
       subActionParams: { since: SINCE, types: ['public_channel'], keywords: ['DEPLOY'] },
     });
@@ -648,7 +602,7 @@ describe('.slack_api getChannelDigest', () => {
         ],
       },
     });
-    expect(slack.requests.map((r) => `${r.path}?${r.query.toString()}`)).toEqual([
+    expect(h.sim.requests.map((r) => `${r.path}?${r.query.toString()}`)).toEqual([
       '/api/conversations.list?types=public_channel&exclude_archived=true&limit=200',
       '/api/conversations.history?channel=C123ABC456&oldest=1700000000&limit=100',
       '/api/conversations.replies?channel=C123ABC456&ts=1700000010.000100',
@@ -657,8 +611,7 @@ describe('.slack_api getChannelDigest', () => {
   });
 
   it('reads only the allowed channels the token can read', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.slack_api',
+    const id = await h.create({
       config: {
         allowedChannels: [
           { id: 'G0SIMPRIV1', name: 'secret-ops' },
@@ -667,8 +620,8 @@ describe('.slack_api getChannelDigest', () => {
       },
       secrets: { token: TOKEN },
     });
-    const before = slack.requests.length;
-    const res = await execute(server.api, id, {
+    const before = h.sim.requests.length;
+    const res = await execute(h.server.api, id, {
       subAction: 'getChannelDigest',
       subActionParams: { since: SINCE, types: ['private_channel'] },
     });
@@ -691,7 +644,7 @@ describe('.slack_api getChannelDigest', () => {
         },
       ],
     });
-    expect(slack.requests.slice(before).map((r) => `${r.path}?${r.query.toString()}`)).toEqual([
+    expect(h.sim.requests.slice(before).map((r) => `${r.path}?${r.query.toString()}`)).toEqual([
       '/api/conversations.info?channel=G0SIMPRIV1',
       '/api/conversations.history?channel=G0SIMPRIV1&oldest=1700000000&limit=1',
       '/api/conversations.info?channel=CNOPE00001',
@@ -700,18 +653,17 @@ describe('.slack_api getChannelDigest', () => {
   });
 
   it('waits out a rate limit and skips a channel it cannot read', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.slack_api',
+    const id = await h.create({
       secrets: { token: TOKEN },
     });
-    slack.failNext('conversations.list', { status: 429, retryAfter: '1' });
-    slack.failNext('conversations.history', {
+    h.sim.failNext('conversations.list', { status: 429, retryAfter: '1' });
+    h.sim.failNext('conversations.history', {
       status: 200,
       body: { ok: false, error: 'not_in_channel' },
     });
-    const before = slack.requests.length;
+    const before = h.sim.requests.length;
     const started = Date.now();
-    const res = await execute(server.api, id, {
+    const res = await execute(h.server.api, id, {
       subAction: 'getChannelDigest',
       subActionParams: { since: SINCE, types: ['public_channel'], keywords: ['deploy'] },
     });
@@ -720,7 +672,7 @@ describe('.slack_api getChannelDigest', () => {
     const data = res.data as { channels_searched: number; messages: Array<{ channel: string }> };
     expect(data.channels_searched).toBe(2);
     expect(data.messages.map((m) => m.channel)).toEqual(['random']);
-    expect(slack.requests.slice(before).map((r) => r.path)).toEqual([
+    expect(h.sim.requests.slice(before).map((r) => r.path)).toEqual([
       '/api/conversations.list',
       '/api/conversations.list',
       '/api/conversations.history',
@@ -729,11 +681,10 @@ describe('.slack_api getChannelDigest', () => {
   });
 
   it('refuses an empty types list', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.slack_api',
+    const id = await h.create({
       secrets: { token: TOKEN },
     });
-    const res = await execute(server.api, id, {
+    const res = await execute(h.server.api, id, {
       subAction: 'getChannelDigest',
       subActionParams: { since: SINCE, types: [] },
     });
@@ -745,29 +696,26 @@ describe('.slack_api getChannelDigest', () => {
 
 describe('.slack_api with xpack.actions.allowedHosts', () => {
   it('checks the Web API URL against the allowed hosts, with Kibana text', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.allowedHosts': ['hooks.slack.com'] },
-    });
-    try {
-      const res = await server.api('POST', '/api/actions/connector', {
-        body: { name: 'x', connector_type_id: '.slack_api', secrets: { token: TOKEN } },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+    await withServer(
+      {
+        settings: { 'xpack.actions.allowedHosts': ['hooks.slack.com'] },
+      },
+      async (server) => {
+        const refusal = await expectCreateRefused(
+          server.api,
+          { name: 'x', connector_type_id: '.slack_api', secrets: { token: TOKEN } },
           'error validating connector type secrets: error configuring slack action: target url "https://slack.com/api/" is not added to the Kibana config xpack.actions.allowedHosts',
-      });
-      expectNoSecrets(server, [TOKEN], [res.body]);
-    } finally {
-      await server.close();
-    }
+        );
+        expectNoSecrets(server, [TOKEN], [refusal]);
+      },
+    );
   });
 
   it('accepts the overridden Web API URL when its host is allowed', async () => {
     const slack = await startSlackSimulator({ token: TOKEN });
-    const server = await startFor(slack, { 'xpack.actions.allowedHosts': ['127.0.0.1'] });
+    const server = await startServer({
+      settings: settingsFor(slack, { 'xpack.actions.allowedHosts': ['127.0.0.1'] }),
+    });
     try {
       const id = await createConnector(server.api, {
         connector_type_id: '.slack_api',

@@ -1,17 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createConnector,
-  execute,
+  badRequest,
+  expectListedType,
   expectNoSecrets,
   expectRetryAt,
+  failureClassTests,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   SWIMLANE_CREATED,
   SWIMLANE_MODIFIED,
-  type SwimlaneSimulator,
   startSwimlaneSimulator,
 } from '../simulators/swimlane.js';
 
@@ -51,109 +51,86 @@ const DOCS_EXAMPLE = {
 };
 
 describe('.swimlane', () => {
-  let sim: SwimlaneSimulator;
-  let server: TestServer;
-  let limited: TestServer;
-  let id: string;
+  const h = connectorHarness({
+    type: '.swimlane',
+    simulator: () =>
+      startSwimlaneSimulator({
+        apiToken: API_TOKEN,
+        app: {
+          id: APP_ID,
+          acronym: 'TEST',
+          fieldIds: ['a6sst', 'a6fst', 'a6fdd', 'adnfls', 'ednjls', 'adnlas'],
+          commentFieldIds: ['a6fdf'],
+        },
+      }),
+    settings: (sim) => ({
+      'xpack.actions.allowedHosts': ['127.0.0.1'],
+      'xpack.actions.preconfigured': {
+        'swimlane-not-allowed': {
+          name: 'stored before allowedHosts changed',
+          actionTypeId: '.swimlane',
+          config: {
+            apiUrl: 'http://swimlane.mynonexistent.com',
+            appId: APP_ID,
+            connectorType: 'all',
+            mappings: {},
+          },
+          secrets: { apiToken: API_TOKEN },
+        },
+        [EMPTY_TOKEN_ID]: {
+          name: 'empty token',
+          actionTypeId: '.swimlane',
+          config: { apiUrl: sim.url, appId: APP_ID, connectorType: 'all', mappings: {} },
+          secrets: { apiToken: '' },
+        },
+      },
+    }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
+    connector: (sim) => ({
+      config: { apiUrl: sim.url, appId: APP_ID, connectorType: 'cases', mappings: CASE_MAPPINGS },
+      secrets: { apiToken: API_TOKEN },
+    }),
+  });
   let alertsId: string;
-  let limitedId: string;
-  const replies: unknown[] = [];
 
-  const run = async (params: unknown, connectorId = id, on = server) => {
-    const body = await execute(on.api, connectorId, params);
-    replies.push(body);
-    return body;
-  };
-  const push = (incident: Record<string, unknown>, comments: unknown = null, connectorId = id) =>
-    run({ subAction: 'pushToService', subActionParams: { incident, comments } }, connectorId);
+  const run = (params: unknown, connectorId?: string) => h.run(params, connectorId);
+  const push = (
+    incident: Record<string, unknown>,
+    comments: unknown = null,
+    connectorId?: string,
+  ) => run({ subAction: 'pushToService', subActionParams: { incident, comments } }, connectorId);
   const failure = (connectorId: string, serviceMessage: string, retry: boolean) =>
     thrownEnvelope(connectorId, serviceMessage, retry, 'framework');
   const createFailure = (status: number, error: string, reason: string) =>
     `[Action][Swimlane]: Unable to create record in application with id ${APP_ID}. Status: ${status}. Error: ${error}. Reason: ${reason}`;
 
   beforeAll(async () => {
-    sim = await startSwimlaneSimulator({
-      apiToken: API_TOKEN,
-      app: {
-        id: APP_ID,
-        acronym: 'TEST',
-        fieldIds: ['a6sst', 'a6fst', 'a6fdd', 'adnfls', 'ednjls', 'adnlas'],
-        commentFieldIds: ['a6fdf'],
-      },
-    });
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.preconfigured': {
-          'swimlane-not-allowed': {
-            name: 'stored before allowedHosts changed',
-            actionTypeId: '.swimlane',
-            config: {
-              apiUrl: 'http://swimlane.mynonexistent.com',
-              appId: APP_ID,
-              connectorType: 'all',
-              mappings: {},
-            },
-            secrets: { apiToken: API_TOKEN },
-          },
-          [EMPTY_TOKEN_ID]: {
-            name: 'empty token',
-            actionTypeId: '.swimlane',
-            config: { apiUrl: sim.url, appId: APP_ID, connectorType: 'all', mappings: {} },
-            secrets: { apiToken: '' },
-          },
-        },
-      },
-    });
-    limited = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-    const input = {
-      connector_type_id: '.swimlane',
-      config: { apiUrl: sim.url, appId: APP_ID, connectorType: 'cases', mappings: CASE_MAPPINGS },
-      secrets: { apiToken: API_TOKEN },
-    };
-    id = await createConnector(server.api, input);
-    limitedId = await createConnector(limited.api, input);
-    alertsId = await createConnector(server.api, {
-      ...input,
+    alertsId = await h.create({
       config: {
-        apiUrl: `${sim.url}/api/`,
+        apiUrl: `${h.sim.url}/api/`,
         appId: APP_ID,
         connectorType: 'alerts',
         mappings: ALERT_MAPPINGS,
       },
+      secrets: { apiToken: API_TOKEN },
     });
-  });
-  afterAll(async () => {
-    await server.close();
-    await limited.close();
-    await sim.close();
   });
 
   it('is listed among the connector types', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.swimlane')).toEqual({
+    await expectListedType(h.server, {
       id: '.swimlane',
       name: 'Swimlane',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'gold',
       supported_feature_ids: ['alerting', 'cases', 'siem', 'workflows'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
   it('stores the mappings it was not given as null', async () => {
-    const res = await server.api<{ config: { mappings: unknown } }>(
+    const res = await h.server.api<{ config: { mappings: unknown } }>(
       'GET',
-      `/api/actions/connector/${id}`,
+      `/api/actions/connector/${h.id}`,
     );
     expect(res.body.config.mappings).toEqual({
       ruleNameConfig: null,
@@ -170,17 +147,17 @@ describe('.swimlane', () => {
     it('runs the docs example and answers its shape', async () => {
       const before = Date.now();
       const body = await run(DOCS_EXAMPLE);
-      const record = [...sim.records.values()].at(-1);
+      const record = [...h.sim.records.values()].at(-1);
       const recordId = String(record?.id);
       const data = body.data as { comments: Array<{ pushedDate: string }> };
       const commentDate = data.comments[0]?.pushedDate ?? '';
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           id: recordId,
           title: record?.name,
-          url: `${sim.url}/record/${APP_ID}/${recordId}`,
+          url: `${h.sim.url}/record/${APP_ID}/${recordId}`,
           pushedDate: SWIMLANE_CREATED,
           comments: [{ commentId: 1, pushedDate: commentDate }],
         },
@@ -188,7 +165,7 @@ describe('.swimlane', () => {
       expect(Date.parse(commentDate)).toBeGreaterThanOrEqual(before);
       expect(Date.parse(commentDate)).toBeLessThanOrEqual(Date.now());
 
-      const [create, comment] = sim.requests.slice(-2);
+      const [create, comment] = h.sim.requests.slice(-2);
       expect(create?.method).toBe('POST');
       expect(create?.path).toBe(`/api/app/${APP_ID}/record`);
       expect(create?.headers['private-token']).toBe(API_TOKEN);
@@ -225,40 +202,40 @@ describe('.swimlane', () => {
       );
       expect(body.status).toBe('ok');
       expect(body.data).not.toHaveProperty('comments');
-      const sent = sim.last();
+      const sent = h.sim.last();
       expect(sent.path).toBe(`/api/app/${APP_ID}/record`);
       expect(sent.json).toEqual({
         applicationId: APP_ID,
         values: { adnfls: 'Rule Name', ednjls: 'fs345f78g', adnlas: 3 },
       });
-      const recordId = String([...sim.records.values()].at(-1)?.id);
+      const recordId = String([...h.sim.records.values()].at(-1)?.id);
       expect((body.data as { url: string }).url).toBe(
-        `${sim.url}/api/record/${APP_ID}/${recordId}`,
+        `${h.sim.url}/api/record/${APP_ID}/${recordId}`,
       );
 
       await push({ severity: 'high' }, null, alertsId);
-      expect((sim.last().json as { values: unknown }).values).toEqual({ adnlas: 0 });
+      expect((h.sim.last().json as { values: unknown }).values).toEqual({ adnlas: 0 });
     });
 
     it('updates a record with PATCH', async () => {
       await push({ caseName: 'first' });
-      const recordId = String([...sim.records.values()].at(-1)?.id);
+      const recordId = String([...h.sim.records.values()].at(-1)?.id);
       const body = await push({ caseName: 'second', externalId: recordId }, [
         { comment: 'c', commentId: 'x-1' },
       ]);
       const data = body.data as { comments: Array<{ pushedDate: string }> };
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           id: recordId,
-          title: sim.records.get(recordId)?.name,
-          url: `${sim.url}/record/${APP_ID}/${recordId}`,
+          title: h.sim.records.get(recordId)?.name,
+          url: `${h.sim.url}/record/${APP_ID}/${recordId}`,
           pushedDate: SWIMLANE_MODIFIED,
           comments: [{ commentId: 'x-1', pushedDate: data.comments[0]?.pushedDate }],
         },
       });
-      const [patch] = sim.requests.slice(-2);
+      const [patch] = h.sim.requests.slice(-2);
       expect(patch?.method).toBe('PATCH');
       expect(patch?.path).toBe(`/api/app/${APP_ID}/record/${recordId}`);
       expect(patch?.headers['private-token']).toBe(API_TOKEN);
@@ -271,7 +248,7 @@ describe('.swimlane', () => {
 
     it('refuses comments when no comments field is mapped', async () => {
       const body = await push({ ruleName: 'r' }, [{ comment: 'c', commentId: '1' }], alertsId);
-      const recordId = [...sim.records.values()].at(-1)?.id;
+      const recordId = [...h.sim.records.values()].at(-1)?.id;
       expect(body).toEqual(
         failure(
           alertsId,
@@ -279,7 +256,7 @@ describe('.swimlane', () => {
           true,
         ),
       );
-      expect(sim.last().path).toBe(`/api/app/${APP_ID}/record`);
+      expect(h.sim.last().path).toBe(`/api/app/${APP_ID}/record`);
       expect(recordId).toBeDefined();
     });
   });
@@ -287,7 +264,7 @@ describe('.swimlane', () => {
   describe('params validation', () => {
     const invalid = (message: string) => ({
       status: 'error',
-      connector_id: id,
+      connector_id: h.id,
       message: `error validating action params: ${message}`,
       retry: false,
       errorSource: 'user',
@@ -329,20 +306,62 @@ describe('.swimlane', () => {
   });
 
   describe('vendor failures', () => {
-    it('400', async () => {
-      expect(await push({ caseName: 'respond-with-400' })).toEqual(
+    const createFailed = (status: number, reason: string, retry: boolean) => () =>
+      failure(
+        h.id,
+        createFailure(status, `Request failed with status code ${status}`, reason),
+        retry,
+      );
+    failureClassTests((caseName) => push({ caseName }), {
+      'respond-with-400': createFailed(400, 'values (1051)', false),
+      'respond-with-429': createFailed(429, 'Request (1010)', true),
+      'respond-with-500': createFailed(500, 'Server (1000)', true),
+      // From a proxy.
+      'respond-with-502': createFailed(502, 'unknown', true),
+      // An answer that is not JSON.
+      'respond-with-text': () =>
         failure(
-          id,
-          createFailure(400, 'Request failed with status code 400', 'values (1051)'),
-          false,
+          h.id,
+          createFailure(
+            500,
+            `Unsupported content type: text/plain in post ${h.sim.url}/api/app/${APP_ID}/record. Supported content types: application/json`,
+            'unknown',
+          ),
+          true,
         ),
+    });
+
+    const limitedPush = (caseName: string) =>
+      h.run(
+        { subAction: 'pushToService', subActionParams: { incident: { caseName }, comments: null } },
+        h.limited.id,
+        h.limited.server,
+      );
+
+    // A timeout and an answer larger than maxResponseContentLength, on the server with short
+    // limits.
+    failureClassTests(limitedPush, {
+      'respond-with-timeout': () =>
+        failure(h.limited.id, createFailure(500, 'timeout of 300ms exceeded', 'unknown'), true),
+      'respond-with-large': () =>
+        failure(
+          h.limited.id,
+          createFailure(500, 'maxContentLength size of 1024 exceeded', 'unknown'),
+          true,
+        ),
+    });
+
+    it('a connection reset', async () => {
+      const body = await limitedPush('respond-with-reset');
+      expect(body).toMatchObject({ status: 'error', retry: true });
+      expect(body.service_message).toMatch(
+        /Status: 500\. Error: (socket hang up|read ECONNRESET)\. Reason: unknown$/,
       );
     });
 
     it('401 for a wrong token', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: '.swimlane',
-        config: { apiUrl: sim.url, appId: APP_ID, connectorType: 'all', mappings: CASE_MAPPINGS },
+      const wrong = await h.create({
+        config: { apiUrl: h.sim.url, appId: APP_ID, connectorType: 'all', mappings: CASE_MAPPINGS },
         secrets: { apiToken: 'wrong-token' },
       });
       expect(await push({ caseName: 'x' }, null, wrong)).toEqual(
@@ -357,19 +376,9 @@ describe('.swimlane', () => {
     it('404 for an unknown record', async () => {
       expect(await push({ caseName: 'x', externalId: 'nope' })).toEqual(
         failure(
-          id,
+          h.id,
           `[Action][Swimlane]: Unable to update record in application with id ${APP_ID}. Status: 404. Error: Request failed with status code 404. Reason: Record (1003)`,
           false,
-        ),
-      );
-    });
-
-    it('429 without Retry-After', async () => {
-      expect(await push({ caseName: 'respond-with-429' })).toEqual(
-        failure(
-          id,
-          createFailure(429, 'Request failed with status code 429', 'Request (1010)'),
-          true,
         ),
       );
     });
@@ -387,73 +396,12 @@ describe('.swimlane', () => {
       expectRetryAt(body.retry, RETRY_AFTER_SECONDS);
     });
 
-    it('500', async () => {
-      expect(await push({ caseName: 'respond-with-500' })).toEqual(
-        failure(
-          id,
-          createFailure(500, 'Request failed with status code 500', 'Server (1000)'),
-          true,
-        ),
-      );
-    });
-
-    it('502 from a proxy', async () => {
-      expect(await push({ caseName: 'respond-with-502' })).toEqual(
-        failure(id, createFailure(502, 'Request failed with status code 502', 'unknown'), true),
-      );
-    });
-
-    it('an answer that is not JSON', async () => {
-      expect(await push({ caseName: 'respond-with-text' })).toEqual(
-        failure(
-          id,
-          createFailure(
-            500,
-            `Unsupported content type: text/plain in post ${sim.url}/api/app/${APP_ID}/record. Supported content types: application/json`,
-            'unknown',
-          ),
-          true,
-        ),
-      );
-    });
-
-    const limitedPush = (caseName: string) =>
-      run(
-        { subAction: 'pushToService', subActionParams: { incident: { caseName }, comments: null } },
-        limitedId,
-        limited,
-      );
-
-    it('a timeout', async () => {
-      expect(await limitedPush('respond-with-timeout')).toEqual(
-        failure(limitedId, createFailure(500, 'timeout of 300ms exceeded', 'unknown'), true),
-      );
-    });
-
-    it('a connection reset', async () => {
-      const body = await limitedPush('respond-with-reset');
-      expect(body).toMatchObject({ status: 'error', retry: true });
-      expect(body.service_message).toMatch(
-        /Status: 500\. Error: (socket hang up|read ECONNRESET)\. Reason: unknown$/,
-      );
-    });
-
-    it('an answer larger than maxResponseContentLength', async () => {
-      expect(await limitedPush('respond-with-large')).toEqual(
-        failure(
-          limitedId,
-          createFailure(500, 'maxContentLength size of 1024 exceeded', 'unknown'),
-          true,
-        ),
-      );
-    });
-
     it('an empty token is a wrong configuration', async () => {
-      const created = await server.api('POST', '/api/actions/connector', {
+      const created = await h.server.api('POST', '/api/actions/connector', {
         body: {
           name: 'empty',
           connector_type_id: '.swimlane',
-          config: { apiUrl: sim.url, appId: APP_ID, connectorType: 'all', mappings: {} },
+          config: { apiUrl: h.sim.url, appId: APP_ID, connectorType: 'all', mappings: {} },
           secrets: { apiToken: '' },
         },
       });
@@ -462,17 +410,17 @@ describe('.swimlane', () => {
         message: "[request body.secrets.apiToken]: value '' is not valid",
       });
       // A preconfigured connector skips that check; Kibana's executor still refuses it.
-      const count = sim.requests.length;
+      const count = h.sim.requests.length;
       expect(await push({ caseName: 'x' }, null, EMPTY_TOKEN_ID)).toEqual(
         failure(EMPTY_TOKEN_ID, '[Action]Swimlane: Wrong configuration.', true),
       );
-      expect(sim.requests.length).toBe(count);
+      expect(h.sim.requests.length).toBe(count);
     });
   });
 
   describe('connector validation', () => {
     const create = (config: Record<string, unknown>, secrets: unknown = { apiToken: API_TOKEN }) =>
-      server.api('POST', '/api/actions/connector', {
+      h.server.api('POST', '/api/actions/connector', {
         body: { name: 's', connector_type_id: '.swimlane', config, secrets },
       });
     const config = { appId: APP_ID, connectorType: 'all', mappings: {} };
@@ -480,16 +428,15 @@ describe('.swimlane', () => {
     it('requires apiUrl', async () => {
       const res = await create(config);
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [apiUrl]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('refuses an unknown connectorType', async () => {
-      const res = await create({ ...config, apiUrl: sim.url, connectorType: 'not-supported' });
+      const res = await create({ ...config, apiUrl: h.sim.url, connectorType: 'not-supported' });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({
         message:
@@ -498,7 +445,7 @@ describe('.swimlane', () => {
     });
 
     it('requires the token', async () => {
-      const res = await create({ ...config, apiUrl: sim.url }, {});
+      const res = await create({ ...config, apiUrl: h.sim.url }, {});
       expect(res.body).toMatchObject({
         message:
           'error validating connector type secrets: [apiToken]: expected value of type [string] but got [undefined]',
@@ -508,12 +455,11 @@ describe('.swimlane', () => {
     it('refuses an apiUrl outside xpack.actions.allowedHosts', async () => {
       const res = await create({ ...config, apiUrl: 'http://swimlane.mynonexistent.com' });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: error configuring connector action: target url "http://swimlane.mynonexistent.com" is not added to the Kibana config xpack.actions.allowedHosts',
-      });
+        ),
+      );
     });
   });
 
@@ -529,8 +475,8 @@ describe('.swimlane', () => {
   });
 
   it('never shows or logs the token', () => {
-    expect(replies.length).toBeGreaterThan(10);
-    expectNoSecrets(server, [API_TOKEN], replies);
-    expectNoSecrets(limited, [API_TOKEN], replies);
+    expect(h.replies.length).toBeGreaterThan(10);
+    expectNoSecrets(h.server, [API_TOKEN], h.replies);
+    expectNoSecrets(h.limited.server, [API_TOKEN], h.replies);
   });
 });

@@ -1,40 +1,51 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createConnector,
-  execute,
+  badRequest,
+  expectListedType,
   expectNoSecrets,
   expectRetryAt,
+  failureClassTests,
   RUN_FAILED,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import type { TestServer } from '../helpers/server.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
-import {
-  startTheHiveSimulator,
-  THEHIVE_CREATED_AT,
-  type TheHiveSimulator,
-} from '../simulators/thehive.js';
+import { startTheHiveSimulator, THEHIVE_CREATED_AT } from '../simulators/thehive.js';
 
 const API_KEY = 'thehive-api-key-Wk3sV9';
 const CREATED_ISO = new Date(THEHIVE_CREATED_AT).toISOString();
 
 describe('.thehive', () => {
-  let sim: TheHiveSimulator;
-  let server: TestServer;
-  let limited: TestServer;
-  let id: string;
-  let limitedId: string;
+  const h = connectorHarness({
+    type: '.thehive',
+    simulator: () => startTheHiveSimulator({ apiKey: API_KEY, organisations: ['admin', 'soc'] }),
+    settings: () => ({
+      'xpack.actions.allowedHosts': ['127.0.0.1'],
+      'xpack.actions.preconfigured': {
+        'thehive-not-allowed': {
+          name: 'stored before allowedHosts changed',
+          actionTypeId: '.thehive',
+          config: { url: 'https://thehive.example.com' },
+          secrets: { apiKey: API_KEY },
+        },
+      },
+    }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
+    connector: (sim) => ({ config: { url: sim.url }, secrets: { apiKey: API_KEY } }),
+  });
   let orgId: string;
-  const replies: unknown[] = [];
 
-  const run = async (params: unknown, connectorId = id, on = server) => {
-    const body = await execute(on.api, connectorId, params);
-    replies.push(body);
-    return body;
-  };
-  const push = (incident: Record<string, unknown>, comments: unknown = null, connectorId = id) =>
-    run({ subAction: 'pushToService', subActionParams: { incident, comments } }, connectorId);
-  const alert = (params: Record<string, unknown>, connectorId = id, on = server) =>
+  const run = (params: unknown, connectorId?: string, on?: TestServer) =>
+    h.run(params, connectorId, on);
+  const push = (
+    incident: Record<string, unknown>,
+    comments: unknown = null,
+    connectorId?: string,
+  ) => run({ subAction: 'pushToService', subActionParams: { incident, comments } }, connectorId);
+  const alert = (params: Record<string, unknown>, connectorId?: string, on?: TestServer) =>
     run({ subAction: 'createAlert', subActionParams: params }, connectorId, on);
   const failure = (
     connectorId: string,
@@ -45,63 +56,24 @@ describe('.thehive', () => {
   const baseAlert = { title: 'alert title', description: 'alert description', type: 'external' };
 
   beforeAll(async () => {
-    sim = await startTheHiveSimulator({ apiKey: API_KEY, organisations: ['admin', 'soc'] });
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.preconfigured': {
-          'thehive-not-allowed': {
-            name: 'stored before allowedHosts changed',
-            actionTypeId: '.thehive',
-            config: { url: 'https://thehive.example.com' },
-            secrets: { apiKey: API_KEY },
-          },
-        },
-      },
-    });
-    limited = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-    const input = {
-      connector_type_id: '.thehive',
-      config: { url: sim.url },
+    orgId = await h.create({
+      config: { url: `${h.sim.url}/`, organisation: 'soc' },
       secrets: { apiKey: API_KEY },
-    };
-    id = await createConnector(server.api, input);
-    limitedId = await createConnector(limited.api, input);
-    orgId = await createConnector(server.api, {
-      ...input,
-      config: { url: `${sim.url}/`, organisation: 'soc' },
     });
-  });
-  afterAll(async () => {
-    await server.close();
-    await limited.close();
-    await sim.close();
   });
 
   it('is listed among the connector types', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.thehive')).toEqual({
+    await expectListedType(h.server, {
       id: '.thehive',
       name: 'TheHive',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'platinum',
       supported_feature_ids: ['alerting', 'siem', 'uptime', 'cases', 'workflows'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
   it('stores the organisation as null when not given', async () => {
-    const res = await server.api<{ config: unknown }>('GET', `/api/actions/connector/${id}`);
-    expect(res.body.config).toEqual({ url: sim.url, organisation: null });
+    const res = await h.server.api<{ config: unknown }>('GET', `/api/actions/connector/${h.id}`);
+    expect(res.body.config).toEqual({ url: h.sim.url, organisation: null });
   });
 
   describe('pushToService', () => {
@@ -117,20 +89,20 @@ describe('.thehive', () => {
         },
         [{ comment: 'first comment', commentId: 'c-1' }],
       );
-      const created = [...sim.cases.values()].at(-1);
+      const created = [...h.sim.cases.values()].at(-1);
       const caseId = String(created?._id);
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           id: caseId,
           title: 'a case',
-          url: `${sim.url}/cases/${caseId}/details`,
+          url: `${h.sim.url}/cases/${caseId}/details`,
           pushedDate: CREATED_ISO,
           comments: [{ commentId: 'c-1', pushedDate: CREATED_ISO }],
         },
       });
-      const [create, comment] = sim.requests.slice(-2);
+      const [create, comment] = h.sim.requests.slice(-2);
       expect(create?.method).toBe('POST');
       expect(create?.path).toBe('/api/v1/case');
       expect(create?.headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -152,7 +124,7 @@ describe('.thehive', () => {
       const body = await push({ title: 'minimal', description: 'd' }, null, orgId);
       expect(body.status).toBe('ok');
       expect(body.data).not.toHaveProperty('comments');
-      const sent = sim.last();
+      const sent = h.sim.last();
       expect(sent.path).toBe('/api/v1/case');
       expect(sent.headers['x-organisation']).toBe('soc');
       expect(sent.json).toEqual({
@@ -166,7 +138,7 @@ describe('.thehive', () => {
 
     it('updates a case with PATCH (204) and answers the time of the push', async () => {
       await push({ title: 'before', description: 'd' });
-      const caseId = String([...sim.cases.values()].at(-1)?._id);
+      const caseId = String([...h.sim.cases.values()].at(-1)?._id);
       const before = Date.now();
       const body = await push(
         { title: 'after', description: 'd2', severity: '4', externalId: caseId },
@@ -175,18 +147,18 @@ describe('.thehive', () => {
       const data = body.data as { pushedDate: string; comments: Array<{ pushedDate: string }> };
       expect(body).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: {
           id: caseId,
           title: 'after',
-          url: `${sim.url}/cases/${caseId}/details`,
+          url: `${h.sim.url}/cases/${caseId}/details`,
           pushedDate: data.pushedDate,
           comments: [{ commentId: '1', pushedDate: data.pushedDate }],
         },
       });
       expect(Date.parse(data.pushedDate)).toBeGreaterThanOrEqual(before);
       expect(Date.parse(data.pushedDate)).toBeLessThanOrEqual(Date.now());
-      const [patch] = sim.requests.slice(-2);
+      const [patch] = h.sim.requests.slice(-2);
       expect(patch?.method).toBe('PATCH');
       expect(patch?.path).toBe(`/api/v1/case/${caseId}`);
       expect(patch?.json).toEqual({
@@ -196,13 +168,13 @@ describe('.thehive', () => {
         tlp: null,
         tags: null,
       });
-      expect(sim.cases.get(caseId)?.title).toBe('after');
+      expect(h.sim.cases.get(caseId)?.title).toBe('after');
     });
 
     it('answers 404 for an unknown case, without retry', async () => {
       expect(await push({ title: 't', description: 'd', externalId: '~1' })).toEqual(
         failure(
-          id,
+          h.id,
           'Status code: 404. Message: API Error: NotFoundError - Case ~1 not found',
           false,
         ),
@@ -225,8 +197,8 @@ describe('.thehive', () => {
           tags: ['from-body'],
         }),
       });
-      expect(body).toEqual({ status: 'ok', connector_id: id, data: {} });
-      const sent = sim.last();
+      expect(body).toEqual({ status: 'ok', connector_id: h.id, data: {} });
+      const sent = h.sim.last();
       expect(sent.method).toBe('POST');
       expect(sent.path).toBe('/api/v1/alert');
       expect(sent.headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -259,7 +231,7 @@ describe('.thehive', () => {
       expect((await alert(params)).status).toBe('ok');
       expect(await alert(params)).toEqual(
         failure(
-          id,
+          h.id,
           'Status code: 400. Message: API Error: BadRequest - Alert external/kibana/dup already exists',
           false,
         ),
@@ -267,22 +239,22 @@ describe('.thehive', () => {
     });
 
     it('fails on a body that is not JSON', async () => {
-      const count = sim.requests.length;
+      const count = h.sim.requests.length;
       const body = await alert({ ...baseAlert, source: 's', sourceRef: 'bad-body', body: '{oops' });
       expect(body).toMatchObject({ status: 'error', message: RUN_FAILED, retry: true });
       expect(body.service_message).toMatch(/JSON/);
-      expect(sim.requests.length).toBe(count);
+      expect(h.sim.requests.length).toBe(count);
     });
   });
 
   describe('params validation', () => {
-    const invalid = (serviceMessage: string) => thrownEnvelope(id, serviceMessage, true, 'user');
+    const invalid = (serviceMessage: string) => thrownEnvelope(h.id, serviceMessage, true, 'user');
 
     it('names an unknown sub-action', async () => {
       expect(await run({ subAction: 'getIncident', subActionParams: {} })).toEqual(
         failure(
-          id,
-          `Sub action "getIncident" is not registered. Connector id: ${id}. Connector name: TheHive. Connector type: .thehive`,
+          h.id,
+          `Sub action "getIncident" is not registered. Connector id: ${h.id}. Connector name: TheHive. Connector type: .thehive`,
           true,
         ),
       );
@@ -316,10 +288,54 @@ describe('.thehive', () => {
   describe('vendor failures', () => {
     const create = (title: string) => alert({ ...baseAlert, title, source: 'f', sourceRef: title });
 
+    failureClassTests(create, {
+      'respond-with-400': () =>
+        failure(h.id, 'Status code: 400. Message: API Error: BadRequest - Invalid json', false),
+      // As the user's fault.
+      'respond-with-429': () =>
+        failure(
+          h.id,
+          'Status code: 429. Message: API Error: TooManyRequests - Too many requests',
+          true,
+          'user',
+        ),
+      'respond-with-500': () =>
+        failure(
+          h.id,
+          'Status code: 500. Message: API Error: InternalError - An unexpected error occurred',
+          true,
+        ),
+      // From a proxy, with an HTML body.
+      'respond-with-502': () =>
+        failure(h.id, 'Status code: 502. Message: API Error: undefined - undefined', true),
+    });
+
+    // A timeout, a connection reset and an answer larger than maxResponseContentLength, on the
+    // server with short limits.
+    const sourceRefs: Record<string, string> = {
+      'respond-with-timeout': 't',
+      'respond-with-reset': 'r',
+      'respond-with-large': 'l',
+    };
+    const noAnswer = () =>
+      failure(h.limited.id, 'Status code: undefined. Message: Unknown API Error', true);
+    failureClassTests(
+      (title) =>
+        alert(
+          { ...baseAlert, title, source: 's', sourceRef: sourceRefs[title] },
+          h.limited.id,
+          h.limited.server,
+        ),
+      {
+        'respond-with-timeout': noAnswer,
+        'respond-with-reset': noAnswer,
+        'respond-with-large': noAnswer,
+      },
+    );
+
     it('401 for a wrong API key', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: '.thehive',
-        config: { url: sim.url },
+      const wrong = await h.create({
+        config: { url: h.sim.url },
         secrets: { apiKey: 'not-the-key' },
       });
       expect(await push({ title: 't', description: 'd' }, null, wrong)).toEqual(
@@ -332,9 +348,8 @@ describe('.thehive', () => {
     });
 
     it('403 for an unknown organisation', async () => {
-      const other = await createConnector(server.api, {
-        connector_type_id: '.thehive',
-        config: { url: sim.url, organisation: 'nope' },
+      const other = await h.create({
+        config: { url: h.sim.url, organisation: 'nope' },
         secrets: { apiKey: API_KEY },
       });
       expect(await push({ title: 't', description: 'd' }, null, other)).toEqual(
@@ -342,23 +357,6 @@ describe('.thehive', () => {
           other,
           'Status code: 403. Message: API Error: AuthorizationError - Organisation nope not found',
           false,
-        ),
-      );
-    });
-
-    it('400', async () => {
-      expect(await create('respond-with-400')).toEqual(
-        failure(id, 'Status code: 400. Message: API Error: BadRequest - Invalid json', false),
-      );
-    });
-
-    it('429 without Retry-After, as the user’s fault', async () => {
-      expect(await create('respond-with-429')).toEqual(
-        failure(
-          id,
-          'Status code: 429. Message: API Error: TooManyRequests - Too many requests',
-          true,
-          'user',
         ),
       );
     });
@@ -373,85 +371,35 @@ describe('.thehive', () => {
       expectRetryAt(body.retry, RETRY_AFTER_SECONDS);
     });
 
-    it('500', async () => {
-      expect(await create('respond-with-500')).toEqual(
-        failure(
-          id,
-          'Status code: 500. Message: API Error: InternalError - An unexpected error occurred',
-          true,
-        ),
-      );
-    });
-
-    it('502 from a proxy, with an HTML body', async () => {
-      expect(await create('respond-with-502')).toEqual(
-        failure(id, 'Status code: 502. Message: API Error: undefined - undefined', true),
-      );
-    });
-
     it('an answer missing the fields Kibana requires', async () => {
       expect(await push({ title: 'respond-with-text', description: 'd' })).toEqual(
         failure(
-          id,
+          h.id,
           'Response validation failed (Error: expected a plain object value, but found [string] instead.)',
           true,
         ),
-      );
-    });
-
-    it('a timeout', async () => {
-      const body = await alert(
-        { ...baseAlert, title: 'respond-with-timeout', source: 's', sourceRef: 't' },
-        limitedId,
-        limited,
-      );
-      expect(body).toEqual(
-        failure(limitedId, 'Status code: undefined. Message: Unknown API Error', true),
-      );
-    });
-
-    it('a connection reset', async () => {
-      const body = await alert(
-        { ...baseAlert, title: 'respond-with-reset', source: 's', sourceRef: 'r' },
-        limitedId,
-        limited,
-      );
-      expect(body).toEqual(
-        failure(limitedId, 'Status code: undefined. Message: Unknown API Error', true),
-      );
-    });
-
-    it('an answer larger than maxResponseContentLength', async () => {
-      const body = await alert(
-        { ...baseAlert, title: 'respond-with-large', source: 's', sourceRef: 'l' },
-        limitedId,
-        limited,
-      );
-      expect(body).toEqual(
-        failure(limitedId, 'Status code: undefined. Message: Unknown API Error', true),
       );
     });
   });
 
   describe('connector validation', () => {
     const create = (config: unknown, secrets: unknown) =>
-      server.api('POST', '/api/actions/connector', {
+      h.server.api('POST', '/api/actions/connector', {
         body: { name: 'h', connector_type_id: '.thehive', config, secrets },
       });
 
     it('requires url', async () => {
       const res = await create({}, { apiKey: API_KEY });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [url]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('requires the API key', async () => {
-      const res = await create({ url: sim.url }, {});
+      const res = await create({ url: h.sim.url }, {});
       expect(res.body).toMatchObject({
         message:
           'error validating connector type secrets: [apiKey]: expected value of type [string] but got [undefined]',
@@ -482,8 +430,8 @@ describe('.thehive', () => {
   });
 
   it('never shows or logs the API key', () => {
-    expect(replies.length).toBeGreaterThan(10);
-    expectNoSecrets(server, [API_KEY], replies);
-    expectNoSecrets(limited, [API_KEY], replies);
+    expect(h.replies.length).toBeGreaterThan(10);
+    expectNoSecrets(h.server, [API_KEY], h.replies);
+    expectNoSecrets(h.limited.server, [API_KEY], h.replies);
   });
 });

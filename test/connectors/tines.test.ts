@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createConnector,
-  type ExecuteEnvelope,
-  execute,
+  expectListedType,
   expectNoSecrets,
+  failureClassTests,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import type { Simulator } from '../simulators/base.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
 import {
   startTinesSimulator,
   TINES_EMAIL,
@@ -19,58 +17,32 @@ import {
 const WEBHOOK = { id: 11, name: 'alert webhook', storyId: 1 };
 
 describe('.tines', () => {
-  let sim: Simulator;
-  let server: TestServer;
-  let id: string;
-  const replies: unknown[] = [];
-
-  const run = async (params: unknown, connectorId = id): Promise<ExecuteEnvelope> => {
-    const reply = await execute(server.api, connectorId, params);
-    replies.push(reply);
-    return reply;
-  };
+  const h = connectorHarness({
+    type: '.tines',
+    simulator: startTinesSimulator,
+    settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    connector: (sim) => ({
+      config: { url: sim.url },
+      secrets: { email: TINES_EMAIL, token: TINES_TOKEN },
+    }),
+  });
+  const run = (params: unknown, connectorId?: string) => h.run(params, connectorId);
   const runBody = (body: string) =>
     run({ subAction: 'run', subActionParams: { webhook: WEBHOOK, body } });
 
-  beforeAll(async () => {
-    sim = await startTinesSimulator();
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-    id = await createConnector(server.api, {
-      connector_type_id: '.tines',
-      config: { url: sim.url },
-      secrets: { email: TINES_EMAIL, token: TINES_TOKEN },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
-  });
-
   it('is listed with Kibana fields', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.tines')).toEqual({
+    await expectListedType(h.server, {
       id: '.tines',
       name: 'Tines',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'gold',
       supported_feature_ids: ['siem'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
   it('stories lists id, name and published', async () => {
     expect(await run({ subAction: 'stories' })).toEqual({
       status: 'ok',
-      connector_id: id,
+      connector_id: h.id,
       data: {
         stories: [
           { id: 1, name: 'story 1', published: true },
@@ -79,7 +51,7 @@ describe('.tines', () => {
         incompleteResponse: false,
       },
     });
-    const sent = sim.last();
+    const sent = h.sim.last();
     expect(sent.method).toBe('GET');
     expect(sent.path).toBe('/api/v1/stories');
     expect([...sent.query.entries()]).toEqual([['per_page', '500']]);
@@ -91,10 +63,10 @@ describe('.tines', () => {
   it('webhooks keeps webhook agents of the story only', async () => {
     expect(await run({ subAction: 'webhooks', subActionParams: { storyId: 1 } })).toEqual({
       status: 'ok',
-      connector_id: id,
+      connector_id: h.id,
       data: { webhooks: [WEBHOOK], incompleteResponse: false },
     });
-    const sent = sim.last();
+    const sent = h.sim.last();
     expect(sent.path).toBe('/api/v1/agents');
     expect([...sent.query.entries()]).toEqual([
       ['story_id', '1'],
@@ -107,21 +79,21 @@ describe('.tines', () => {
   it('webhooks takes a story id as text and flags more pages', async () => {
     expect(await run({ subAction: 'webhooks', subActionParams: { storyId: '7' } })).toEqual({
       status: 'ok',
-      connector_id: id,
+      connector_id: h.id,
       data: { webhooks: [{ ...WEBHOOK, storyId: 7 }], incompleteResponse: true },
     });
-    expect(sim.last().query.get('story_id')).toBe('7');
+    expect(h.sim.last().query.get('story_id')).toBe('7');
   });
 
   it('run reads the webhook path and secret from Tines, then posts the body to it', async () => {
-    const before = sim.requests.length;
+    const before = h.sim.requests.length;
     const body = '{"alert":{"id":"a-1"}}';
     expect(await run({ subAction: 'run', subActionParams: { webhook: WEBHOOK, body } })).toEqual({
       status: 'ok',
-      connector_id: id,
+      connector_id: h.id,
       data: { status: 'ok' },
     });
-    const [lookup, post] = sim.requests.slice(before);
+    const [lookup, post] = h.sim.requests.slice(before);
     expect(lookup?.method).toBe('GET');
     expect(lookup?.path).toBe('/api/v1/actions/11');
     expect(lookup?.headers['x-user-token']).toBe(TINES_TOKEN);
@@ -135,22 +107,22 @@ describe('.tines', () => {
 
   it('run and test post straight to a webhookUrl', async () => {
     for (const subAction of ['run', 'test']) {
-      const before = sim.requests.length;
+      const before = h.sim.requests.length;
       const reply = await run({
         subAction,
         subActionParams: {
-          webhookUrl: `${sim.url}/webhook/${WEBHOOK_PATH}/${WEBHOOK_SECRET}`,
+          webhookUrl: `${h.sim.url}/webhook/${WEBHOOK_PATH}/${WEBHOOK_SECRET}`,
           body: '{"x":1}',
         },
       });
-      expect(reply).toEqual({ status: 'ok', connector_id: id, data: { status: 'ok' } });
-      expect(sim.requests.length).toBe(before + 1);
-      expect(sim.last().text).toBe('{"x":1}');
+      expect(reply).toEqual({ status: 'ok', connector_id: h.id, data: { status: 'ok' } });
+      expect(h.sim.requests.length).toBe(before + 1);
+      expect(h.sim.last().text).toBe('{"x":1}');
     }
   });
 
   const failed = (serviceMessage: string, errorSource: 'user' | 'framework') =>
-    thrownEnvelope(id, serviceMessage, true, errorSource);
+    thrownEnvelope(h.id, serviceMessage, true, errorSource);
 
   it('run refuses a webhook Tines does not know as a webhook', async () => {
     expect(
@@ -193,13 +165,44 @@ describe('.tines', () => {
   });
 
   describe('vendor failures', () => {
-    it('400 and 404', async () => {
-      expect(await runBody('respond-with-400')).toEqual(
+    // 422 and 429 (with or without Retry-After) are user errors.
+    failureClassTests(runBody, {
+      'respond-with-400': () =>
         failed('Status code: 400. Message: API Error: Bad Request', 'framework'),
-      );
+      'respond-with-422': () =>
+        failed('Status code: 422. Message: API Error: Unprocessable Entity', 'user'),
+      'respond-with-429': () =>
+        failed('Status code: 429. Message: API Error: Too Many Requests', 'user'),
+      'respond-with-429-retry-after-30': () =>
+        failed('Status code: 429. Message: API Error: Too Many Requests', 'user'),
+      'respond-with-500': () =>
+        failed('Status code: 500. Message: API Error: Internal Server Error', 'framework'),
+      'respond-with-502': () =>
+        failed('Status code: 502. Message: API Error: Bad Gateway', 'framework'),
+      'respond-with-timeout': () =>
+        failed(
+          'Status code: undefined. Message: AxiosError: timeout of 300ms exceeded',
+          'framework',
+        ),
+      'respond-with-reset': () =>
+        failed('Status code: undefined. Message: AxiosError: socket hang up', 'framework'),
+      'respond-with-large': () =>
+        failed(
+          'Status code: undefined. Message: AxiosError: maxContentLength size of 1024 exceeded',
+          'framework',
+        ),
+      // A webhook answer that is not an object.
+      'respond-with-text': () =>
+        failed(
+          'Response validation failed (Error: expected a plain object value, but found [string] instead.)',
+          'framework',
+        ),
+    });
+
+    it('404 for a webhook secret Tines does not know', async () => {
       const wrongSecret = await run({
         subAction: 'run',
-        subActionParams: { webhookUrl: `${sim.url}/webhook/${WEBHOOK_PATH}/nope`, body: '{}' },
+        subActionParams: { webhookUrl: `${h.sim.url}/webhook/${WEBHOOK_PATH}/nope`, body: '{}' },
       });
       expect(wrongSecret).toEqual(
         failed('Status code: 404. Message: API Error: Not Found', 'framework'),
@@ -207,9 +210,8 @@ describe('.tines', () => {
     });
 
     it('401 for wrong credentials', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: '.tines',
-        config: { url: sim.url },
+      const wrong = await h.create({
+        config: { url: h.sim.url },
         secrets: { email: TINES_EMAIL, token: 'wrong-token' },
       });
       expect(await run({ subAction: 'stories' }, wrong)).toEqual({
@@ -218,54 +220,9 @@ describe('.tines', () => {
       });
     });
 
-    it('422 and 429 (with or without Retry-After) are user errors', async () => {
-      expect(await runBody('respond-with-422')).toEqual(
-        failed('Status code: 422. Message: API Error: Unprocessable Entity', 'user'),
-      );
-      expect(await runBody('respond-with-429')).toEqual(
-        failed('Status code: 429. Message: API Error: Too Many Requests', 'user'),
-      );
-      expect(await runBody('respond-with-429-retry-after-30')).toEqual(
-        failed('Status code: 429. Message: API Error: Too Many Requests', 'user'),
-      );
-    });
-
-    it('5xx', async () => {
-      expect(await runBody('respond-with-500')).toEqual(
-        failed('Status code: 500. Message: API Error: Internal Server Error', 'framework'),
-      );
-      expect(await runBody('respond-with-502')).toEqual(
-        failed('Status code: 502. Message: API Error: Bad Gateway', 'framework'),
-      );
+    it('503 from the agents list', async () => {
       expect(await run({ subAction: 'webhooks', subActionParams: { storyId: 503 } })).toEqual(
         failed('Status code: 503. Message: API Error: Service Unavailable', 'framework'),
-      );
-    });
-
-    it('a timeout, a reset and an oversized answer', async () => {
-      expect(await runBody('respond-with-timeout')).toEqual(
-        failed(
-          'Status code: undefined. Message: AxiosError: timeout of 300ms exceeded',
-          'framework',
-        ),
-      );
-      expect(await runBody('respond-with-reset')).toEqual(
-        failed('Status code: undefined. Message: AxiosError: socket hang up', 'framework'),
-      );
-      expect(await runBody('respond-with-large')).toEqual(
-        failed(
-          'Status code: undefined. Message: AxiosError: maxContentLength size of 1024 exceeded',
-          'framework',
-        ),
-      );
-    });
-
-    it('a webhook answer that is not an object', async () => {
-      expect(await runBody('respond-with-text')).toEqual(
-        failed(
-          'Response validation failed (Error: expected a plain object value, but found [string] instead.)',
-          'framework',
-        ),
       );
     });
   });
@@ -312,14 +269,14 @@ describe('.tines', () => {
     it('refuses an unknown sub action', async () => {
       expect(await run({ subAction: 'agents' })).toEqual(
         failed(
-          `Sub action "agents" is not registered. Connector id: ${id}. Connector name: Tines. Connector type: .tines`,
+          `Sub action "agents" is not registered. Connector id: ${h.id}. Connector name: Tines. Connector type: .tines`,
           'framework',
         ),
       );
     });
 
     it('refuses a url outside xpack.actions.allowedHosts and missing secrets', async () => {
-      const res = await server.api<{ message: string }>('POST', '/api/actions/connector', {
+      const res = await h.server.api<{ message: string }>('POST', '/api/actions/connector', {
         body: {
           name: 't',
           connector_type_id: '.tines',
@@ -331,11 +288,11 @@ describe('.tines', () => {
       expect(res.body.message).toBe(
         'error validating connector type config: error validating url: target url "https://tenant.tines.com" is not added to the Kibana config xpack.actions.allowedHosts',
       );
-      const noToken = await server.api<{ message: string }>('POST', '/api/actions/connector', {
+      const noToken = await h.server.api<{ message: string }>('POST', '/api/actions/connector', {
         body: {
           name: 't',
           connector_type_id: '.tines',
-          config: { url: sim.url },
+          config: { url: h.sim.url },
           secrets: { email: 'e' },
         },
       });
@@ -347,6 +304,6 @@ describe('.tines', () => {
   });
 
   it('never shows the token or the webhook secret in a reply or a log line', () => {
-    expectNoSecrets(server, [TINES_TOKEN, WEBHOOK_SECRET], replies);
+    expectNoSecrets(h.server, [TINES_TOKEN, WEBHOOK_SECRET], h.replies);
   });
 });

@@ -3,10 +3,13 @@ import {
   createConnector,
   type ExecuteEnvelope,
   execute,
+  expectListedType,
   expectNoSecrets,
-  expectRetryAt,
+  failureClassTests,
+  retryAt,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import { startServer, type TestServer, withServer } from '../helpers/server.js';
 import { startSimulator } from '../simulators/base.js';
 import {
   base64,
@@ -33,62 +36,39 @@ const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 describe('.webhook over http', () => {
-  let sim: WebhookSimulator;
-  let server: TestServer;
-  const replies: unknown[] = [];
+  const h = connectorHarness({
+    type: '.webhook',
+    simulator: () => startWebhookSimulator(),
+    settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+  });
 
-  const run = async (id: string, params: unknown): Promise<ExecuteEnvelope> => {
-    const reply = await execute(server.api, id, params);
-    replies.push(reply);
-    return reply;
-  };
+  const run = (id: string, params: unknown): Promise<ExecuteEnvelope> => h.run(params, id);
 
   const create = (config: Record<string, unknown>, secrets: Record<string, unknown> = {}) =>
-    createConnector(server.api, { connector_type_id: '.webhook', config, secrets });
+    h.create({ config, secrets });
 
   const createRefused = async (config: unknown, secrets: unknown = {}) => {
-    const res = await server.api<{ message: string }>('POST', '/api/actions/connector', {
+    const res = await h.server.api<{ message: string }>('POST', '/api/actions/connector', {
       body: { name: 'refused', connector_type_id: '.webhook', config, secrets },
     });
-    replies.push(res.body);
+    h.replies.push(res.body);
     expect(res.status).toBe(400);
     return res.body;
   };
 
-  beforeAll(async () => {
-    sim = await startWebhookSimulator();
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-  });
-  afterAll(async () => {
-    await server.close();
-    await sim.close();
-  });
-
   it('is listed with Kibana fields', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.webhook')).toEqual({
+    await expectListedType(h.server, {
       id: '.webhook',
       name: 'Webhook',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'gold',
       supported_feature_ids: ['alerting', 'uptime', 'siem'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
   it('posts the raw body with config and secret headers and Basic credentials', async () => {
     const id = await create(
       {
-        url: `${sim.url}/hooks/alerts?team=ops`,
+        url: `${h.sim.url}/hooks/alerts?team=ops`,
         headers: { 'Content-Type': 'application/json', 'X-Config': 'config-value' },
       },
       { user: USER, password: PASSWORD, secretHeaders: { 'X-Secret': SECRET_HEADER_VALUE } },
@@ -96,7 +76,7 @@ describe('.webhook over http', () => {
     const body = '{"text":"payload from kibana"}';
     const reply = await run(id, { body });
     expect(reply).toEqual({ status: 'ok', connector_id: id, data: body });
-    const sent = sim.last();
+    const sent = h.sim.last();
     expect(sent.method).toBe('POST');
     expect(sent.path).toBe('/hooks/alerts');
     expect(sent.query.toString()).toBe('team=ops');
@@ -108,51 +88,51 @@ describe('.webhook over http', () => {
   });
 
   it('sends no Content-Type of its own and no data key without a body', async () => {
-    const id = await create({ url: `${sim.url}/plain`, method: 'put', hasAuth: false });
+    const id = await create({ url: `${h.sim.url}/plain`, method: 'put', hasAuth: false });
     const reply = await run(id, { body: 'success_put_method' });
     expect(reply).toEqual({ status: 'ok', connector_id: id, data: 'success_put_method' });
-    expect(sim.last().method).toBe('PUT');
-    expect(sim.last().headers['content-type']).toBeUndefined();
-    expect(sim.last().headers.authorization).toBeUndefined();
+    expect(h.sim.last().method).toBe('PUT');
+    expect(h.sim.last().headers['content-type']).toBeUndefined();
+    expect(h.sim.last().headers.authorization).toBeUndefined();
 
-    const noBody = await create({ url: `${sim.url}/success`, method: 'post', hasAuth: false });
+    const noBody = await create({ url: `${h.sim.url}/success`, method: 'post', hasAuth: false });
     expect(await run(noBody, {})).toEqual({ status: 'ok', connector_id: noBody });
-    expect(sim.last().text).toBe('');
+    expect(h.sim.last().text).toBe('');
   });
 
   it('sends no body for GET and DELETE but answers with the given body as Kibana does', async () => {
     for (const method of ['get', 'delete'] as const) {
-      const id = await create({ url: `${sim.url}/hooks/success`, method });
+      const id = await create({ url: `${h.sim.url}/hooks/success`, method });
       const reply = await run(id, { body: 'not sent' });
       expect(reply).toEqual({ status: 'ok', connector_id: id, data: 'not sent' });
-      expect(sim.last().method).toBe(method.toUpperCase());
-      expect(sim.last().text).toBe('');
+      expect(h.sim.last().method).toBe(method.toUpperCase());
+      expect(h.sim.last().text).toBe('');
     }
   });
 
   it('sends PATCH with its body', async () => {
-    const id = await create({ url: `${sim.url}/p`, method: 'patch' });
+    const id = await create({ url: `${h.sim.url}/p`, method: 'patch' });
     expect(await run(id, { body: '{"a":1}' })).toEqual({
       status: 'ok',
       connector_id: id,
       data: '{"a":1}',
     });
-    expect(sim.last().method).toBe('PATCH');
-    expect(sim.last().text).toBe('{"a":1}');
+    expect(h.sim.last().method).toBe('PATCH');
+    expect(h.sim.last().text).toBe('{"a":1}');
   });
 
   it('lets a configured Authorization header win over the credentials, as Kibana does', async () => {
     const id = await create(
-      { url: `${sim.url}/h`, headers: { Authorization: 'Token configured' } },
+      { url: `${h.sim.url}/h`, headers: { Authorization: 'Token configured' } },
       { user: USER, password: PASSWORD },
     );
     await run(id, { body: 'success' });
-    expect(sim.last().headers.authorization).toBe('Token configured');
+    expect(h.sim.last().headers.authorization).toBe('Token configured');
   });
 
   it('sends no credentials when hasAuth is false, and checks them when it is on', async () => {
     const off = await create(
-      { url: `${sim.url}/h`, hasAuth: false },
+      { url: `${h.sim.url}/h`, hasAuth: false },
       { user: 'elastic', password: 'changeme' },
     );
     expect(await run(off, { body: 'authenticate' })).toEqual({
@@ -162,7 +142,7 @@ describe('.webhook over http', () => {
       service_message: '[403] Forbidden',
       errorSource: 'user',
     });
-    const on = await create({ url: `${sim.url}/h` }, { user: 'elastic', password: 'changeme' });
+    const on = await create({ url: `${h.sim.url}/h` }, { user: 'elastic', password: 'changeme' });
     expect(await run(on, { body: 'authenticate' })).toEqual({
       status: 'ok',
       connector_id: on,
@@ -173,7 +153,7 @@ describe('.webhook over http', () => {
   describe('vendor failures', () => {
     let id: string;
     beforeAll(async () => {
-      id = await create({ url: `${sim.url}/fail` }, { user: USER, password: PASSWORD });
+      id = await create({ url: `${h.sim.url}/fail` }, { user: USER, password: PASSWORD });
     });
 
     const invalid = (status: string, errorSource?: 'user') => ({
@@ -184,63 +164,14 @@ describe('.webhook over http', () => {
       errorSource: errorSource ?? 'user',
     });
 
-    it('400 and 404 are user errors without retry', async () => {
-      expect(await run(id, { body: 'respond-with-400' })).toEqual(
-        invalid('[400] Bad Request: simulated 400'),
-      );
-      expect(await run(id, { body: 'respond-with-404' })).toEqual(
-        invalid('[404] Not Found: simulated 404'),
-      );
+    const retryLater = (serviceMessage: string) => ({
+      status: 'error',
+      connector_id: id,
+      message: 'error calling webhook, retry later',
+      service_message: serviceMessage,
+      retry: true,
+      errorSource: 'user',
     });
-
-    it('401 is an invalid response without retry', async () => {
-      expect(await run(id, { body: 'respond-with-401' })).toEqual(
-        invalid('[401] Unauthorized: simulated 401'),
-      );
-    });
-
-    it('429 without Retry-After: retry later', async () => {
-      expect(await run(id, { body: 'respond-with-429' })).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: 'error calling webhook, retry later',
-        service_message: '[429] Too Many Requests: simulated 429',
-        retry: true,
-        errorSource: 'user',
-      });
-    });
-
-    it('429 with Retry-After: retry at that moment', async () => {
-      const reply = await run(id, { body: 'respond-with-429-retry-after-60' });
-      expectRetryAt(reply.retry, 60);
-      expect(reply).toEqual({
-        status: 'error',
-        connector_id: id,
-        message: `error calling webhook, retry at ${String(reply.retry)}`,
-        service_message: '[429] Too Many Requests: slow down',
-        retry: reply.retry,
-        errorSource: 'user',
-      });
-    });
-
-    it('5xx: retry later, with the reason and the JSON message', async () => {
-      for (const [magic, text] of [
-        ['respond-with-500', '[500] Internal Server Error: simulated 500'],
-        ['respond-with-502', '[502] Bad Gateway: simulated 502'],
-        ['respond-with-text-503', '[503] Service Unavailable'],
-        ['failure', '[500] Internal Server Error'],
-      ]) {
-        expect(await run(id, { body: magic })).toEqual({
-          status: 'error',
-          connector_id: id,
-          message: 'error calling webhook, retry later',
-          service_message: text,
-          retry: true,
-          errorSource: 'user',
-        });
-      }
-    });
-
     const requestFailed = (serviceMessage: string) => ({
       status: 'error',
       connector_id: id,
@@ -249,22 +180,29 @@ describe('.webhook over http', () => {
       errorSource: 'user',
     });
 
-    it('a timeout', async () => {
-      expect(await run(id, { body: 'respond-with-timeout' })).toEqual(
-        requestFailed('[ECONNABORTED] timeout of 300ms exceeded'),
-      );
-    });
-
-    it('a connection reset', async () => {
-      expect(await run(id, { body: 'respond-with-reset' })).toEqual(
-        requestFailed('[ECONNRESET] socket hang up'),
-      );
-    });
-
-    it('an answer larger than maxResponseContentLength', async () => {
-      expect(await run(id, { body: 'respond-with-large' })).toEqual(
+    // 400, 401 and 404 are invalid responses, user errors without retry; 429 is retried later,
+    // or at the Retry-After moment; 5xx later, with the reason and the JSON message.
+    failureClassTests((body) => run(id, { body }), {
+      'respond-with-400': () => invalid('[400] Bad Request: simulated 400'),
+      'respond-with-404': () => invalid('[404] Not Found: simulated 404'),
+      'respond-with-401': () => invalid('[401] Unauthorized: simulated 401'),
+      'respond-with-429': () => retryLater('[429] Too Many Requests: simulated 429'),
+      'respond-with-429-retry-after-60': retryAt(60, (at) => ({
+        status: 'error',
+        connector_id: id,
+        message: `error calling webhook, retry at ${at}`,
+        service_message: '[429] Too Many Requests: slow down',
+        retry: at,
+        errorSource: 'user',
+      })),
+      'respond-with-500': () => retryLater('[500] Internal Server Error: simulated 500'),
+      'respond-with-502': () => retryLater('[502] Bad Gateway: simulated 502'),
+      'respond-with-text-503': () => retryLater('[503] Service Unavailable'),
+      failure: () => retryLater('[500] Internal Server Error'),
+      'respond-with-timeout': () => requestFailed('[ECONNABORTED] timeout of 300ms exceeded'),
+      'respond-with-reset': () => requestFailed('[ECONNRESET] socket hang up'),
+      'respond-with-large': () =>
         requestFailed('[ERR_BAD_RESPONSE] maxContentLength size of 1024 exceeded'),
-      );
     });
 
     it('a refused connection', async () => {
@@ -284,21 +222,21 @@ describe('.webhook over http', () => {
 
     it('never turns a POST into a GET on a 301/302/303, and names the refused redirect', async () => {
       for (const status of [301, 302, 303]) {
-        const before = sim.requests.length;
+        const before = h.sim.requests.length;
         const reply = await run(id, { body: `redirect-${status}` });
         expect(reply).toEqual(
           requestFailed(
             `[ERR_FR_REDIRECTION_FAILURE] Redirected request failed: the server answered ${status} to a POST request; following it would turn the request into a GET, so it was not followed`,
           ),
         );
-        expect(sim.requests.length).toBe(before + 1);
+        expect(h.sim.requests.length).toBe(before + 1);
       }
     });
 
     it('follows a 307 with the same method and body', async () => {
       const reply = await run(id, { body: 'redirect-307' });
       expect(reply).toEqual({ status: 'ok', connector_id: id, data: 'redirect-307' });
-      const followed = sim.last();
+      const followed = h.sim.last();
       expect(followed.method).toBe('POST');
       expect(followed.path).toBe('/redirected');
       expect(followed.text).toBe('redirect-307');
@@ -322,7 +260,7 @@ describe('.webhook over http', () => {
       expect(
         (
           await createRefused({
-            url: sim.url,
+            url: h.sim.url,
             hasAuth: false,
             authType: 'webhook-authentication-basic',
           })
@@ -331,10 +269,10 @@ describe('.webhook over http', () => {
     });
 
     it('refuses unknown keys and methods with config-schema texts', async () => {
-      expect((await createRefused({ url: sim.url, nope: 1 })).message).toBe(
+      expect((await createRefused({ url: h.sim.url, nope: 1 })).message).toBe(
         `${CONFIG_PREFIX}[nope]: definition for this key is missing`,
       );
-      expect((await createRefused({ url: sim.url, method: 'head' })).message).toBe(
+      expect((await createRefused({ url: h.sim.url, method: 'head' })).message).toBe(
         `${CONFIG_PREFIX}[method]: types that failed validation:\n- [method.0]: expected value to equal [post]\n- [method.1]: expected value to equal [put]\n- [method.2]: expected value to equal [patch]\n- [method.3]: expected value to equal [get]\n- [method.4]: expected value to equal [delete]`,
       );
       expect((await createRefused({})).message).toBe(
@@ -344,14 +282,14 @@ describe('.webhook over http', () => {
 
     it('refuses an additionalFields that is not a non-empty JSON object', async () => {
       for (const additionalFields of ['[1]', '{}', 'nope']) {
-        expect((await createRefused({ url: sim.url, additionalFields })).message).toBe(
+        expect((await createRefused({ url: h.sim.url, additionalFields })).message).toBe(
           `${WEBHOOK_PREFIX}additionalFields must be a non-empty JSON object.`,
         );
       }
     });
 
     it('needs accessTokenUrl and clientId for OAuth2, and an allowed token URL', async () => {
-      const oauth = { url: sim.url, authType: 'webhook-oauth2-client-credentials' };
+      const oauth = { url: h.sim.url, authType: 'webhook-oauth2-client-credentials' };
       expect((await createRefused(oauth, { clientSecret: 'x' })).message).toBe(
         `${WEBHOOK_PREFIX}missing Access Token URL (accessTokenUrl), Client ID (clientId) fields`,
       );
@@ -379,12 +317,12 @@ describe('.webhook over http', () => {
         { user: USER, password: PASSWORD, clientSecret: 'c' },
         { crt: 'Y3J0', pfx: 'cGZ4' },
       ]) {
-        expect((await createRefused({ url: sim.url }, secrets)).message).toBe(text);
+        expect((await createRefused({ url: h.sim.url }, secrets)).message).toBe(text);
       }
     });
 
     it('answers a params error as an execution result', async () => {
-      const id = await create({ url: sim.url });
+      const id = await create({ url: h.sim.url });
       expect(await run(id, { body: 42 })).toEqual({
         status: 'error',
         connector_id: id,
@@ -405,9 +343,9 @@ describe('.webhook over http', () => {
 
   describe('OAuth2 client credentials', () => {
     const oauthConfig = () => ({
-      url: `${sim.url}/oauth-hook`,
+      url: `${h.sim.url}/oauth-hook`,
       authType: 'webhook-oauth2-client-credentials',
-      accessTokenUrl: `${sim.url}/oauth/token`,
+      accessTokenUrl: `${h.sim.url}/oauth/token`,
       clientId: CLIENT_ID,
       scope: 'read write',
       additionalFields: '{"audience":"hooks"}',
@@ -419,15 +357,15 @@ describe('.webhook over http', () => {
         clientSecret: CLIENT_SECRET,
         secretHeaders: { 'X-Secret': SECRET_HEADER_VALUE },
       });
-      const tokensBefore = sim.issuedTokens.length;
-      const tokenRequestsBefore = sim.tokenRequests.length;
+      const tokensBefore = h.sim.issuedTokens.length;
+      const tokenRequestsBefore = h.sim.tokenRequests.length;
 
       expect(await run(id, { body: 'success' })).toEqual({
         status: 'ok',
         connector_id: id,
         data: 'success',
       });
-      const tokenRequest = sim.tokenRequests.at(-1);
+      const tokenRequest = h.sim.tokenRequests.at(-1);
       expect(tokenRequest?.method).toBe('POST');
       expect(tokenRequest?.headers['content-type']).toBe(
         'application/x-www-form-urlencoded; charset=UTF-8',
@@ -435,15 +373,15 @@ describe('.webhook over http', () => {
       expect(tokenRequest?.text).toBe(
         `audience=hooks&client_id=${CLIENT_ID}&client_secret=${CLIENT_SECRET}&grant_type=client_credentials&scope=read%20write`,
       );
-      const first = sim.issuedTokens[tokensBefore];
-      expect(sim.last().headers.authorization).toBe(`Bearer ${first}`);
-      expect(sim.last().headers['x-config']).toBe('c');
+      const first = h.sim.issuedTokens[tokensBefore];
+      expect(h.sim.last().headers.authorization).toBe(`Bearer ${first}`);
+      expect(h.sim.last().headers['x-config']).toBe('c');
       // Kibana sends only the config headers with an OAuth2 token.
-      expect(sim.last().headers['x-secret']).toBeUndefined();
+      expect(h.sim.last().headers['x-secret']).toBeUndefined();
 
       await run(id, { body: 'success' });
-      expect(sim.tokenRequests.length).toBe(tokenRequestsBefore + 1);
-      expect(sim.last().headers.authorization).toBe(`Bearer ${first}`);
+      expect(h.sim.tokenRequests.length).toBe(tokenRequestsBefore + 1);
+      expect(h.sim.last().headers.authorization).toBe(`Bearer ${first}`);
 
       expect(await run(id, { body: 'respond-with-403' })).toEqual({
         status: 'error',
@@ -454,19 +392,19 @@ describe('.webhook over http', () => {
       });
 
       await run(id, { body: 'success' });
-      expect(sim.tokenRequests.length).toBe(tokenRequestsBefore + 2);
-      const second = sim.issuedTokens[tokensBefore + 1];
+      expect(h.sim.tokenRequests.length).toBe(tokenRequestsBefore + 2);
+      const second = h.sim.issuedTokens[tokensBefore + 1];
       expect(second).not.toBe(first);
-      expect(sim.last().headers.authorization).toBe(`Bearer ${second}`);
+      expect(h.sim.last().headers.authorization).toBe(`Bearer ${second}`);
     });
 
     it('keeps the token after a 5xx', async () => {
       const id = await create(oauthConfig(), { clientSecret: CLIENT_SECRET });
       await run(id, { body: 'success' });
-      const count = sim.tokenRequests.length;
+      const count = h.sim.tokenRequests.length;
       await run(id, { body: 'respond-with-500' });
       await run(id, { body: 'success' });
-      expect(sim.tokenRequests.length).toBe(count);
+      expect(h.sim.tokenRequests.length).toBe(count);
     });
 
     it('reports a refused token request', async () => {
@@ -494,33 +432,37 @@ describe('.webhook over http', () => {
   });
 
   it('never shows a secret in a reply or a log line', () => {
-    expectNoSecrets(server, [PASSWORD, SECRET_HEADER_VALUE, CLIENT_SECRET, 'sim-token-'], replies);
+    expectNoSecrets(
+      h.server,
+      [PASSWORD, SECRET_HEADER_VALUE, CLIENT_SECRET, 'sim-token-'],
+      h.replies,
+    );
   });
 });
 
 describe('.webhook certificate refusal setting', () => {
   it('refuses ssl-pfx when xpack.actions.webhook.ssl.pfx.enabled is false', async () => {
-    const server = await startServer({
-      settings: { 'xpack.actions.webhook.ssl.pfx.enabled': false },
-    });
-    try {
-      const res = await server.api<{ message: string }>('POST', '/api/actions/connector', {
-        body: {
-          name: 'pfx',
-          connector_type_id: '.webhook',
-          config: {
-            url: 'https://hooks.example/x',
-            authType: 'webhook-authentication-ssl',
-            certType: 'ssl-pfx',
+    await withServer(
+      {
+        settings: { 'xpack.actions.webhook.ssl.pfx.enabled': false },
+      },
+      async (server) => {
+        const res = await server.api<{ message: string }>('POST', '/api/actions/connector', {
+          body: {
+            name: 'pfx',
+            connector_type_id: '.webhook',
+            config: {
+              url: 'https://hooks.example/x',
+              authType: 'webhook-authentication-ssl',
+              certType: 'ssl-pfx',
+            },
+            secrets: { pfx: 'cGZ4' },
           },
-          secrets: { pfx: 'cGZ4' },
-        },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body.message).toBe(`${WEBHOOK_PREFIX}certType "ssl-pfx" is disabled`);
-    } finally {
-      await server.close();
-    }
+        });
+        expect(res.status).toBe(400);
+        expect(res.body.message).toBe(`${WEBHOOK_PREFIX}certType "ssl-pfx" is disabled`);
+      },
+    );
   });
 });
 

@@ -1,19 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createConnector,
-  execute,
+  badRequest,
+  expectListedType,
   expectNoSecrets,
   expectRetryAt,
+  failureClassTests,
   RUN_FAILED,
   thrownEnvelope,
 } from '../helpers/connectors.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
+import type { TestServer } from '../helpers/server.js';
 import { RETRY_AFTER_SECONDS } from '../simulators/magic.js';
 import {
   startXsoarSimulator,
   XSOAR_PLAYBOOKS,
   XSOAR_PLAYBOOKS_RESPONSE,
-  type XsoarSimulator,
 } from '../simulators/xsoar.js';
 
 const API_KEY = 'xsoar-onprem-key-Jd82';
@@ -22,20 +23,35 @@ const CLOUD_KEY_ID = '17';
 const PLAYBOOK_ID = XSOAR_PLAYBOOKS[0]?.id ?? '';
 
 describe('.xsoar', () => {
-  let sim: XsoarSimulator;
-  let server: TestServer;
-  let limited: TestServer;
-  let id: string;
+  const h = connectorHarness({
+    type: '.xsoar',
+    simulator: () =>
+      startXsoarSimulator({
+        apiKey: API_KEY,
+        cloudApiKey: CLOUD_API_KEY,
+        cloudApiKeyId: CLOUD_KEY_ID,
+      }),
+    settings: () => ({
+      'xpack.actions.allowedHosts': ['127.0.0.1'],
+      'xpack.actions.preconfigured': {
+        'xsoar-not-allowed': {
+          name: 'stored before allowedHosts changed',
+          actionTypeId: '.xsoar',
+          config: { url: 'https://xsoar.example.com' },
+          secrets: { apiKey: API_KEY },
+        },
+      },
+    }),
+    limited: {
+      settings: () => ({ 'xpack.actions.allowedHosts': ['127.0.0.1'], ...SHORT_LIMITS }),
+    },
+    connector: (sim) => ({ config: { url: sim.url }, secrets: { apiKey: API_KEY } }),
+  });
   let cloudId: string;
-  let limitedId: string;
-  const replies: unknown[] = [];
 
-  const run = async (params: unknown, connectorId = id, on = server) => {
-    const body = await execute(on.api, connectorId, params);
-    replies.push(body);
-    return body;
-  };
-  const incident = (params: Record<string, unknown>, connectorId = id, on = server) =>
+  const run = (params: unknown, connectorId?: string, on?: TestServer) =>
+    h.run(params, connectorId, on);
+  const incident = (params: Record<string, unknown>, connectorId?: string, on?: TestServer) =>
     run(
       {
         subAction: 'run',
@@ -52,61 +68,18 @@ describe('.xsoar', () => {
   ) => thrownEnvelope(connectorId, serviceMessage, retry, errorSource);
 
   beforeAll(async () => {
-    sim = await startXsoarSimulator({
-      apiKey: API_KEY,
-      cloudApiKey: CLOUD_API_KEY,
-      cloudApiKeyId: CLOUD_KEY_ID,
-    });
-    server = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.preconfigured': {
-          'xsoar-not-allowed': {
-            name: 'stored before allowedHosts changed',
-            actionTypeId: '.xsoar',
-            config: { url: 'https://xsoar.example.com' },
-            secrets: { apiKey: API_KEY },
-          },
-        },
-      },
-    });
-    limited = await startServer({
-      settings: {
-        'xpack.actions.allowedHosts': ['127.0.0.1'],
-        'xpack.actions.responseTimeout': '300ms',
-        'xpack.actions.maxResponseContentLength': '1kb',
-      },
-    });
-    const input = {
-      connector_type_id: '.xsoar',
-      config: { url: sim.url },
-      secrets: { apiKey: API_KEY },
-    };
-    id = await createConnector(server.api, input);
-    limitedId = await createConnector(limited.api, input);
-    cloudId = await createConnector(server.api, {
-      ...input,
+    cloudId = await h.create({
+      config: { url: h.sim.url },
       secrets: { apiKey: CLOUD_API_KEY, apiKeyID: CLOUD_KEY_ID },
     });
   });
-  afterAll(async () => {
-    await server.close();
-    await limited.close();
-    await sim.close();
-  });
 
   it('is listed among the connector types', async () => {
-    const res = await server.api<Array<{ id: string }>>('GET', '/api/actions/connector_types');
-    expect(res.body.find((t) => t.id === '.xsoar')).toEqual({
+    await expectListedType(h.server, {
       id: '.xsoar',
       name: 'XSOAR',
-      enabled: true,
-      enabled_in_config: true,
-      enabled_in_license: true,
       minimum_license_required: 'platinum',
       supported_feature_ids: ['siem'],
-      is_system_action_type: false,
-      is_deprecated: false,
     });
   });
 
@@ -114,10 +87,10 @@ describe('.xsoar', () => {
     it('answers XSOAR’s playbook search as is (XSOAR 6)', async () => {
       expect(await run({ subAction: 'getPlaybooks', subActionParams: null })).toEqual({
         status: 'ok',
-        connector_id: id,
+        connector_id: h.id,
         data: XSOAR_PLAYBOOKS_RESPONSE,
       });
-      const sent = sim.last();
+      const sent = h.sim.last();
       expect(sent.method).toBe('POST');
       expect(sent.path).toBe('/playbook/search');
       expect(sent.headers.authorization).toBe(API_KEY);
@@ -132,7 +105,7 @@ describe('.xsoar', () => {
         connector_id: cloudId,
         data: XSOAR_PLAYBOOKS_RESPONSE,
       });
-      const sent = sim.last();
+      const sent = h.sim.last();
       expect(sent.path).toBe('/xsoar/public/v1/playbook/search');
       expect(sent.headers.authorization).toBe(CLOUD_API_KEY);
       expect(sent.headers['x-xdr-auth-id']).toBe(CLOUD_KEY_ID);
@@ -149,8 +122,8 @@ describe('.xsoar', () => {
         isRuleSeverity: false,
         body: JSON.stringify({ name: 'ignored', details: 'from body', labels: [{ type: 'x' }] }),
       });
-      expect(body).toEqual({ status: 'ok', connector_id: id, data: {} });
-      const sent = sim.last();
+      expect(body).toEqual({ status: 'ok', connector_id: h.id, data: {} });
+      const sent = h.sim.last();
       expect(sent.method).toBe('POST');
       expect(sent.path).toBe('/incident');
       expect(sent.headers.authorization).toBe(API_KEY);
@@ -174,7 +147,7 @@ describe('.xsoar', () => {
 
     it('sends playbookId null when none is given (XSOAR 8)', async () => {
       expect((await incident({ name: 'cloud incident' }, cloudId)).status).toBe('ok');
-      const sent = sim.last();
+      const sent = h.sim.last();
       expect(sent.path).toBe('/xsoar/public/v1/incident');
       expect(sent.json).toEqual({
         name: 'cloud incident',
@@ -185,16 +158,16 @@ describe('.xsoar', () => {
     });
 
     it('reports a body that is not JSON without calling XSOAR', async () => {
-      const count = sim.requests.length;
+      const count = h.sim.requests.length;
       const body = await incident({ name: 'bad body', body: '{not json' });
       expect(body).toMatchObject({ status: 'error', message: RUN_FAILED, retry: true });
       expect(body.service_message).toMatch(/^Error parsing Body: SyntaxError: /);
-      expect(sim.requests.length).toBe(count);
+      expect(h.sim.requests.length).toBe(count);
     });
 
     it('reports XSOAR refusing an unknown playbook', async () => {
       expect(await incident({ name: 'x', playbookId: 'nope' })).toEqual(
-        failure(id, 'Status code: 400. Message: API Error: Bad Request', false),
+        failure(h.id, 'Status code: 400. Message: API Error: Bad Request', false),
       );
     });
   });
@@ -203,8 +176,8 @@ describe('.xsoar', () => {
     it('names an unknown sub-action', async () => {
       expect(await run({ subAction: 'pushToService', subActionParams: {} })).toEqual(
         failure(
-          id,
-          `Sub action "pushToService" is not registered. Connector id: ${id}. Connector name: XSOAR. Connector type: .xsoar`,
+          h.id,
+          `Sub action "pushToService" is not registered. Connector id: ${h.id}. Connector name: XSOAR. Connector type: .xsoar`,
           true,
         ),
       );
@@ -213,7 +186,7 @@ describe('.xsoar', () => {
     it('requires createInvestigation', async () => {
       expect(await run({ subAction: 'run', subActionParams: { name: 'x', severity: 1 } })).toEqual(
         failure(
-          id,
+          h.id,
           'Request validation failed (Error: [createInvestigation]: expected value of type [boolean] but got [undefined])',
           true,
           'user',
@@ -231,10 +204,53 @@ describe('.xsoar', () => {
   });
 
   describe('vendor failures', () => {
+    failureClassTests((name) => incident({ name }), {
+      'respond-with-400': () =>
+        failure(h.id, 'Status code: 400. Message: API Error: Bad Request', false),
+      'respond-with-429': () =>
+        failure(h.id, 'Status code: 429. Message: API Error: Too Many Requests', true, 'user'),
+      'respond-with-500': () =>
+        failure(h.id, 'Status code: 500. Message: API Error: Internal Server Error', true),
+      'respond-with-502': () =>
+        failure(h.id, 'Status code: 502. Message: API Error: Bad Gateway', true),
+      // An answer that is not an object.
+      'respond-with-text': () =>
+        failure(
+          h.id,
+          'Response validation failed (Error: expected a plain object value, but found [string] instead.)',
+          true,
+        ),
+    });
+
+    // A timeout and an answer larger than maxResponseContentLength, on the server with short
+    // limits.
+    const limitedIncident = (name: string) => incident({ name }, h.limited.id, h.limited.server);
+    failureClassTests(limitedIncident, {
+      'respond-with-timeout': () =>
+        failure(
+          h.limited.id,
+          'Status code: undefined. Message: AxiosError: timeout of 300ms exceeded',
+          true,
+        ),
+      'respond-with-large': () =>
+        failure(
+          h.limited.id,
+          'Status code: undefined. Message: AxiosError: maxContentLength size of 1024 exceeded',
+          true,
+        ),
+    });
+
+    it('a connection reset', async () => {
+      const body = await limitedIncident('respond-with-reset');
+      expect(body).toMatchObject({ status: 'error', message: RUN_FAILED, retry: true });
+      expect(body.service_message).toMatch(
+        /^Status code: undefined\. Message: AxiosError: (socket hang up|read ECONNRESET)$/,
+      );
+    });
+
     it('401 for a wrong API key', async () => {
-      const wrong = await createConnector(server.api, {
-        connector_type_id: '.xsoar',
-        config: { url: sim.url },
+      const wrong = await h.create({
+        config: { url: h.sim.url },
         secrets: { apiKey: 'wrong-key' },
       });
       expect(await run({ subAction: 'getPlaybooks' }, wrong)).toEqual(
@@ -243,27 +259,14 @@ describe('.xsoar', () => {
     });
 
     it('404 under a wrong base path', async () => {
-      const wrongPath = await createConnector(server.api, {
-        connector_type_id: '.xsoar',
-        config: { url: `${sim.url}/api/v2` },
+      const wrongPath = await h.create({
+        config: { url: `${h.sim.url}/api/v2` },
         secrets: { apiKey: API_KEY },
       });
       expect(await incident({ name: 'x' }, wrongPath)).toEqual(
         failure(wrongPath, 'Status code: 404. Message: API Error: Not Found', false),
       );
-      expect(sim.last().path).toBe('/api/v2/incident');
-    });
-
-    it('400', async () => {
-      expect(await incident({ name: 'respond-with-400' })).toEqual(
-        failure(id, 'Status code: 400. Message: API Error: Bad Request', false),
-      );
-    });
-
-    it('429 without Retry-After', async () => {
-      expect(await incident({ name: 'respond-with-429' })).toEqual(
-        failure(id, 'Status code: 429. Message: API Error: Too Many Requests', true, 'user'),
-      );
+      expect(h.sim.last().path).toBe('/api/v2/incident');
     });
 
     it('429 with Retry-After', async () => {
@@ -274,78 +277,30 @@ describe('.xsoar', () => {
       });
       expectRetryAt(body.retry, RETRY_AFTER_SECONDS);
     });
-
-    it('500', async () => {
-      expect(await incident({ name: 'respond-with-500' })).toEqual(
-        failure(id, 'Status code: 500. Message: API Error: Internal Server Error', true),
-      );
-    });
-
-    it('502', async () => {
-      expect(await incident({ name: 'respond-with-502' })).toEqual(
-        failure(id, 'Status code: 502. Message: API Error: Bad Gateway', true),
-      );
-    });
-
-    it('an answer that is not an object', async () => {
-      expect(await incident({ name: 'respond-with-text' })).toEqual(
-        failure(
-          id,
-          'Response validation failed (Error: expected a plain object value, but found [string] instead.)',
-          true,
-        ),
-      );
-    });
-
-    it('a timeout', async () => {
-      expect(await incident({ name: 'respond-with-timeout' }, limitedId, limited)).toEqual(
-        failure(
-          limitedId,
-          'Status code: undefined. Message: AxiosError: timeout of 300ms exceeded',
-          true,
-        ),
-      );
-    });
-
-    it('a connection reset', async () => {
-      const body = await incident({ name: 'respond-with-reset' }, limitedId, limited);
-      expect(body).toMatchObject({ status: 'error', message: RUN_FAILED, retry: true });
-      expect(body.service_message).toMatch(
-        /^Status code: undefined\. Message: AxiosError: (socket hang up|read ECONNRESET)$/,
-      );
-    });
-
-    it('an answer larger than maxResponseContentLength', async () => {
-      expect(await incident({ name: 'respond-with-large' }, limitedId, limited)).toEqual(
-        failure(
-          limitedId,
-          'Status code: undefined. Message: AxiosError: maxContentLength size of 1024 exceeded',
-          true,
-        ),
-      );
-    });
   });
 
   describe('connector validation', () => {
     const create = (config: unknown, secrets: unknown) =>
-      server.api('POST', '/api/actions/connector', {
+      h.server.api('POST', '/api/actions/connector', {
         body: { name: 'x', connector_type_id: '.xsoar', config, secrets },
       });
 
     it('requires url', async () => {
       const res = await create({}, { apiKey: API_KEY });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message:
+      expect(res.body).toEqual(
+        badRequest(
           'error validating connector type config: [url]: expected value of type [string] but got [undefined]',
-      });
+        ),
+      );
     });
 
     it('stores apiKeyID as null when not given, and never returns secrets', async () => {
-      const res = await server.api<Record<string, unknown>>('GET', `/api/actions/connector/${id}`);
-      expect(res.body.config).toEqual({ url: sim.url });
+      const res = await h.server.api<Record<string, unknown>>(
+        'GET',
+        `/api/actions/connector/${h.id}`,
+      );
+      expect(res.body.config).toEqual({ url: h.sim.url });
       expect(JSON.stringify(res.body)).not.toContain(API_KEY);
     });
 
@@ -371,8 +326,8 @@ describe('.xsoar', () => {
   });
 
   it('never shows or logs the API keys', () => {
-    expect(replies.length).toBeGreaterThan(10);
-    expectNoSecrets(server, [API_KEY, CLOUD_API_KEY], replies);
-    expectNoSecrets(limited, [API_KEY], replies);
+    expect(h.replies.length).toBeGreaterThan(10);
+    expectNoSecrets(h.server, [API_KEY, CLOUD_API_KEY], h.replies);
+    expectNoSecrets(h.limited.server, [API_KEY], h.replies);
   });
 });

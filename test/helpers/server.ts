@@ -130,3 +130,16 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     },
   };
 }
+
+/** A server with these options for the length of `use`, closed after it, even when it throws. */
+export async function withServer<T>(
+  options: StartOptions,
+  use: (server: TestServer) => Promise<T>,
+): Promise<T> {
+  const server = await startServer(options);
+  try {
+    return await use(server);
+  } finally {
+    await server.close();
+  }
+}

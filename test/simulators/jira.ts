@@ -42,36 +42,24 @@ const PRIORITIES = [
   { self: 'https://jira.example/rest/api/2/priority/3', name: 'Medium', id: '3' },
 ];
 
+const PRIORITY_FIELD = field(
+  'priority',
+  'Priority',
+  false,
+  { type: 'priority', system: 'priority' },
+  { allowedValues: PRIORITIES, defaultValue: PRIORITIES[1], hasDefaultValue: true },
+);
+
 /** Create metadata per issue type: both share summary and priority; only Task has labels. */
 export const JIRA_FIELDS: Record<string, Array<Record<string, unknown>>> = {
   '10006': [
     field('summary', 'Summary', true, { type: 'string', system: 'summary' }),
-    field(
-      'priority',
-      'Priority',
-      false,
-      { type: 'priority', system: 'priority' },
-      {
-        allowedValues: PRIORITIES,
-        defaultValue: PRIORITIES[1],
-        hasDefaultValue: true,
-      },
-    ),
+    PRIORITY_FIELD,
     field('labels', 'Labels', false, { type: 'array', items: 'string', system: 'labels' }),
   ],
   '10007': [
     field('summary', 'Summary', true, { type: 'string', system: 'summary' }),
-    field(
-      'priority',
-      'Priority',
-      false,
-      { type: 'priority', system: 'priority' },
-      {
-        allowedValues: PRIORITIES,
-        defaultValue: PRIORITIES[1],
-        hasDefaultValue: true,
-      },
-    ),
+    PRIORITY_FIELD,
     field('parent', 'Parent', true, { type: 'issuelink', system: 'parent' }),
   ],
 };

@@ -49,16 +49,13 @@ const TRACE = {
   timestamp: '2026-01-01 00:00:00Z',
 };
 
-function identityError(status: number, error: string, code: number, description: string) {
+function identityError(error: string, code: number, description: string) {
   return {
-    status,
-    body: {
-      error,
-      error_description: `AADSTS${code}: ${description}\r\nTrace ID: ${TRACE.trace_id}\r\nCorrelation ID: ${TRACE.correlation_id}\r\nTimestamp: ${TRACE.timestamp}`,
-      error_codes: [code],
-      ...TRACE,
-      error_uri: `https://login.microsoftonline.com/error?code=${code}`,
-    },
+    error,
+    error_description: `AADSTS${code}: ${description}\r\nTrace ID: ${TRACE.trace_id}\r\nCorrelation ID: ${TRACE.correlation_id}\r\nTimestamp: ${TRACE.timestamp}`,
+    error_codes: [code],
+    ...TRACE,
+    error_uri: `https://login.microsoftonline.com/error?code=${code}`,
   };
 }
 
@@ -117,63 +114,58 @@ export async function startMicrosoftSimulator(
 
   const token = (req: RecordedRequest, res: ServerResponse, tenant: string) => {
     const form = new URLSearchParams(req.text);
-    const failure = (status: number) =>
-      identityError(status, 'temporarily_unavailable', 50000, 'There was an error issuing a token.')
-        .body;
+    const failure = () =>
+      identityError('temporarily_unavailable', 50000, 'There was an error issuing a token.');
+    const refuse = (status: number, error: string, code: number, description: string) =>
+      sendJson(res, status, identityError(error, code, description));
     if (scripted(tenant, res, failure)) return;
     if (tenant !== app.tenantId) {
-      const e = identityError(
+      return refuse(
         400,
         'invalid_request',
         90002,
         `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
       );
-      return sendJson(res, e.status, e.body);
     }
     if (!String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
-      const e = identityError(
+      return refuse(
         400,
         'invalid_request',
         900144,
         "The request body must contain the following parameter: 'grant_type'.",
       );
-      return sendJson(res, e.status, e.body);
     }
     if (form.get('grant_type') !== 'client_credentials') {
-      const e = identityError(
+      return refuse(
         400,
         'unsupported_grant_type',
         70003,
         'The app requested an unsupported grant type.',
       );
-      return sendJson(res, e.status, e.body);
     }
     if (form.get('client_id') !== app.clientId) {
-      const e = identityError(
+      return refuse(
         400,
         'unauthorized_client',
         700016,
         `Application with identifier '${form.get('client_id')}' was not found in the directory '${tenant}'.`,
       );
-      return sendJson(res, e.status, e.body);
     }
     if (form.get('client_secret') !== app.clientSecret) {
-      const e = identityError(
+      return refuse(
         401,
         'invalid_client',
         7000215,
         'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
       );
-      return sendJson(res, e.status, e.body);
     }
     if (form.get('scope') !== GRAPH_SCOPE) {
-      const e = identityError(
+      return refuse(
         400,
         'invalid_scope',
         1002012,
         `The provided value for scope ${form.get('scope')} is not valid.`,
       );
-      return sendJson(res, e.status, e.body);
     }
     const accessToken = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${randomBytes(12).toString('hex')}`;
     issued.push(accessToken);

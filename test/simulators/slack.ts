@@ -31,6 +31,14 @@ export const SLACK_BOT_ID = 'B0SIMBOT01';
 export const SLACK_BOT_USER = 'U0SIMBOT01';
 export const SLACK_APP_ID = 'A0SIMAPP01';
 
+/** A message to add to a channel's history, with its thread's replies. */
+export interface NewMessage {
+  text: string;
+  user?: string;
+  ts: string;
+  replies?: Array<{ text: string; user?: string; ts: string }>;
+}
+
 export interface SlackChannel {
   id: string;
   name: string;
@@ -69,15 +77,7 @@ export interface SlackSimulator extends Simulator {
   /** Make the next call of a Web API method answer this instead (Retry-After in seconds). */
   failNext(method: string, failure: { status: number; body?: unknown; retryAfter?: string }): void;
   /** Add a message (and optional replies) to a channel's history. */
-  addMessage(
-    channel: string,
-    message: {
-      text: string;
-      user?: string;
-      ts: string;
-      replies?: Array<{ text: string; user?: string; ts: string }>;
-    },
-  ): void;
+  addMessage(channel: string, message: NewMessage): void;
 }
 
 export const DEFAULT_CHANNELS: readonly SlackChannel[] = [
@@ -387,15 +387,7 @@ export async function startSlackSimulator(
     failNext(method: string, failure: { status: number; body?: unknown; retryAfter?: string }) {
       failures.set(method, failure);
     },
-    addMessage(
-      channel: string,
-      message: {
-        text: string;
-        user?: string;
-        ts: string;
-        replies?: Array<{ text: string; user?: string; ts: string }>;
-      },
-    ) {
+    addMessage(channel: string, message: NewMessage) {
       const list = history.get(channel) ?? [];
       const replies = message.replies ?? [];
       list.push({

@@ -87,6 +87,13 @@ export async function startSwimlaneSimulator(options: SwimlaneOptions): Promise<
       return;
     }
     const body = (req.json ?? {}) as Record<string, unknown>;
+    /** Answers Swimlane's 400 for a value of a field the application lacks; whether it did. */
+    const refuseUnknownField = (values: Record<string, unknown>): boolean => {
+      const unknown = Object.keys(values).find((k) => !options.app.fieldIds.includes(k));
+      if (unknown === undefined) return false;
+      sendJson(res, 400, swimlaneError(1052, unknown, `Field ${unknown} not found`));
+      return true;
+    };
 
     if (recordId === undefined && req.method === 'POST') {
       if (body.applicationId !== appId) {
@@ -94,11 +101,7 @@ export async function startSwimlaneSimulator(options: SwimlaneOptions): Promise<
         return;
       }
       const values = (body.values ?? {}) as Record<string, unknown>;
-      const unknown = Object.keys(values).find((k) => !options.app.fieldIds.includes(k));
-      if (unknown !== undefined) {
-        sendJson(res, 400, swimlaneError(1052, unknown, `Field ${unknown} not found`));
-        return;
-      }
+      if (refuseUnknownField(values)) return;
       const record: SwimlaneRecord = {
         id: `aKPmBHWzmdRQtx6M${sequence}`,
         name: `${options.app.acronym}-${sequence}`,
@@ -126,11 +129,7 @@ export async function startSwimlaneSimulator(options: SwimlaneOptions): Promise<
         return;
       }
       const values = (body.values ?? {}) as Record<string, unknown>;
-      const unknown = Object.keys(values).find((k) => !options.app.fieldIds.includes(k));
-      if (unknown !== undefined) {
-        sendJson(res, 400, swimlaneError(1052, unknown, `Field ${unknown} not found`));
-        return;
-      }
+      if (refuseUnknownField(values)) return;
       Object.assign(record.values, values);
       record.modifiedDate = SWIMLANE_MODIFIED;
       sendJson(res, 200, record);

@@ -59,6 +59,15 @@ function level(value: unknown, fallback: number, max: number): number | string {
   return value;
 }
 
+/** The severity and TLP of a case or alert (2 unless given), or what is wrong with them. */
+function severityAndTlp(body: Record<string, unknown>): { severity: number; tlp: number } | string {
+  const severity = level(body.severity, 2, 4);
+  const tlp = level(body.tlp, 2, 4);
+  if (typeof severity === 'string') return severity;
+  if (typeof tlp === 'string') return tlp;
+  return { severity, tlp };
+}
+
 export async function startTheHiveSimulator(options: TheHiveOptions): Promise<TheHiveSimulator> {
   const cases = new Map<string, Record<string, unknown>>();
   const alerts = new Map<string, Record<string, unknown>>();
@@ -86,12 +95,12 @@ export async function startTheHiveSimulator(options: TheHiveOptions): Promise<Th
         sendJson(res, 400, hiveError(400, `Invalid json: ${absent} is missing`));
         return;
       }
-      const severity = level(body.severity, 2, 4);
-      const tlp = level(body.tlp, 2, 4);
-      if (typeof severity === 'string' || typeof tlp === 'string') {
-        sendJson(res, 400, hiveError(400, String(typeof severity === 'string' ? severity : tlp)));
+      const levels = severityAndTlp(body);
+      if (typeof levels === 'string') {
+        sendJson(res, 400, hiveError(400, levels));
         return;
       }
+      const { severity, tlp } = levels;
       const id = `~${nextId++}`;
       const created = {
         _id: id,
@@ -184,12 +193,12 @@ export async function startTheHiveSimulator(options: TheHiveOptions): Promise<Th
         );
         return;
       }
-      const severity = level(body.severity, 2, 4);
-      const tlp = level(body.tlp, 2, 4);
-      if (typeof severity === 'string' || typeof tlp === 'string') {
-        sendJson(res, 400, hiveError(400, String(typeof severity === 'string' ? severity : tlp)));
+      const levels = severityAndTlp(body);
+      if (typeof levels === 'string') {
+        sendJson(res, 400, hiveError(400, levels));
         return;
       }
+      const { severity, tlp } = levels;
       const id = `~${nextId++}`;
       const observables = Array.isArray(body.observables) ? body.observables : [];
       const alert = {
