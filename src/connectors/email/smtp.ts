@@ -84,6 +84,9 @@ function tlsFor(mode: 'none' | 'certificate' | 'full') {
   return { rejectUnauthorized: true };
 }
 
+/** How much longer an idle socket may wait than the setup deadline. */
+const SOCKET_IDLE_MARGIN_MS = 100;
+
 function transportOptions(
   target: Exclude<SmtpTarget, { kind: 'json' }>,
   options: SmtpSendOptions,
@@ -94,9 +97,9 @@ function transportOptions(
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     dnsTimeout: timeoutMs,
-    // One millisecond past the setup deadline it would otherwise tie with, so a server that
-    // never greets always fails with "Greeting never received".
-    socketTimeout: timeoutMs + 1,
+    // Past the setup deadline by more than a busy event loop's jitter, so a server that never
+    // greets always fails with "Greeting never received", not with the idle socket's "Timeout".
+    socketTimeout: timeoutMs + SOCKET_IDLE_MARGIN_MS,
     ...(options.auth !== undefined ? { auth: options.auth } : {}),
   };
   if (target.kind === 'service') return { ...common, service: target.service };
