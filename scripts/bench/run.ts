@@ -190,10 +190,7 @@ async function load(c: Case, duration = DURATION): Promise<Load> {
       ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
-    // Each connection paces itself, so the requests arrive spread out rather than in bursts.
-    ...(c.rate !== undefined
-      ? { connectionRate: Math.max(1, Math.round(c.rate / CONNECTIONS)) }
-      : {}),
+    ...(c.rate !== undefined ? { overallRate: c.rate } : {}),
     ...(c.paths !== undefined
       ? {
           requests: [
