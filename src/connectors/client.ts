@@ -325,8 +325,8 @@ export class ConnectorsClient {
       config: prepared.config,
       secrets: prepared.secrets,
     });
+    // Its OAuth tokens are forgotten through the store's change feed, on every instance.
     if (updated === undefined) throw savedObjectNotFound('action', id);
-    this.deps.tokens.forget(caller.spaceId, id);
     return this.fromStored(updated);
   }
 
@@ -338,10 +338,7 @@ export class ConnectorsClient {
       this.audit(caller, 'connector_delete', { id, outcome: 'unknown' });
     }
     const deleted = await this.deps.store.connectors.delete(caller.spaceId, id);
-    if (deleted) {
-      this.deps.tokens.forget(caller.spaceId, id);
-      return;
-    }
+    if (deleted) return;
     if (this.preconfigured.has(id))
       throw badRequest(`Preconfigured action ${id} is not allowed to delete.`);
     throw savedObjectNotFound('action', id);
