@@ -414,6 +414,27 @@ interface Notifier {
   feed: ChangeFeed;
 }
 
+/**
+ * Run a write and, when it touched a row, tell every instance in the same statement (NOTIFY)
+ * and this one at once (the change feed).
+ */
+async function notifyingWrite(
+  pool: Pool,
+  notifier: Notifier,
+  change: StoreChange,
+  sql: string,
+  values: unknown[],
+): Promise<boolean> {
+  const n = values.length;
+  const { rowCount } = await pool.query(
+    `WITH written AS (${sql} RETURNING 1) SELECT pg_notify($${n + 1}, $${n + 2}) FROM written`,
+    [...values, notifier.channel, notifier.notice(change)],
+  );
+  const touched = (rowCount ?? 0) > 0;
+  if (touched) notifier.feed.publish(change);
+  return touched;
+}
+
 const CONNECTOR_COLUMNS =
   'id, space_id, type_id, name, config, secrets, is_missing_secrets, created_at, updated_at';
 
@@ -713,18 +734,8 @@ function toUser(row: UserRow): StoredUser {
 
 function pgUsers(pool: Pool, notifier: Notifier): UserRepository {
   const columns = 'username, password_hash, roles, full_name, email, metadata, enabled';
-  /** Run a write and, when it touched a row, tell every instance the user changed. */
-  const write = async (username: string, sql: string, values: unknown[]): Promise<boolean> => {
-    const change: StoreChange = { kind: 'user', id: username };
-    const n = values.length;
-    const { rowCount } = await pool.query(
-      `WITH written AS (${sql} RETURNING 1) SELECT pg_notify($${n + 1}, $${n + 2}) FROM written`,
-      [...values, notifier.channel, notifier.notice(change)],
-    );
-    const touched = (rowCount ?? 0) > 0;
-    if (touched) notifier.feed.publish(change);
-    return touched;
-  };
+  const write = (username: string, sql: string, values: unknown[]) =>
+    notifyingWrite(pool, notifier, { kind: 'user', id: username }, sql, values);
   return {
     async get(username) {
       const { rows } = await pool.query<UserRow>(
@@ -768,17 +779,8 @@ function pgUsers(pool: Pool, notifier: Notifier): UserRepository {
 }
 
 function pgRoles(pool: Pool, notifier: Notifier): RoleRepository {
-  const write = async (name: string, sql: string, values: unknown[]): Promise<boolean> => {
-    const change: StoreChange = { kind: 'role', id: name };
-    const n = values.length;
-    const { rowCount } = await pool.query(
-      `WITH written AS (${sql} RETURNING 1) SELECT pg_notify($${n + 1}, $${n + 2}) FROM written`,
-      [...values, notifier.channel, notifier.notice(change)],
-    );
-    const touched = (rowCount ?? 0) > 0;
-    if (touched) notifier.feed.publish(change);
-    return touched;
-  };
+  const write = (name: string, sql: string, values: unknown[]) =>
+    notifyingWrite(pool, notifier, { kind: 'role', id: name }, sql, values);
   return {
     async get(name) {
       const { rows } = await pool.query<{ doc: StoredRole }>(
