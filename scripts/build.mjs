@@ -1,5 +1,6 @@
 // The production build: the server and its own modules bundled into dist/main.mjs, with what is
-// loaded only on demand (the PostgreSQL engine) split into chunks of its own. Packages stay in
+// loaded only on demand (the PostgreSQL engine) split into chunks of its own, and the embedded
+// store's writer thread as an entry of its own. Packages stay in
 // node_modules (native ones must), except TypeBox: its hundreds of small modules cost more to
 // load one by one than to carry inside the bundle.
 import { readFileSync } from 'node:fs';
@@ -10,7 +11,8 @@ const BUNDLED = new Set(['@sinclair/typebox']);
 const external = Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(name));
 
 await build({
-  entryPoints: ['src/main.ts'],
+  // The store's writer thread is loaded by path, beside main.mjs, as it is beside sqlite.ts.
+  entryPoints: { main: 'src/main.ts', 'sqlite-writer': 'src/store/sqlite-writer.mjs' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   splitting: true,

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { ChangeFeed } from './changes.js';
 import {
@@ -32,6 +33,10 @@ import {
  * is fsynced, so an acknowledged create or update survives a SIGKILL of the process and a power
  * loss alike; readers never block the writer. secure_delete zeroes the space a deleted or
  * rewritten row leaves behind, so a rotated-out secrets blob does not linger in the file.
+ *
+ * Event-log records and embedded-index documents, the writes every run makes, go through a
+ * writer thread with a connection of its own (sqlite-writer.mjs): their inserts, commits and
+ * fsyncs never hold up the request thread. It starts on the first such write.
  */
 
 const MIGRATIONS: readonly string[] = [
@@ -191,7 +196,8 @@ function isUniqueViolation(err: unknown): boolean {
 
 export function openSqliteStore(dataDir: string): Store {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, 'connectors.sqlite'));
+  const file = join(dataDir, 'connectors.sqlite');
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
@@ -205,8 +211,9 @@ export function openSqliteStore(dataDir: string): Store {
   const apiKeys = sqliteApiKeys(db, changes);
   const users = sqliteUsers(db, changes);
   const roles = sqliteRoles(db, changes);
-  const events = sqliteEvents(db);
-  const indices = sqliteIndices(db);
+  const writer = new WriterThread(file);
+  const events = sqliteEvents(db, writer);
+  const indices = sqliteIndices(db, writer);
   let closed = false;
   return {
     engine: 'sqlite',
@@ -224,6 +231,7 @@ export function openSqliteStore(dataDir: string): Store {
     async close() {
       if (closed) return;
       closed = true;
+      await writer.close();
       db.close();
     },
   };
@@ -244,7 +252,7 @@ function migrate(db: Database.Database): void {
     );
   });
   for (let version = applied.v + 1; version <= MIGRATIONS.length; version++) {
-    apply(version, MIGRATIONS[version - 1] as string);
+    apply.immediate(version, MIGRATIONS[version - 1] as string);
   }
   db.prepare('INSERT OR IGNORE INTO spaces (id, name, doc) VALUES (?, ?, ?)').run(
     DEFAULT_SPACE.id,
@@ -355,7 +363,7 @@ function sqliteSpaces(db: Database.Database, changes: ChangeFeed): SpaceReposito
       return update.run(space.name, JSON.stringify(space), space.id).changes > 0;
     },
     async delete(id) {
-      const deleted = remove(id);
+      const deleted = remove.immediate(id);
       if (deleted) changes.publish({ kind: 'space', id });
       return deleted;
     },
@@ -394,7 +402,7 @@ function sqliteApiKeys(db: Database.Database, changes: ChangeFeed): ApiKeyReposi
       db.transaction(() => {
         const now = Date.now();
         for (const id of ids) if (invalidate.run(now, id).changes > 0) done.push(id);
-      })();
+      }).immediate();
       for (const id of done) changes.publish({ kind: 'apiKey', id });
       return done;
     },
@@ -471,14 +479,7 @@ function sqliteRoles(db: Database.Database, changes: ChangeFeed): RoleRepository
   };
 }
 
-function sqliteEvents(db: Database.Database): EventRepository {
-  const insert = db.prepare(
-    'INSERT INTO event_log (ts, space_id, saved_object_id, action, doc) VALUES (?, ?, ?, ?, ?)',
-  );
-  const appendAll = db.transaction((events: readonly StoredEvent[]) => {
-    for (const e of events)
-      insert.run(e.doc['@timestamp'], e.spaceId, e.savedObjectId, e.action, JSON.stringify(e.doc));
-  });
+function sqliteEvents(db: Database.Database, writer: WriterThread): EventRepository {
   const countQ = db.prepare(
     'SELECT COUNT(*) AS n FROM event_log WHERE saved_object_id = ? AND space_id = ?',
   );
@@ -488,15 +489,12 @@ function sqliteEvents(db: Database.Database): EventRepository {
   const pageDesc = db.prepare(
     'SELECT doc FROM event_log WHERE saved_object_id = ? AND space_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?',
   );
-  const deleteOld = db.prepare(
-    'DELETE FROM event_log WHERE seq IN (SELECT seq FROM event_log WHERE ts < ? ORDER BY ts LIMIT ?)',
-  );
   return {
-    async append(events) {
-      if (events.length > 0) appendAll(events);
+    async append(events: readonly StoredEvent[]) {
+      if (events.length > 0) await writer.call('appendEvents', events);
     },
     async deleteBefore(timestamp, limit) {
-      return deleteOld.run(timestamp, limit).changes;
+      return (await writer.call('deleteEventsBefore', { timestamp, limit })) as number;
     },
     async find(q: EventQuery): Promise<EventPage> {
       const total = (countQ.get(q.savedObjectId, q.spaceId) as { n: number }).n;
@@ -509,96 +507,93 @@ function sqliteEvents(db: Database.Database): EventRepository {
   };
 }
 
-/**
- * Writes that arrive in the same turn of the event loop commit together: one transaction and one
- * WAL sync for all of them, each in its own savepoint so one failing leaves the others intact.
- * Every caller is answered only after the commit, so an acknowledged write is on disk.
- */
-class GroupCommit {
-  private queue: Array<{
-    work: () => unknown;
-    resolve: (v: unknown) => void;
-    reject: (e: unknown) => void;
-  }> = [];
-  private scheduled = false;
+interface WriterReply {
+  id: number;
+  value?: unknown;
+  error?: { message: string; code?: string };
+}
 
-  constructor(private readonly db: Database.Database) {}
-
-  run<T>(work: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    try {
-      this.db.transaction(() => {
-        for (const { work } of batch) {
-          try {
-            outcomes.push({ ok: true, value: this.db.transaction(work)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      })();
-    } catch (error) {
-      for (const { reject } of batch) reject(error);
-      return;
-    }
-    for (const [i, { resolve, reject }] of batch.entries()) {
-      const outcome = outcomes[i];
-      if (outcome?.ok) resolve(outcome.value);
-      else reject(outcome?.error);
-    }
+/** A failure the writer thread reported, with SQLite's code kept for the callers that test it. */
+class WriterError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
   }
 }
 
-function sqliteIndices(db: Database.Database): IndexRepository {
+/**
+ * The request side of the writer thread (sqlite-writer.mjs): started on the first write, answered
+ * by request id. Should the thread die, the writes in flight fail and the next write starts a
+ * new one.
+ */
+class WriterThread {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (err: Error) => void }
+  >();
+
+  constructor(private readonly file: string) {}
+
+  call(op: string, args: unknown): Promise<unknown> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, op, args });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (worker === undefined) return;
+    this.worker = undefined;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.postMessage({ op: 'close' });
+    await exited;
+  }
+
+  private start(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
+      workerData: { file: this.file },
+    });
+    worker.unref();
+    worker.on('message', (reply: WriterReply) => {
+      const call = this.pending.get(reply.id);
+      if (call === undefined) return;
+      this.pending.delete(reply.id);
+      if (reply.error === undefined) call.resolve(reply.value);
+      else call.reject(new WriterError(reply.error.message, reply.error.code));
+    });
+    const fail = (err: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const call of this.pending.values()) call.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (this.pending.size > 0)
+        fail(new Error(`the store writer thread exited with code ${code}`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+}
+
+function sqliteIndices(db: Database.Database, writer: WriterThread): IndexRepository {
   const getIndex = db.prepare('SELECT next_seq_no FROM indices WHERE name = ?');
-  const createIndex = db.prepare('INSERT INTO indices (name, next_seq_no) VALUES (?, 0)');
-  const setSeq = db.prepare('UPDATE indices SET next_seq_no = ? WHERE name = ?');
-  const insertDoc = db.prepare(
-    'INSERT INTO index_docs (index_name, id, seq_no, version, source) VALUES (?, ?, ?, 1, ?)',
-  );
   const countDocs = db.prepare('SELECT COUNT(*) AS n FROM index_docs WHERE index_name = ?');
   const pageDocs = db.prepare(
     'SELECT id, source FROM index_docs WHERE index_name = ? ORDER BY seq_no LIMIT ? OFFSET ?',
   );
-  const bulk = db.transaction(
-    (
-      index: string,
-      docs: readonly Record<string, unknown>[],
-      newId: () => string,
-    ): IndexItemResult[] => {
-      let row = getIndex.get(index) as { next_seq_no: number } | undefined;
-      if (row === undefined) {
-        createIndex.run(index);
-        row = { next_seq_no: 0 };
-      }
-      let seq = row.next_seq_no;
-      const results: IndexItemResult[] = [];
-      for (const doc of docs) {
-        const id = newId();
-        insertDoc.run(index, id, seq, JSON.stringify(doc));
-        results.push({ id, version: 1, seqNo: seq });
-        seq += 1;
-      }
-      setSeq.run(seq, index);
-      return results;
-    },
-  );
-  const group = new GroupCommit(db);
   return {
-    bulkCreate(index, docs, newId) {
-      return group.run(() => bulk(index, docs, newId));
+    async bulkCreate(index, docs, newId) {
+      const ids = docs.map(() => newId());
+      return (await writer.call('bulkCreate', { index, docs, ids })) as IndexItemResult[];
     },
     async exists(index) {
       return getIndex.get(index) !== undefined;

@@ -1,0 +1,114 @@
+// The embedded store's writer thread: event-log records and embedded-index documents are written
+// here, on a connection of its own, so the inserts, the commits and their fsyncs never hold up
+// the request thread. Plain JavaScript, so the same file runs from the sources and from dist.
+//
+// Requests are { id, op, args }; each is answered { id, value } or { id, error: { message, code } }.
+// Requests that arrive in the same turn commit together: one transaction and one WAL sync for
+// all of them, each in its own savepoint so one failing leaves the others intact. A request is
+// answered only after the commit, so an acknowledged write is on disk.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const db = new Database(workerData.file);
+db.pragma('synchronous = FULL');
+db.pragma('busy_timeout = 5000');
+db.pragma('secure_delete = ON');
+
+const insertEvent = db.prepare(
+  'INSERT INTO event_log (ts, space_id, saved_object_id, action, doc) VALUES (?, ?, ?, ?, ?)',
+);
+const deleteEvents = db.prepare(
+  'DELETE FROM event_log WHERE seq IN (SELECT seq FROM event_log WHERE ts < ? ORDER BY ts LIMIT ?)',
+);
+const getIndex = db.prepare('SELECT next_seq_no FROM indices WHERE name = ?');
+const createIndex = db.prepare('INSERT INTO indices (name, next_seq_no) VALUES (?, 0)');
+const setSeq = db.prepare('UPDATE indices SET next_seq_no = ? WHERE name = ?');
+const insertDoc = db.prepare(
+  'INSERT INTO index_docs (index_name, id, seq_no, version, source) VALUES (?, ?, ?, 1, ?)',
+);
+
+const ops = {
+  /** @param {Array<{ spaceId: string, savedObjectId: string, action: string, doc: Record<string, unknown> }>} events */
+  appendEvents(events) {
+    for (const e of events) {
+      insertEvent.run(
+        e.doc['@timestamp'],
+        e.spaceId,
+        e.savedObjectId,
+        e.action,
+        JSON.stringify(e.doc),
+      );
+    }
+  },
+  /** @param {{ timestamp: string, limit: number }} args */
+  deleteEventsBefore({ timestamp, limit }) {
+    return deleteEvents.run(timestamp, limit).changes;
+  },
+  /** @param {{ index: string, docs: Record<string, unknown>[], ids: string[] }} args */
+  bulkCreate({ index, docs, ids }) {
+    const row = getIndex.get(index);
+    if (row === undefined) createIndex.run(index);
+    let seq = row === undefined ? 0 : row.next_seq_no;
+    const results = [];
+    for (const [i, doc] of docs.entries()) {
+      insertDoc.run(index, ids[i], seq, JSON.stringify(doc));
+      results.push({ id: ids[i], version: 1, seqNo: seq });
+      seq += 1;
+    }
+    setSeq.run(seq, index);
+    return results;
+  },
+};
+
+/** @param {unknown} err */
+function errorOf(err) {
+  const e = /** @type {{ message?: unknown, code?: unknown }} */ (err ?? {});
+  return {
+    message: typeof e.message === 'string' ? e.message : String(err),
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+  };
+}
+
+/** @type {Array<{ id: number, op: keyof typeof ops, args: unknown }>} */
+let queue = [];
+let scheduled = false;
+
+function flush() {
+  scheduled = false;
+  const batch = queue;
+  queue = [];
+  if (batch.length === 0) return;
+  const replies = [];
+  try {
+    // IMMEDIATE: the write lock is taken (waiting on busy_timeout) before anything is read, so
+    // a commit on the request thread's connection in between cannot make the batch fail.
+    db.transaction(() => {
+      for (const { id, op, args } of batch) {
+        try {
+          replies.push({ id, value: db.transaction(ops[op])(args) });
+        } catch (err) {
+          replies.push({ id, error: errorOf(err) });
+        }
+      }
+    }).immediate();
+  } catch (err) {
+    const error = errorOf(err);
+    for (const { id } of batch) parentPort?.postMessage({ id, error });
+    return;
+  }
+  for (const reply of replies) parentPort?.postMessage(reply);
+}
+
+parentPort?.on('message', (message) => {
+  if (message.op === 'close') {
+    flush();
+    db.close();
+    parentPort?.close();
+    return;
+  }
+  queue.push(message);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+});
