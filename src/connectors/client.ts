@@ -125,6 +125,8 @@ interface Loaded {
   isPreconfigured: boolean;
   /** Config and secrets checks, made on the first run and kept with the loaded connector. */
   checks: ConnectorChecks;
+  /** What GET answers for a stored connector. */
+  view?: Connector;
 }
 
 export class ConnectorsClient {
@@ -282,10 +284,10 @@ export class ConnectorsClient {
     );
     const pre = this.preconfigured.get(id);
     if (pre !== undefined) return this.fromPreconfigured(pre, pre.exposeConfig);
-    const stored = await this.deps.store.connectors.get(caller.spaceId, id);
-    if (stored === undefined) throw savedObjectNotFound('action', id);
+    const view = (await this.loadStored(caller.spaceId, id))?.view;
+    if (view === undefined) throw savedObjectNotFound('action', id);
     this.audit(caller, 'connector_get', { id });
-    return this.fromStored(stored);
+    return view;
   }
 
   async list(caller: Caller): Promise<ListedConnector[]> {
@@ -389,8 +391,13 @@ export class ConnectorsClient {
       }
       return loaded;
     }
-    return this.cache.get(caller.spaceId, id, async () => {
-      const stored = await this.deps.store.connectors.get(caller.spaceId, id);
+    return this.loadStored(caller.spaceId, id);
+  }
+
+  /** A stored connector, decrypted, from the cache or the store. */
+  private loadStored(spaceId: string, id: string): Promise<Loaded | undefined> {
+    return this.cache.get(spaceId, id, async () => {
+      const stored = await this.deps.store.connectors.get(spaceId, id);
       if (stored === undefined) return undefined;
       let secrets: unknown = {};
       if (stored.secrets !== null) {
@@ -412,6 +419,7 @@ export class ConnectorsClient {
         secrets,
         isPreconfigured: false,
         checks: {},
+        view: this.fromStored(stored),
       };
     });
   }
