@@ -197,7 +197,11 @@ function errorEnvelope(err: FastifyError, maxPayload: number) {
 
 /** One line per request, after the answer: method, path, space, status and time; no headers. */
 class OneLinePerRequest extends LogController {
-  /** Request lines carry only fixed, non-secret fields: they skip the redaction pass. */
+  /**
+   * One line per answered request at debug level, under Kibana's `http.server.response` logger:
+   * like Kibana, a server on the default `info` level does not log every request. The lines
+   * carry only fixed, non-secret fields, so they skip the redaction pass.
+   */
   constructor(private readonly lines: Logger) {
     super();
   }
@@ -209,7 +213,8 @@ class OneLinePerRequest extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    this.lines.info(
+    if (!this.lines.isLevelEnabled('debug')) return;
+    this.lines.debug(
       {
         method: request.method,
         path: request.url,
@@ -361,7 +366,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   const maxPayload = settings['server.maxPayload'];
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    logController: new OneLinePerRequest(logger.child({}, { redact: [] })),
+    logController: new OneLinePerRequest(
+      logger.child({ name: 'http.server.response' }, { redact: [] }),
+    ),
     // Handlers log through the server logger itself: no logger is made per request.
     childLoggerFactory: (base) => base,
     bodyLimit: maxPayload,
