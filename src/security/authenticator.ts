@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import type { HttpError } from '../errors.js';
 import type { ApiKeyRepository, UserRepository } from '../store/types.js';
 import { securityException } from './es-errors.js';
@@ -104,7 +104,7 @@ export class Authenticator {
     if (space <= 0) return undefined;
     const scheme = header.slice(0, space).toLowerCase();
     if (scheme !== 'basic' && scheme !== 'apikey') return undefined;
-    const cached = this.cache.get(createHash('sha256').update(header).digest('base64url'));
+    const cached = this.cache.get(hash('sha256', header, 'base64url'));
     return cached !== undefined && cached.expiresAt > Date.now() ? cached.principal : null;
   }
 
@@ -115,7 +115,7 @@ export class Authenticator {
     const scheme = header.slice(0, space).toLowerCase();
     if (scheme !== 'basic' && scheme !== 'apikey') return undefined;
 
-    const digest = createHash('sha256').update(header).digest('base64url');
+    const digest = hash('sha256', header, 'base64url');
     const cached = this.cache.get(digest);
     const now = Date.now();
     if (cached !== undefined) {
