@@ -32,55 +32,112 @@ export function failureText(result: ConnectorResult): string | undefined {
 }
 
 /**
- * A run as stored: Kibana's `execute` document, which holds everything its `execute-start`
- * document says too (see startDocOf), so one row is written per run.
+ * A run as stored: the values of Kibana's `execute` document that differ from run to run, in a
+ * fixed order. Stored compact, it costs a run little to record; the document is built from it
+ * when read (executionDoc). The leading 1 is the format, for any later change of layout.
  */
+export type ExecutionRow = [
+  format: 1,
+  start: string,
+  end: string,
+  durationNs: string,
+  connectorId: string,
+  connectorName: string,
+  typeId: string,
+  isInMemory: boolean,
+  spaceId: string,
+  serverUuid: string,
+  version: string,
+  executionId: string,
+  username: string | null,
+  failure: string | null,
+  apiKeyId: string | null,
+  apiKeyName: string | null,
+];
+
 export function executionEvent(record: ExecutionRecord): StoredEvent {
   const { connector, spaceId, principal } = record;
-  const label = `${connector.typeId}:${connector.id}: ${connector.name}`;
+  const end = record.end.toISOString();
+  const row: ExecutionRow = [
+    1,
+    record.start.toISOString(),
+    end,
+    record.durationNs.toString(),
+    connector.id,
+    connector.name,
+    connector.typeId,
+    connector.isInMemory,
+    spaceId,
+    record.serverUuid,
+    record.version,
+    record.executionId,
+    principal.username ?? null,
+    failureText(record.result) ?? null,
+    principal.apiKey?.id ?? null,
+    principal.apiKey?.name ?? null,
+  ];
+  return { ts: end, spaceId, savedObjectId: connector.id, action: 'execute', doc: row };
+}
+
+function isExecutionRow(doc: unknown): doc is ExecutionRow {
+  return Array.isArray(doc) && doc[0] === 1;
+}
+
+/** Kibana's `execute` document of a stored run (a stored document is returned as it is). */
+export function executionDoc(stored: unknown): EventDoc {
+  if (!isExecutionRow(stored)) return stored as EventDoc;
+  const [
+    ,
+    start,
+    end,
+    duration,
+    id,
+    name,
+    typeId,
+    isInMemory,
+    spaceId,
+    serverUuid,
+    version,
+    executionId,
+    username,
+    failure,
+    apiKeyId,
+    apiKeyName,
+  ] = stored;
+  const label = `${typeId}:${id}: ${name}`;
   const savedObject: Record<string, unknown> = {
     rel: 'primary',
     type: 'action',
-    id: connector.id,
-    type_id: connector.typeId,
+    id,
+    type_id: typeId,
   };
   if (spaceId !== 'default') savedObject.namespace = spaceId;
-  if (connector.isInMemory) savedObject.space_agnostic = true;
+  if (isInMemory) savedObject.space_agnostic = true;
   const kibana: Record<string, unknown> = {
-    server_uuid: record.serverUuid,
-    version: record.version,
+    server_uuid: serverUuid,
+    version,
     saved_objects: [savedObject],
     space_ids: [spaceId],
-    action: {
-      name: connector.name,
-      id: connector.id,
-      type_id: connector.typeId,
-      execution: { uuid: record.executionId, source: 'http_request' },
-    },
+    action: { name, id, type_id: typeId, execution: { uuid: executionId, source: 'http_request' } },
   };
-  if (principal.apiKey) {
-    kibana.user_api_key = { id: principal.apiKey.id, name: principal.apiKey.name };
-  }
-  const failure = failureText(record.result);
-  const doc: EventDoc = {
-    '@timestamp': record.end.toISOString(),
+  if (apiKeyId !== null) kibana.user_api_key = { id: apiKeyId, name: apiKeyName };
+  return {
+    '@timestamp': end,
     event: {
       provider: 'actions',
       action: 'execute',
       kind: 'action',
-      start: record.start.toISOString(),
-      end: record.end.toISOString(),
-      duration: record.durationNs.toString(),
-      outcome: failure === undefined ? 'success' : 'failure',
+      start,
+      end,
+      duration,
+      outcome: failure === null ? 'success' : 'failure',
     },
-    message:
-      failure === undefined ? `action executed: ${label}` : `action execution failure: ${label}`,
-    ...(failure === undefined ? {} : { error: { message: failure } }),
+    message: failure === null ? `action executed: ${label}` : `action execution failure: ${label}`,
+    ...(failure === null ? {} : { error: { message: failure } }),
     kibana,
-    user: { name: principal.username },
+    user: username === null ? {} : { name: username },
     ecs: { version: '1.8.0' },
   };
-  return { spaceId, savedObjectId: connector.id, action: 'execute', doc };
 }
 
 interface ExecuteDoc extends EventDoc {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventDoc, EventRepository, StoredEvent } from '../store/types.js';
-import { startDocOf } from './execution.js';
+import { executionDoc, startDocOf } from './execution.js';
 
 /** A page of one connector's event-log documents, as Kibana's event-log API pages them. */
 export interface EventFind {
@@ -74,9 +74,10 @@ export class EventLogWriter {
       limit: Math.ceil(last / 2) - Math.floor(first / 2),
       sortOrder: query.sortOrder,
     });
-    const docs = rows.data.flatMap((doc) =>
-      query.sortOrder === 'asc' ? [startDocOf(doc), doc] : [doc, startDocOf(doc)],
-    );
+    const docs = rows.data.flatMap((stored) => {
+      const doc = executionDoc(stored);
+      return query.sortOrder === 'asc' ? [startDocOf(doc), doc] : [doc, startDocOf(doc)];
+    });
     const skip = first - Math.floor(first / 2) * 2;
     return { total: rows.total * 2, data: docs.slice(skip, skip + query.perPage) };
   }

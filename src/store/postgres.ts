@@ -816,7 +816,7 @@ function pgEvents(pool: Pool): EventRepository {
          SELECT t::timestamptz, s, o, a, d::jsonb
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS e(t, s, o, a, d)`,
         [
-          events.map((e) => e.doc['@timestamp']),
+          events.map((e) => e.ts),
           events.map((e) => encodeText(e.spaceId)),
           events.map((e) => encodeText(e.savedObjectId)),
           events.map((e) => encodeText(e.action)),
@@ -829,14 +829,14 @@ function pgEvents(pool: Pool): EventRepository {
       const key = [encodeText(q.savedObjectId), encodeText(q.spaceId)];
       const [count, page] = await Promise.all([
         pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM event_log ${where}`, key),
-        pool.query<{ doc: Record<string, unknown> }>(
+        pool.query<{ doc: unknown }>(
           `SELECT doc FROM event_log ${where} ORDER BY seq ${q.sortOrder === 'asc' ? 'ASC' : 'DESC'} LIMIT $3 OFFSET $4`,
           [...key, q.limit, q.offset],
         ),
       ]);
       return {
         total: count.rows[0]?.n ?? 0,
-        data: page.rows.map((r) => r.doc as EventPage['data'][number]),
+        data: page.rows.map((r) => r.doc),
       };
     },
     async deleteBefore(timestamp, limit) {

@@ -28,16 +28,10 @@ const insertDoc = db.prepare(
 );
 
 const ops = {
-  /** @param {Array<{ spaceId: string, savedObjectId: string, action: string, doc: Record<string, unknown> }>} events */
+  /** @param {Array<{ ts: string, spaceId: string, savedObjectId: string, action: string, doc: unknown }>} events */
   appendEvents(events) {
     for (const e of events) {
-      insertEvent.run(
-        e.doc['@timestamp'],
-        e.spaceId,
-        e.savedObjectId,
-        e.action,
-        JSON.stringify(e.doc),
-      );
+      insertEvent.run(e.ts, e.spaceId, e.savedObjectId, e.action, JSON.stringify(e.doc));
     }
   },
   /** @param {{ timestamp: string, limit: number }} args */

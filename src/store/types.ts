@@ -92,11 +92,16 @@ export interface StoredRole {
 /** One event-log document (ECS), as Kibana's event log stores it. */
 export type EventDoc = Record<string, unknown> & { '@timestamp': string };
 
+/**
+ * One event-log record. `doc` is any JSON value the event log chooses to keep (a run is kept
+ * compact and read back as Kibana's documents); `ts` is its time, for retention.
+ */
 export interface StoredEvent {
+  ts: string;
   spaceId: string;
   savedObjectId: string;
   action: string;
-  doc: EventDoc;
+  doc: unknown;
 }
 
 export interface EventQuery {
@@ -110,7 +115,8 @@ export interface EventQuery {
 
 export interface EventPage {
   total: number;
-  data: EventDoc[];
+  /** The stored `doc` values. */
+  data: unknown[];
 }
 
 /** Where one document landed in the embedded index. */

@@ -110,4 +110,32 @@ describe('event log pages', () => {
       error: { message: 'boom' },
     });
   });
+
+  it('reads back documents stored whole, as earlier versions wrote them', async () => {
+    const doc = {
+      '@timestamp': '2025-06-01T00:00:01.000Z',
+      event: { provider: 'actions', action: 'execute', start: '2025-06-01T00:00:00.000Z' },
+      kibana: { action: { id: 'old', name: 'old run', type_id: '.webhook' } },
+      user: { name: 'elastic' },
+      ecs: { version: '1.8.0' },
+    };
+    await store.events.append([
+      { ts: doc['@timestamp'], spaceId: 'default', savedObjectId: 'old', action: 'execute', doc },
+    ]);
+    const writer = new EventLogWriter(store.events, pino({ level: 'silent' }));
+    const found = await writer.find({
+      savedObjectId: 'old',
+      spaceId: 'default',
+      page: 1,
+      perPage: 10,
+      sortOrder: 'desc',
+    });
+    expect(found.total).toBe(2);
+    expect(found.data[0]).toEqual(doc);
+    expect(found.data[1]).toMatchObject({
+      '@timestamp': '2025-06-01T00:00:00.000Z',
+      event: { action: 'execute-start' },
+      message: 'action started: .webhook:old: old run',
+    });
+  });
 });

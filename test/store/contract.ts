@@ -190,6 +190,7 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
       const doc = (n: number) => ({ '@timestamp': new Date(n).toISOString(), n });
       await store.events.append(
         [1, 2, 3].map((n) => ({
+          ts: doc(n)['@timestamp'],
           spaceId: 's',
           savedObjectId: 'o',
           action: 'execute',
@@ -197,7 +198,13 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
         })),
       );
       await store.events.append([
-        { spaceId: 't', savedObjectId: 'o', action: 'execute', doc: doc(9) },
+        {
+          ts: doc(9)['@timestamp'],
+          spaceId: 't',
+          savedObjectId: 'o',
+          action: 'execute',
+          doc: doc(9),
+        },
       ]);
       expect(
         await store.events.find({
@@ -238,6 +245,7 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
 
     it('deletes event-log records older than a time, oldest first, a batch at a time', async () => {
       const at = (iso: string, n: number) => ({
+        ts: iso,
         spaceId: 'r',
         savedObjectId: 'retained',
         action: 'execute',
@@ -258,7 +266,7 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
             limit: 10,
             sortOrder: 'asc',
           })
-        ).data.map((d) => d.n);
+        ).data.map((d) => (d as { n: number }).n);
       expect(await store.events.deleteBefore('1960-01-05T00:00:00.000Z', 2)).toBe(2);
       expect(await left()).toEqual([3, 4]);
       expect(await store.events.deleteBefore('1960-01-05T00:00:00.000Z', 2)).toBe(1);
