@@ -107,13 +107,30 @@ function expectedType(type: string, value: unknown): string {
   return `expected value of type [${type}] but got [${typeName(value)}]`;
 }
 
+/** A plain assignment, except for `__proto__`, which is kept as an own key as JSON.parse made it. */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key !== '__proto__') {
+    target[key] = value;
+    return;
+  }
   Object.defineProperty(target, key, {
     value,
     enumerable: true,
     writable: true,
     configurable: true,
   });
+}
+
+const propertyEntries = new WeakMap<Record<string, TSchema>, Array<[string, TSchema]>>();
+
+/** A schema's properties as entries, listed once per schema rather than on every value. */
+function entriesOf(properties: Record<string, TSchema>): Array<[string, TSchema]> {
+  let entries = propertyEntries.get(properties);
+  if (entries === undefined) {
+    entries = Object.entries(properties);
+    propertyEntries.set(properties, entries);
+  }
+  return entries;
 }
 
 function runCheck(schema: TSchema, value: unknown, path: Path): void {
@@ -306,7 +323,7 @@ function walkObject(
   }
   const properties = (schema.properties ?? {}) as Record<string, TSchema>;
   const out: Record<string, unknown> = {};
-  for (const [key, propSchema] of Object.entries(properties)) {
+  for (const [key, propSchema] of entriesOf(properties)) {
     const item = Object.hasOwn(value, key) ? value[key] : undefined;
     if (
       item === undefined &&
