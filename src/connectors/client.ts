@@ -502,6 +502,8 @@ export class ConnectorsClient {
     const metrics = this.deps.metrics?.forType(type.id);
     metrics?.started();
     let lastAnswer: VendorAnswer | undefined;
+    let http: ConnectorHttp | undefined;
+    const client = this;
     let result: ConnectorResult;
     if (connector.secrets === undefined) {
       result = fail(
@@ -518,20 +520,26 @@ export class ConnectorsClient {
         secrets: connector.secrets,
         params,
         memo: connector.checks,
+        // What most runs never touch (vendor calls, the signal, OAuth tokens) is made on use.
         context: {
           log: log(),
           connectorId: id,
           connectorName: connector.name,
           spaceId: caller.spaceId,
-          http: this.executionHttp(metrics, signal, (answer) => {
-            lastAnswer = answer;
-          }),
+          get http() {
+            http ??= client.executionHttp(metrics, signal, (answer) => {
+              lastAnswer = answer;
+            });
+            return http;
+          },
           get signal() {
             return signal();
           },
           env: this.deps.env,
           services: this.deps.services,
-          tokens: this.deps.tokens.scope(caller.spaceId, id),
+          get tokens() {
+            return client.deps.tokens.scope(caller.spaceId, id);
+          },
         },
       });
     }
