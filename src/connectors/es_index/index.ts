@@ -27,7 +27,8 @@ export const indexConnector = defineConnector({
   minimumLicenseRequired: 'basic',
   supportedFeatureIds: ['alerting', 'uptime', 'siem', 'workflows'],
   schema: { config: ConfigSchema, secrets: SecretsSchema, params: ParamsSchema },
-  async execute({ config, params, services, signal }) {
+  async execute(ctx) {
+    const { config, params, services } = ctx;
     const index = params.indexOverride || config.index;
     const timeField = config.executionTimeField?.trim();
     const documents = timeField
@@ -37,7 +38,10 @@ export const indexConnector = defineConnector({
     try {
       response = await services.index.bulkCreate(index, documents, {
         refresh: config.refresh,
-        signal,
+        // Made only if the index asks for it: the embedded one never does.
+        get signal() {
+          return ctx.signal;
+        },
       });
     } catch (err) {
       return fail(FAILED, { serviceMessage: (err as Error).message });
