@@ -75,6 +75,7 @@ export class Metrics {
     const success = this.executions.labels({ ...labels, outcome: 'success' });
     const failure = this.executions.labels({ ...labels, outcome: 'failure' });
     const vendorLatency = this.vendorLatency.labels(labels);
+    const byAnswer = new Map<string, { inc(): void }>();
     bound = {
       started: () => inFlight.inc(),
       finished: (result, lastAnswer, seconds) => {
@@ -87,7 +88,12 @@ export class Metrics {
         }
       },
       vendorAnswered: (answer, seconds) => {
-        this.vendorRequests.inc({ ...labels, answer });
+        let answered = byAnswer.get(answer);
+        if (answered === undefined) {
+          answered = this.vendorRequests.labels({ ...labels, answer });
+          byAnswer.set(answer, answered);
+        }
+        answered.inc();
         vendorLatency.observe(seconds);
       },
     };
