@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type {
   Caller,
@@ -93,29 +94,50 @@ export function resultToWire(connectorId: string, result: ConnectorResult) {
   };
 }
 
+interface Run {
+  gone: boolean;
+  controller: AbortController | undefined;
+}
+
+/** The runs a connection is waiting on; its one `close` listener tells each of them. */
+const RUNS = Symbol('runs in progress');
+type WatchedSocket = Socket & { [RUNS]?: Set<Run> };
+
+/** One `close` listener per connection, not one per request on a kept-alive connection. */
+function runsOf(socket: WatchedSocket): Set<Run> {
+  const known = socket[RUNS];
+  if (known !== undefined) return known;
+  const runs = new Set<Run>();
+  socket[RUNS] = runs;
+  socket.once('close', () => {
+    for (const run of runs) {
+      run.gone = true;
+      run.controller?.abort();
+    }
+  });
+  return runs;
+}
+
 /** An AbortSignal that fires when the client goes away before the answer is sent. */
 function disconnectSignal(request: FastifyRequest): {
   signal: () => AbortSignal;
   done: () => void;
 } {
-  // Most runs never look at their signal; the AbortController is made on first use.
-  let controller: AbortController | undefined;
-  let gone = false;
-  const socket = request.raw.socket;
-  const onClose = () => {
-    gone = true;
-    controller?.abort();
-  };
-  socket.once('close', onClose);
+  const runs = runsOf(request.raw.socket as WatchedSocket);
+  const run: Run = { gone: false, controller: undefined };
+  runs.add(run);
   return {
+    // Most runs never look at their signal; the AbortController is made on first use.
     signal: () => {
-      if (controller === undefined) {
-        controller = new AbortController();
-        if (gone) controller.abort();
+      if (run.controller === undefined) {
+        run.controller = new AbortController();
+        if (run.gone) run.controller.abort();
       }
-      return controller.signal;
+      return run.controller.signal;
     },
-    done: () => socket.off('close', onClose),
+    done: () => {
+      runs.delete(run);
+    },
   };
 }
 

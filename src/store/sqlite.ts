@@ -560,6 +560,8 @@ class WriterThread {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
       workerData: { file: this.file },
+      // It holds one batch at a time: a small young generation keeps its memory small.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     worker.unref();
     worker.on('message', (reply: WriterReply) => {
