@@ -63,8 +63,7 @@ async function main(): Promise<void> {
     app.close().then(
       () => {
         logger.info('stopped');
-        logger.flush?.();
-        process.exit(0);
+        logger.flush(() => process.exit(0));
       },
       (err: unknown) => {
         logger.error({ err }, 'error while stopping');

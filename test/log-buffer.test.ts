@@ -1,0 +1,46 @@
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LogBuffer, loggerOptions } from '../src/logger.js';
+import { tempDir } from './helpers/server.js';
+
+describe('the log buffer', () => {
+  const dir = tempDir('kcs-logbuf-');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes every line, in order, once enough waits and on flush', async () => {
+    const file = join(dir, 'ordered.log');
+    const fd = openSync(file, 'w');
+    const buffer = new LogBuffer(fd, 4096, 60_000);
+    const logger = pino(loggerOptions('info'), buffer);
+    for (let i = 0; i < 20_000; i++) logger.info({ i }, `line ${i} ${'x'.repeat(i % 97)}`);
+    // Past the minimum length, writing has started without waiting for a flush.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readFileSync(file, 'utf8').length).toBeGreaterThan(0);
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    buffer.close();
+    closeSync(fd);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(20_000);
+    lines.forEach((line, i) => {
+      const parsed = JSON.parse(line);
+      expect(parsed.i).toBe(i);
+      expect(parsed.msg).toBe(`line ${i} ${'x'.repeat(i % 97)}`);
+    });
+  });
+
+  it('keeps a short line until the periodic flush, and writes the rest synchronously', async () => {
+    const file = join(dir, 'periodic.log');
+    const fd = openSync(file, 'w');
+    const buffer = new LogBuffer(fd, 4096, 30);
+    buffer.write('{"first":1}\n');
+    expect(readFileSync(file, 'utf8')).toBe('');
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(readFileSync(file, 'utf8')).toBe('{"first":1}\n');
+    buffer.write('{"last":2}\n');
+    buffer.close();
+    expect(readFileSync(file, 'utf8')).toBe('{"first":1}\n{"last":2}\n');
+    closeSync(fd);
+  });
+});
