@@ -200,7 +200,7 @@ class OneLinePerRequest extends LogController {
   /**
    * One line per answered request at debug level, under Kibana's `http.server.response` logger:
    * like Kibana, a server on the default `info` level does not log every request. The lines
-   * carry only fixed, non-secret fields, so they skip the redaction pass.
+   * carry only fixed, non-secret fields.
    */
   constructor(private readonly lines: Logger) {
     super();
@@ -366,9 +366,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   const maxPayload = settings['server.maxPayload'];
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    logController: new OneLinePerRequest(
-      logger.child({ name: 'http.server.response' }, { redact: [] }),
-    ),
+    logController: new OneLinePerRequest(logger.child({ name: 'http.server.response' })),
     // Handlers log through the server logger itself: no logger is made per request.
     childLoggerFactory: (base) => base,
     bodyLimit: maxPayload,

@@ -4,32 +4,57 @@ import type { Settings } from './config/settings.js';
 
 /**
  * The server log. Request lines carry method, path, status and time only; headers and bodies are
- * never logged. The redact list is a second line of defence for anything that slips into a log
- * object under a well-known secret name.
+ * never logged. Censoring well-known secret names is a second line of defence for anything that
+ * slips into a log object: `authorization`, `password`, `secrets`, `apiKey`, `api_key` and `token`
+ * at the top or one level down, `webhookUrl` one level down, and `req.headers.cookie`.
  */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'authorization',
-  'password',
-  'secrets',
-  'apiKey',
-  'api_key',
-  'token',
-  '*.authorization',
-  '*.password',
-  '*.secrets',
-  '*.apiKey',
-  '*.api_key',
-  '*.token',
-  '*.webhookUrl',
-];
+const CENSOR = '[REDACTED]';
+const SECRET_KEYS = new Set(['authorization', 'password', 'secrets', 'apiKey', 'api_key', 'token']);
+const NESTED_SECRET_KEYS = new Set([...SECRET_KEYS, 'webhookUrl']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `value` with the keys `secret` picks out censored: a copy when any is, else `value` itself. */
+function censorKeys(
+  value: Record<string, unknown>,
+  secret: (key: string, item: unknown) => unknown,
+): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    const censored = secret(key, item);
+    if (censored !== item) {
+      out ??= { ...value };
+      out[key] = censored;
+    }
+  }
+  return out ?? value;
+}
+
+const censorNested = (parent: string) => (key: string, item: unknown) => {
+  if (NESTED_SECRET_KEYS.has(key)) return CENSOR;
+  if (parent === 'req' && key === 'headers' && isRecord(item)) {
+    return censorKeys(item, (name, header) =>
+      name === 'authorization' || name === 'cookie' ? CENSOR : header,
+    );
+  }
+  return item;
+};
+
+/** A log object with its secrets censored; the caller's object is never changed. */
+export function censorSecrets(object: Record<string, unknown>): Record<string, unknown> {
+  return censorKeys(object, (key, item) => {
+    if (SECRET_KEYS.has(key)) return CENSOR;
+    return isRecord(item) ? censorKeys(item, censorNested(key)) : item;
+  });
+}
 
 export function loggerOptions(level: Settings['logging.root.level']): LoggerOptions {
   return {
     level: level === 'all' ? 'trace' : level === 'off' ? 'silent' : level,
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    formatters: { log: censorSecrets },
     base: { name: 'kibana-connectors-server' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };

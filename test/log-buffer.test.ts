@@ -44,3 +44,41 @@ describe('the log buffer', () => {
     closeSync(fd);
   });
 });
+
+describe('the log censor', () => {
+  it('censors well-known secret names and leaves the logged object alone', () => {
+    const lines: string[] = [];
+    const logger = pino(loggerOptions('info'), { write: (line: string) => lines.push(line) });
+    const logged = {
+      password: 'p1',
+      token: 't1',
+      vendor: { apiKey: 'k1', api_key: 'k2', webhookUrl: 'https://hooks.example/secret', id: 7 },
+      req: {
+        method: 'POST',
+        headers: { authorization: 'Basic x', cookie: 'sid=1', accept: '*/*' },
+      },
+      headers: { authorization: 'Bearer y' },
+      secrets: { anything: 'z' },
+      note: 'plain',
+    };
+    const copy = structuredClone(logged);
+    logger.info(logged, 'censored');
+    logger.info('no object');
+    expect(logged).toEqual(copy);
+    const [first, second] = lines.map((line) => JSON.parse(line));
+    expect(first).toMatchObject({
+      msg: 'censored',
+      password: '[REDACTED]',
+      token: '[REDACTED]',
+      vendor: { apiKey: '[REDACTED]', api_key: '[REDACTED]', webhookUrl: '[REDACTED]', id: 7 },
+      req: {
+        method: 'POST',
+        headers: { authorization: '[REDACTED]', cookie: '[REDACTED]', accept: '*/*' },
+      },
+      headers: { authorization: '[REDACTED]' },
+      secrets: '[REDACTED]',
+      note: 'plain',
+    });
+    expect(second.msg).toBe('no object');
+  });
+});
