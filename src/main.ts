@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './app.js';
 import { loadSettings } from './config/load.js';
 import type { Settings } from './config/settings.js';
@@ -9,6 +10,20 @@ import { createLogger } from './logger.js';
  * and exit code 1; SIGTERM and SIGINT stop accepting, let in-flight runs finish (up to
  * server.shutdownTimeout), flush the event log and close the store.
  */
+
+/**
+ * The server's live heap is small and most of what a request allocates dies young, but V8 lets the
+ * old generation grow to several times the live heap before it collects it again, which is where
+ * most of the resident memory under load goes. Growing it 20% past the live heap instead keeps the
+ * process near what it uses, for more frequent, mostly concurrent, collections. A value given on
+ * the command line or in NODE_OPTIONS wins.
+ */
+const HEAP_GROWING_PERCENT = 20;
+if (
+  ![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('heap-growing'))
+) {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
 
 function fatal(message: string): never {
   process.stderr.write(`FATAL  ${message}\n`);

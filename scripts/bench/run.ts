@@ -312,6 +312,8 @@ async function main(): Promise<void> {
 
   const cases: Array<[string, Case]> = [
     ['ref_hello', { url: `${ref.url}/hello`, auth: false }],
+    // The same request as exec_server_log (headers and body), answered by the bare framework.
+    ['ref_post', { url: `${ref.url}/echo/${logId}`, method: 'POST', body: { params: logParams } }],
     ['exec_server_log', execute(logId, logParams)],
     ['exec_index', execute(indexId, { documents: [{ n: 1 }] })],
     ['get_connector', { url: `${ours.url}/api/actions/connector/${logId}` }],
@@ -352,6 +354,13 @@ async function main(): Promise<void> {
   ratio('exec_index / ref_hello', rps('exec_index'), rps('ref_hello'), 0.35);
   ratio('exec_webhook / ref_proxy', rps('exec_webhook'), rps('ref_proxy'), 0.85);
   ratio('get_connector / ref_hello', rps('get_connector'), rps('ref_hello'), 0);
+  ratio(
+    'ref_post / ref_hello (the bare framework, for scale)',
+    rps('ref_post'),
+    rps('ref_hello'),
+    0,
+  );
+  ratio('exec_server_log / ref_post', rps('exec_server_log'), rps('ref_post'), 0);
   ratio(
     `exec with ${MANY_CONNECTORS} connectors / with 10`,
     rps('exec_many_connectors'),
