@@ -226,17 +226,21 @@ export class HttpClient {
   private async dispatch(req: OutboundRequest, outerSignal?: AbortSignal): Promise<Call> {
     const timeoutMs = Math.max(this.options.responseTimeoutMs, req.timeoutMs ?? 0);
     // undici takes an emitter as the request's signal: lighter than an AbortController per call.
+    // An emitter keeps no state, so `aborted` stops a hop that starts after the abort.
     const abort = new EventEmitter();
+    let aborted = outerSignal?.aborted === true;
+    const onOuterAbort = () => {
+      aborted = true;
+      abort.emit('abort');
+    };
     const timer = {
       fired: false,
       handle: setTimeout(() => {
         timer.fired = true;
-        abort.emit('abort');
+        onOuterAbort();
       }, timeoutMs),
     };
-    const onOuterAbort = () => abort.emit('abort');
     outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
-    if (outerSignal?.aborted) queueMicrotask(onOuterAbort);
     const release = () => {
       clearTimeout(timer.handle);
       outerSignal?.removeEventListener('abort', onOuterAbort);
@@ -262,6 +266,7 @@ export class HttpClient {
         const started = performance.now();
         let response: Dispatcher.ResponseData;
         try {
+          if (aborted) throw Object.assign(new Error('aborted'), { code: 'UND_ERR_ABORTED' });
           response = await undiciRequest(parsed, {
             dispatcher,
             method,

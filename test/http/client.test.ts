@@ -57,6 +57,11 @@ describe('HttpClient', () => {
         case '/redirect-302':
           res.writeHead(302, { location: '/json' });
           return res.end();
+        case '/redirect-slowly':
+          // The redirect's own body takes a while: a caller may go while it is read.
+          res.writeHead(307, { location: '/json', 'content-type': 'text/plain' });
+          res.write('moved');
+          return answerLater(res, 300, () => res.end());
         case '/redirect-away':
           res.writeHead(302, { location: 'http://localhost.invalid:1/steal' });
           return res.end();
@@ -165,6 +170,30 @@ describe('HttpClient', () => {
     const pending = http.request({ url: `${vendor.url}/slow` }, controller.signal);
     setTimeout(() => controller.abort(), 50);
     expect(await failure(pending)).toMatchObject({ code: 'aborted' });
+    await http.close();
+  });
+
+  it('follows no redirect once the caller has gone', async () => {
+    const http = client();
+    const controller = new AbortController();
+    const pending = http.request(
+      { url: `${vendor.url}/redirect-slowly`, method: 'POST', json: {} },
+      controller.signal,
+    );
+    setTimeout(() => controller.abort(), 100);
+    expect(await failure(pending)).toMatchObject({ code: 'aborted' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(vendor.requests.at(-1)?.path).toBe('/redirect-slowly');
+    await http.close();
+  });
+
+  it('sends nothing when the caller has already gone', async () => {
+    const http = client();
+    const before = vendor.requests.length;
+    const gone = AbortSignal.abort();
+    const result = await failure(http.request({ url: `${vendor.url}/json` }, gone));
+    expect(result).toMatchObject({ code: 'aborted', message: 'the request was aborted' });
+    expect(vendor.requests.length).toBe(before);
     await http.close();
   });
 });
