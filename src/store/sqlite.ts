@@ -513,7 +513,7 @@ interface WriterReply {
   error?: { message: string; code?: string };
 }
 
-/** A failure the writer thread reported, with SQLite's code kept for the callers that test it. */
+/** A failure the writer thread reported, with SQLite's error code (SQLITE_BUSY, SQLITE_FULL, ...). */
 class WriterError extends Error {
   constructor(
     message: string,
