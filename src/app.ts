@@ -104,9 +104,11 @@ function encryptionKey(settings: Settings, dataDir: string, logger: Logger): str
     key = randomBytes(32).toString('hex');
     writeFileSync(file, key, { mode: 0o600 });
   }
-  logger.warn(
-    `xpack.encryptedSavedObjects.encryptionKey is not set: using a generated key kept in ${file}. Set the key to keep connector secrets readable if the data folder is moved or lost.`,
-  );
+  logger
+    .child({ name: 'plugins.encryptedSavedObjects' })
+    .warn(
+      `xpack.encryptedSavedObjects.encryptionKey is not set: using a generated key kept in ${file}. Set the key to keep connector secrets readable if the data folder is moved or lost.`,
+    );
   return key;
 }
 
@@ -267,9 +269,11 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
 
   const elasticPassword = env.ELASTIC_PASSWORD;
   if (elasticPassword === undefined || elasticPassword === DEFAULT_ELASTIC_PASSWORD) {
-    logger.warn(
-      `The built-in superuser "elastic" uses the default password "${DEFAULT_ELASTIC_PASSWORD}". Set ELASTIC_PASSWORD before exposing this server.`,
-    );
+    logger
+      .child({ name: 'plugins.security' })
+      .warn(
+        `The built-in superuser "elastic" uses the default password "${DEFAULT_ELASTIC_PASSWORD}". Set ELASTIC_PASSWORD before exposing this server.`,
+      );
   }
   const roles = new Roles(store.roles);
   const authenticator = new Authenticator({
@@ -349,7 +353,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     eventLog,
     tokens,
     ...(metrics !== undefined ? { metrics } : {}),
-    logger: logger.child({ name: 'plugins.actions' }),
+    logger,
     audit,
     serverUuid: uuid,
     version: KIBANA_VERSION,
@@ -365,7 +369,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
 
   const maxPayload = settings['server.maxPayload'];
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance: logger.child({ name: 'http.server.Kibana' }) as FastifyBaseLogger,
     logController: new OneLinePerRequest(logger.child({ name: 'http.server.response' })),
     // Handlers log through the server logger itself: no logger is made per request.
     childLoggerFactory: (base) => base,

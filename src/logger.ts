@@ -55,7 +55,9 @@ export function loggerOptions(level: Settings['logging.root.level']): LoggerOpti
   return {
     level: level === 'all' ? 'trace' : level === 'off' ? 'silent' : level,
     formatters: { log: censorSecrets },
-    base: { name: 'kibana-connectors-server' },
+    // No bindings at the root: each logger is a child of it named once (`name`), as Kibana names
+    // its loggers. A child of a named child would repeat the key in the line.
+    base: undefined,
     timestamp: pino.stdTimeFunctions.isoTime,
   };
 }

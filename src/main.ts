@@ -65,23 +65,24 @@ async function main(): Promise<void> {
     fatal((err as Error).message);
   }
 
+  const log = logger.child({ name: 'root' });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping: finishing in-flight requests');
+    log.info({ signal }, 'stopping: finishing in-flight requests');
     const timer = setTimeout(() => {
-      logger.error('in-flight requests did not finish within server.shutdownTimeout; exiting');
+      log.error('in-flight requests did not finish within server.shutdownTimeout; exiting');
       process.exit(1);
     }, settings['server.shutdownTimeout']);
     timer.unref();
     app.close().then(
       () => {
-        logger.info('stopped');
+        log.info('stopped');
         logger.flush(() => process.exit(0));
       },
       (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
+        log.error({ err }, 'error while stopping');
         process.exit(1);
       },
     );

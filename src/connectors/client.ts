@@ -96,6 +96,7 @@ export interface ConnectorsClientDeps {
   eventLog: EventLogWriter;
   tokens: ConnectorTokens;
   metrics?: Metrics;
+  /** The root logger: each connector type logs through a child named after it. */
   logger: Logger;
   audit: AuditLogger;
   serverUuid: string;
