@@ -1,8 +1,8 @@
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
-import { LogBuffer, loggerOptions } from '../src/logger.js';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { isoTime, LogBuffer, loggerOptions } from '../src/logger.js';
 import { tempDir } from './helpers/server.js';
 
 describe('the log buffer', () => {
@@ -80,5 +80,30 @@ describe('the log censor', () => {
       note: 'plain',
     });
     expect(second.msg).toBe('no object');
+  });
+});
+
+describe('the time of a line', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is the ISO time of the current millisecond, made again when the clock moves', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.parse('2026-03-01T10:20:30.123Z'));
+    expect(isoTime()).toBe(',"time":"2026-03-01T10:20:30.123Z"');
+    expect(isoTime()).toBe(',"time":"2026-03-01T10:20:30.123Z"');
+    vi.setSystemTime(Date.parse('2026-03-01T10:20:30.124Z'));
+    expect(isoTime()).toBe(',"time":"2026-03-01T10:20:30.124Z"');
+  });
+
+  it('is what a logged line carries', () => {
+    const lines: string[] = [];
+    const logger = pino(loggerOptions('info'), { write: (line: string) => lines.push(line) });
+    const before = Date.now();
+    logger.info('now');
+    const time = Date.parse(JSON.parse(lines[0] ?? '{}').time);
+    expect(time).toBeGreaterThanOrEqual(before);
+    expect(time).toBeLessThanOrEqual(Date.now());
   });
 });
