@@ -63,12 +63,12 @@ export function registerSecurityHooks(
   };
 
   // Callback-style hooks: most requests are answered from the credential cache without a promise.
-  app.addHook(
-    'onRequest',
-    (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
-      if (request.is404) return done();
-      const mode = request.routeOptions.config.auth ?? 'required';
-      if (mode === 'none' || publicPrefixes.some((p) => request.url.startsWith(p))) return done();
+  const authHook = (mode: 'required' | 'optional') =>
+    function authenticate(
+      request: FastifyRequest,
+      _reply: FastifyReply,
+      done: (err?: Error) => void,
+    ): void {
       const header = request.headers.authorization;
       const admit = (principal: Principal | undefined): Error | undefined => {
         if (principal === undefined && mode === 'required') return unauthorized();
@@ -76,28 +76,47 @@ export function registerSecurityHooks(
         return undefined;
       };
       const recalled = authenticator.recall(header);
-      if (recalled !== null) return done(admit(recalled));
+      if (recalled !== null) {
+        done(admit(recalled));
+        return;
+      }
       authenticator.authenticate(header).then(
         (principal) => done(admit(principal)),
         (err: unknown) => done(fail(request, err)),
       );
-    },
-  );
+    };
+  const authHooks = { required: authHook('required'), optional: authHook('optional') };
+  const xsrfHook = (
+    request: FastifyRequest,
+    _reply: FastifyReply,
+    done: (err?: Error) => void,
+  ): void => {
+    const missing =
+      request.headers['kbn-xsrf'] === undefined && request.headers['kbn-version'] === undefined;
+    done(missing ? badRequest(XSRF_MISSING) : undefined);
+  };
+
+  // What each route needs is settled when it is declared, so a request runs only the checks its
+  // route has, and none of them has to look the route's options up. The hooks go first in the
+  // route's own list: anything a plugin adds per route (the rate limiter) runs after them.
+  app.addHook('onRoute', (route) => {
+    const mode = route.config?.auth ?? 'required';
+    if (mode !== 'none' && !publicPrefixes.some((p) => route.url.startsWith(p))) {
+      const own = authHooks[mode];
+      const hooks = listOf(route.onRequest);
+      if (!hooks.includes(own)) route.onRequest = [own, ...hooks];
+    }
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!xsrfOff && methods.some((m) => UNSAFE_METHODS.has(m)) && !xsrfAllowlist.has(route.url)) {
+      const hooks = listOf(route.preValidation);
+      if (!hooks.includes(xsrfHook)) route.preValidation = [xsrfHook, ...hooks];
+    }
+  });
 
   app.addHook(
     'preValidation',
     (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
       const versionHeader = request.headers['kbn-version'];
-      if (UNSAFE_METHODS.has(request.method) && !xsrfOff) {
-        const path = request.routeOptions.url ?? '';
-        if (
-          request.headers['kbn-xsrf'] === undefined &&
-          versionHeader === undefined &&
-          !xsrfAllowlist.has(path)
-        ) {
-          return done(badRequest(XSRF_MISSING));
-        }
-      }
       if (typeof versionHeader === 'string' && versionHeader !== version) {
         return done(
           new HttpError(
@@ -110,4 +129,10 @@ export function registerSecurityHooks(
       done();
     },
   );
+}
+
+/** A route's hooks of one kind as a list: fastify takes one function or an array. */
+function listOf<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
 }

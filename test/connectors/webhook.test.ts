@@ -10,7 +10,6 @@ import {
 } from '../helpers/connectors.js';
 import { connectorHarness, SHORT_LIMITS } from '../helpers/harness.js';
 import { startServer, type TestServer, withServer } from '../helpers/server.js';
-import { startSimulator } from '../simulators/base.js';
 import {
   base64,
   CLIENT_CN,
