@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 import type { ConnectorResult } from './connectors/types.js';
 import type { OutboundErrorCode } from './http/client.js';
 
@@ -55,46 +55,164 @@ export interface TypeMetrics {
   vendorAnswered(answer: VendorAnswer, seconds: number): void;
 }
 
+interface HistogramValue {
+  metricName: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+/**
+ * A histogram whose series are plain numbers on the hot path: an observation is a bucket search
+ * and three additions, with no label hashing or validation. It answers prom-client's registry
+ * with the values a prom-client Histogram gives, so /metrics cannot tell them apart.
+ */
+export class LeanHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series: Array<{
+    labels: Record<string, string>;
+    counts: number[];
+    sum: number;
+    count: number;
+  }> = [];
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** The observe function of one label set; call once per label set and keep it. */
+  observer(labels: Record<string, string>): (value: number) => void {
+    const series = { labels, counts: this.bounds.map(() => 0), sum: 0, count: 0 };
+    this.series.push(series);
+    const bounds = this.bounds;
+    return (value) => {
+      let i = 0;
+      while (i < bounds.length && value > (bounds[i] as number)) i++;
+      if (i < bounds.length) series.counts[i] = (series.counts[i] as number) + 1;
+      series.sum += value;
+      series.count += 1;
+    };
+  }
+
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: 'histogram';
+    values: HistogramValue[];
+    aggregator: 'sum';
+  }> {
+    const values: HistogramValue[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const { labels, counts, sum, count } of this.series) {
+      if (count === 0) continue;
+      let cumulative = 0;
+      this.bounds.forEach((le, i) => {
+        cumulative += counts[i] as number;
+        values.push({ metricName: bucket, labels: { le, ...labels }, value: cumulative });
+      });
+      values.push({ metricName: bucket, labels: { le: '+Inf', ...labels }, value: count });
+      values.push({ metricName: `${this.name}_sum`, labels, value: sum });
+      values.push({ metricName: `${this.name}_count`, labels, value: count });
+    }
+    return {
+      name: this.name,
+      help: this.help,
+      type: 'histogram',
+      values,
+      aggregator: this.aggregator,
+    };
+  }
+
+  reset(): void {
+    for (const series of this.series) {
+      series.counts.fill(0);
+      series.sum = 0;
+      series.count = 0;
+    }
+  }
+}
+
+/** A count kept as a plain number and handed to its prom-client counter when scraped. */
+class Tally {
+  n = 0;
+  constructor(readonly labels: Record<string, string>) {}
+}
+
+/** A prom-client counter fed by tallies at scrape time. */
+function talliedCounter<L extends string>(
+  config: { name: string; help: string; labelNames: L[]; registers: Registry[] },
+  tallies: Tally[],
+): Counter<L> {
+  return new Counter({
+    ...config,
+    collect() {
+      for (const tally of tallies) {
+        if (tally.n === 0) continue;
+        this.inc(tally.labels as Partial<Record<L, string>>, tally.n);
+        tally.n = 0;
+      }
+    },
+  });
+}
+
 export class Metrics {
   private readonly byType = new Map<string, TypeMetrics>();
+  private readonly runTallies: Tally[] = [];
+  private readonly vendorTallies: Tally[] = [];
+  /** Runs under way, by connector type. */
+  private readonly inFlight = new Map<string, { n: number }>();
 
   readonly registry = new Registry();
   readonly executions: Counter<'connector_type' | 'outcome'>;
   readonly executionsFailed: Counter<'connector_type' | 'reason'>;
-  readonly executionLatency: Histogram<'connector_type'>;
+  readonly executionLatency: LeanHistogram;
   readonly executionsInFlight: Gauge<'connector_type'>;
   readonly vendorRequests: Counter<'connector_type' | 'answer'>;
-  readonly vendorLatency: Histogram<'connector_type'>;
+  readonly vendorLatency: LeanHistogram;
 
+  /**
+   * The metrics of one connector type. Runs and vendor answers are counted in plain numbers
+   * that the prom-client metrics collect when scraped: a run costs a few additions.
+   */
   forType(typeId: string): TypeMetrics {
     let bound = this.byType.get(typeId);
     if (bound !== undefined) return bound;
     const labels = { connector_type: typeId };
-    const inFlight = this.executionsInFlight.labels(labels);
-    const latency = this.executionLatency.labels(labels);
-    const success = this.executions.labels({ ...labels, outcome: 'success' });
-    const failure = this.executions.labels({ ...labels, outcome: 'failure' });
-    const vendorLatency = this.vendorLatency.labels(labels);
-    const byAnswer = new Map<string, { inc(): void }>();
+    const inFlight = { n: 0 };
+    this.inFlight.set(typeId, inFlight);
+    const latency = this.executionLatency.observer(labels);
+    const success = new Tally({ ...labels, outcome: 'success' });
+    const failure = new Tally({ ...labels, outcome: 'failure' });
+    this.runTallies.push(success, failure);
+    const vendorLatency = this.vendorLatency.observer(labels);
+    const byAnswer = new Map<string, Tally>();
     bound = {
-      started: () => inFlight.inc(),
+      started: () => {
+        inFlight.n += 1;
+      },
       finished: (result, lastAnswer, seconds) => {
-        inFlight.dec();
-        latency.observe(seconds);
-        if (result.status === 'ok') success.inc();
+        inFlight.n -= 1;
+        latency(seconds);
+        if (result.status === 'ok') success.n += 1;
         else {
-          failure.inc();
+          failure.n += 1;
           this.executionsFailed.inc({ ...labels, reason: failureReason(result, lastAnswer) });
         }
       },
       vendorAnswered: (answer, seconds) => {
         let answered = byAnswer.get(answer);
         if (answered === undefined) {
-          answered = this.vendorRequests.labels({ ...labels, answer });
+          answered = new Tally({ ...labels, answer });
           byAnswer.set(answer, answered);
+          this.vendorTallies.push(answered);
         }
-        answered.inc();
-        vendorLatency.observe(seconds);
+        answered.n += 1;
+        vendorLatency(seconds);
       },
     };
     this.byType.set(typeId, bound);
@@ -104,44 +222,52 @@ export class Metrics {
   constructor(sources: { pools: () => PoolCounts; eventLogQueue: () => number }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.executions = new Counter({
-      name: 'connectors_executions_total',
-      help: 'Connector runs, by connector type and outcome (success or failure).',
-      labelNames: ['connector_type', 'outcome'],
-      registers,
-    });
+    this.executions = talliedCounter(
+      {
+        name: 'connectors_executions_total',
+        help: 'Connector runs, by connector type and outcome (success or failure).',
+        labelNames: ['connector_type', 'outcome'],
+        registers,
+      },
+      this.runTallies,
+    );
     this.executionsFailed = new Counter({
       name: 'connectors_executions_failed_total',
       help: 'Failed connector runs, by connector type and reason.',
       labelNames: ['connector_type', 'reason'],
       registers,
     });
-    this.executionLatency = new Histogram({
-      name: 'connectors_execution_latency_seconds',
-      help: 'Time of a connector run, validation to result.',
-      labelNames: ['connector_type'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.executionLatency = new LeanHistogram(
+      'connectors_execution_latency_seconds',
+      'Time of a connector run, validation to result.',
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    const inFlight = this.inFlight;
     this.executionsInFlight = new Gauge({
       name: 'connectors_executions_in_flight',
       help: 'Connector runs under way.',
       labelNames: ['connector_type'],
       registers,
+      collect() {
+        for (const [type, runs] of inFlight) this.set({ connector_type: type }, runs.n);
+      },
     });
-    this.vendorRequests = new Counter({
-      name: 'connectors_vendor_requests_total',
-      help: 'Requests to vendors, by connector type and answer (2xx..5xx, or timeout, network, too_large, not_allowed, redirect, aborted, invalid_url).',
-      labelNames: ['connector_type', 'answer'],
-      registers,
-    });
-    this.vendorLatency = new Histogram({
-      name: 'connectors_vendor_request_latency_seconds',
-      help: 'Time of a request to a vendor, sent to answer read.',
-      labelNames: ['connector_type'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.vendorRequests = talliedCounter(
+      {
+        name: 'connectors_vendor_requests_total',
+        help: 'Requests to vendors, by connector type and answer (2xx..5xx, or timeout, network, too_large, not_allowed, redirect, aborted, invalid_url).',
+        labelNames: ['connector_type', 'answer'],
+        registers,
+      },
+      this.vendorTallies,
+    );
+    this.vendorLatency = new LeanHistogram(
+      'connectors_vendor_request_latency_seconds',
+      'Time of a request to a vendor, sent to answer read.',
+      LATENCY_BUCKETS,
+      this.registry,
+    );
     new Gauge({
       name: 'connectors_outbound_connections',
       help: 'Outbound connections and requests across the vendor pools, by state.',
