@@ -497,8 +497,8 @@ export class ConnectorsClient {
     if (type === undefined) throw badRequest(notRegisteredMessage(connector.typeId));
 
     const executionId = randomUUID();
-    const start = new Date();
-    const startedAt = process.hrtime.bigint();
+    const start = Date.now();
+    const startedAt = performance.now();
     const log = () => this.typeLogger(type.id);
     const metrics = this.deps.metrics?.forType(type.id);
     metrics?.started();
@@ -544,8 +544,8 @@ export class ConnectorsClient {
         },
       });
     }
-    const durationNs = process.hrtime.bigint() - startedAt;
-    metrics?.finished(result, lastAnswer, Number(durationNs) / 1e9);
+    const durationMs = performance.now() - startedAt;
+    metrics?.finished(result, lastAnswer, durationMs / 1e3);
     this.deps.eventLog.write([
       executionEvent({
         connector: {
@@ -560,8 +560,8 @@ export class ConnectorsClient {
         serverUuid: this.deps.serverUuid,
         version: this.deps.version,
         start,
-        end: new Date(),
-        durationNs,
+        end: Date.now(),
+        durationNs: durationMs * 1e6,
         result,
       }),
     ]);

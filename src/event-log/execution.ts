@@ -14,10 +14,12 @@ export interface ExecutionRecord {
   executionId: string;
   serverUuid: string;
   version: string;
-  start: Date;
-  end: Date;
+  /** Epoch milliseconds. */
+  start: number;
+  /** Epoch milliseconds. */
+  end: number;
   /** Measured with the monotonic clock. */
-  durationNs: bigint;
+  durationNs: number;
   result: ConnectorResult;
 }
 
@@ -55,14 +57,27 @@ export type ExecutionRow = [
   apiKeyName: string | null,
 ];
 
+let isoAt = Number.NaN;
+let iso = '';
+
+/** An epoch-milliseconds time as ISO text; a run's start and end often share a millisecond. */
+function isoOf(ms: number): string {
+  if (ms !== isoAt) {
+    isoAt = ms;
+    iso = new Date(ms).toISOString();
+  }
+  return iso;
+}
+
 export function executionEvent(record: ExecutionRecord): StoredEvent {
   const { connector, spaceId, principal } = record;
-  const end = record.end.toISOString();
+  const start = isoOf(record.start);
+  const end = isoOf(record.end);
   const row: ExecutionRow = [
     1,
-    record.start.toISOString(),
+    start,
     end,
-    record.durationNs.toString(),
+    String(Math.round(record.durationNs)),
     connector.id,
     connector.name,
     connector.typeId,

@@ -28,9 +28,9 @@ describe('event log pages', () => {
       executionId: `exec-${n}`,
       serverUuid: 'uuid',
       version: '9.3.0',
-      start: new Date(Date.UTC(2026, 0, 1, 0, 0, n)),
-      end: new Date(Date.UTC(2026, 0, 1, 0, 0, n, 500)),
-      durationNs: 500_000_000n,
+      start: Date.UTC(2026, 0, 1, 0, 0, n),
+      end: Date.UTC(2026, 0, 1, 0, 0, n, 500),
+      durationNs: 500_000_000,
       result,
     });
 
