@@ -491,7 +491,7 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
   );
   return {
     async append(events: readonly StoredEvent[]) {
-      if (events.length > 0) await writer.call('appendEvents', events);
+      if (events.length > 0) await writer.call('appendEvents', JSON.stringify(events));
     },
     async deleteBefore(timestamp, limit) {
       return (await writer.call('deleteEventsBefore', { timestamp, limit })) as number;

@@ -243,6 +243,44 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
       ).toEqual([doc(3)]);
     });
 
+    it('keeps an event-log document exactly, whatever text it holds', async () => {
+      const doc = [
+        1,
+        'quote " backslash \\ newline \n tab \t',
+        'line\u2028separator \u0000 nul',
+        'astral 😀 and é',
+        true,
+        null,
+        { nested: ['x', { deeper: -1.5e-7 }] },
+        '',
+      ];
+      await store.events.append([
+        {
+          ts: '2026-02-02T00:00:00.000Z',
+          spaceId: 'u',
+          savedObjectId: 'text',
+          action: 'execute',
+          doc,
+        },
+        {
+          ts: '2026-02-02T00:00:00.001Z',
+          spaceId: 'u',
+          savedObjectId: 'text',
+          action: 'execute',
+          doc: 'plain',
+        },
+      ]);
+      expect(
+        await store.events.find({
+          savedObjectId: 'text',
+          spaceId: 'u',
+          offset: 0,
+          limit: 10,
+          sortOrder: 'asc',
+        }),
+      ).toEqual({ total: 2, data: [doc, 'plain'] });
+    });
+
     it('deletes event-log records older than a time, oldest first, a batch at a time', async () => {
       const at = (iso: string, n: number) => ({
         ts: iso,
