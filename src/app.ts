@@ -409,8 +409,11 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
-    jsonParser(request, body as string, (err, parsed) =>
-      err || tooDeep(parsed)
+    // Nesting deeper than MAX_JSON_DEPTH takes more than that many opening brackets, so a
+    // shorter body cannot be too deep and is not walked.
+    const text = body as string;
+    jsonParser(request, text, (err, parsed) =>
+      err || (text.length > MAX_JSON_DEPTH && tooDeep(parsed))
         ? done(new HttpError(400, 'Invalid request payload JSON format'))
         : done(null, parsed),
     );
