@@ -27,12 +27,31 @@ export function withCheck<T extends TSchema>(schema: T, check: CustomCheck): T {
 type Path = Array<string | number>;
 
 class Failure {
+  readonly path: Path;
+
   constructor(
-    readonly path: Path,
+    /** Copied: the walk keeps one path array, and pushes and pops it as it goes. */
+    path: Path,
     readonly reason: string,
     /** A union's failed branches, each with its full path. */
     readonly children?: readonly Failure[],
-  ) {}
+  ) {
+    this.path = [...path];
+  }
+}
+
+/** `walk` one level down at `key`: the shared path grows for the call and shrinks after it. */
+function walkAt(
+  schema: TSchema,
+  value: unknown,
+  path: Path,
+  key: string | number,
+  coerce: boolean,
+): unknown {
+  path.push(key);
+  const out = walk(schema, value, path, coerce);
+  path.pop();
+  return out;
 }
 
 export interface FailureDetail {
@@ -262,12 +281,15 @@ function walkUnion(schema: TSchema, value: unknown, path: Path, coerce: boolean)
   const branches = (schema.anyOf ?? []) as TSchema[];
   if (literalSet(schema, branches)?.has(value)) return value;
   const failures: Failure[] = [];
+  const depth = path.length;
   for (const [index, branch] of branches.entries()) {
     try {
       return walk(branch, value, path, coerce);
     } catch (err) {
       if (!(err instanceof Failure)) throw err;
-      const inner = err.path.slice(path.length);
+      // A failure deep in the branch left its levels on the shared path.
+      path.length = depth;
+      const inner = err.path.slice(depth);
       failures.push(new Failure([...path, index, ...inner], err.reason, err.children));
     }
   }
@@ -278,7 +300,7 @@ function walkArray(schema: TSchema, value: unknown, path: Path, coerce: boolean)
   if (!Array.isArray(value)) throw new Failure(path, expectedType('array', value));
   // Items first, then the size: config-schema (Joi) reports a bad item before a bad length.
   const items = schema.items as TSchema;
-  const out = value.map((item, index) => walk(items, item, [...path, index], coerce));
+  const out = value.map((item, index) => walkAt(items, item, path, index, coerce));
   const { minItems, maxItems } = schema as { minItems?: number; maxItems?: number };
   if (minItems !== undefined && value.length < minItems) {
     throw new Failure(
@@ -304,7 +326,7 @@ function walkRecord(schema: TSchema, value: unknown, path: Path, coerce: boolean
   }
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    setOwn(out, key, walk(valueSchema, item, [...path, key], coerce));
+    setOwn(out, key, walkAt(valueSchema, item, path, key, coerce));
   }
   return out;
 }
@@ -332,7 +354,7 @@ function walkObject(
     ) {
       continue;
     }
-    const checked = walk(propSchema, item, [...path, key], coerce);
+    const checked = walkAt(propSchema, item, path, key, coerce);
     if (checked !== undefined) setOwn(out, key, checked);
   }
   const extra = schema.additionalProperties as boolean | TSchema | undefined;
@@ -341,7 +363,7 @@ function walkObject(
     if (extra === true) {
       setOwn(out, key, value[key]);
     } else if (typeof extra === 'object') {
-      setOwn(out, key, walk(extra, value[key], [...path, key], coerce));
+      setOwn(out, key, walkAt(extra, value[key], path, key, coerce));
     } else {
       throw new Failure([...path, key], 'definition for this key is missing');
     }
