@@ -538,6 +538,9 @@ export class ConnectorsClient {
           },
           env: this.deps.env,
           services: this.deps.services,
+          config: undefined,
+          secrets: undefined,
+          params: undefined,
           get tokens() {
             return client.deps.tokens.scope(caller.spaceId, id);
           },

@@ -93,8 +93,15 @@ export interface RunInput {
   config: unknown;
   secrets: unknown;
   params: unknown;
-  /** Made for this run only: it receives the checked config, secrets and params. */
-  context: Omit<ExecuteContext, 'config' | 'secrets' | 'params'>;
+  /**
+   * Made for this run only: it receives the checked config, secrets and params, in fields it
+   * declares up front (undefined) so the object keeps one shape.
+   */
+  context: Omit<ExecuteContext, 'config' | 'secrets' | 'params'> & {
+    config: unknown;
+    secrets: unknown;
+    params: unknown;
+  };
   /**
    * Where the checks of this connector's config and secrets are kept between runs. They only
    * change when the connector does (and a changed connector gets a fresh memo), so they are made
@@ -148,13 +155,11 @@ export async function runConnector({
 
   let result: ConnectorResult | undefined;
   try {
-    // The run's own context object: assigning keeps its getters (the abort signal) lazy.
-    const ctx = Object.assign(context, {
-      config: checkedConfig.value,
-      secrets: checkedSecrets.value,
-      params: checkedParams.value,
-    });
-    result = await type.execute(ctx as ExecuteContext<never, never, never>);
+    // The run's own context object, filled in place: its getters (the abort signal) stay lazy.
+    context.config = checkedConfig.value;
+    context.secrets = checkedSecrets.value;
+    context.params = checkedParams.value;
+    result = await type.execute(context as ExecuteContext<never, never, never>);
   } catch (err) {
     const e = err as {
       message?: string;
