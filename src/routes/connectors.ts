@@ -35,7 +35,10 @@ export function callerOf(request: FastifyRequest): Caller {
   return {
     principal: request.principal,
     spaceId: request.spaceId,
-    request: auditRequestOf(request),
+    // Read only when an audit record is written.
+    get request() {
+      return auditRequestOf(request);
+    },
   };
 }
 
