@@ -541,6 +541,9 @@ class WriterThread {
   call(op: string, args: unknown): Promise<unknown> {
     const worker = this.start();
     const id = this.nextId++;
+    // While a write is under way the thread keeps the process alive: a process that stops
+    // finishes its last writes (the event log flushed at close) before it exits.
+    if (this.pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, op, args });
@@ -552,6 +555,7 @@ class WriterThread {
     if (worker === undefined) return;
     this.worker = undefined;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.ref();
     worker.postMessage({ op: 'close' });
     await exited;
   }
@@ -568,6 +572,7 @@ class WriterThread {
       const call = this.pending.get(reply.id);
       if (call === undefined) return;
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
       if (reply.error === undefined) call.resolve(reply.value);
       else call.reject(new WriterError(reply.error.message, reply.error.code));
     });
