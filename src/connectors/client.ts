@@ -25,6 +25,7 @@ import {
   checkConfig,
   checkConnector,
   checkSecrets,
+  RunContext,
   runConnector,
 } from './run.js';
 import type { ConnectorTokens } from './tokens.js';
@@ -503,8 +504,6 @@ export class ConnectorsClient {
     const metrics = this.deps.metrics?.forType(type.id);
     metrics?.started();
     let lastAnswer: VendorAnswer | undefined;
-    let http: ConnectorHttp | undefined;
-    const client = this;
     let result: ConnectorResult;
     if (connector.secrets === undefined) {
       result = fail(
@@ -522,29 +521,20 @@ export class ConnectorsClient {
         params,
         memo: connector.checks,
         // What most runs never touch (vendor calls, the signal, OAuth tokens) is made on use.
-        context: {
-          log: log(),
-          connectorId: id,
-          connectorName: connector.name,
-          spaceId: caller.spaceId,
-          get http() {
-            http ??= client.executionHttp(metrics, signal, (answer) => {
+        context: new RunContext(
+          log(),
+          id,
+          connector.name,
+          caller.spaceId,
+          this.deps.env,
+          this.deps.services,
+          () =>
+            this.executionHttp(metrics, signal, (answer) => {
               lastAnswer = answer;
-            });
-            return http;
-          },
-          get signal() {
-            return signal();
-          },
-          env: this.deps.env,
-          services: this.deps.services,
-          config: undefined,
-          secrets: undefined,
-          params: undefined,
-          get tokens() {
-            return client.deps.tokens.scope(caller.spaceId, id);
-          },
-        },
+            }),
+          signal,
+          () => this.deps.tokens.scope(caller.spaceId, id),
+        ),
       });
     }
     const durationMs = performance.now() - startedAt;

@@ -1,13 +1,55 @@
 import type { TSchema } from '@sinclair/typebox';
+import type { Logger } from 'pino';
 import { formatFailure, validate } from '../schemas/validate.js';
 import { fail } from './result.js';
+import type { ConnectorTokenScope } from './tokens.js';
 import type {
   AnyConnectorType,
   ConnectorEnv,
+  ConnectorHttp,
   ConnectorResult,
   ConnectorResultError,
+  ConnectorServices,
   ExecuteContext,
 } from './types.js';
+
+/**
+ * A run's context. What most runs never touch (outbound HTTP, the abort signal, OAuth tokens) is
+ * made on first use behind getters; they live on the class, as an object literal with getters
+ * costs about a microsecond to make. The checked config, secrets and params are filled in by
+ * runConnector.
+ */
+export class RunContext {
+  config: unknown = undefined;
+  secrets: unknown = undefined;
+  params: unknown = undefined;
+  private madeHttp: ConnectorHttp | undefined;
+
+  constructor(
+    readonly log: Logger,
+    readonly connectorId: string,
+    readonly connectorName: string,
+    readonly spaceId: string,
+    readonly env: ConnectorEnv,
+    readonly services: ConnectorServices,
+    private readonly makeHttp: () => ConnectorHttp,
+    private readonly signalOf: () => AbortSignal,
+    private readonly tokensOf: () => ConnectorTokenScope,
+  ) {}
+
+  get http(): ConnectorHttp {
+    this.madeHttp ??= this.makeHttp();
+    return this.madeHttp;
+  }
+
+  get signal(): AbortSignal {
+    return this.signalOf();
+  }
+
+  get tokens(): ConnectorTokenScope {
+    return this.tokensOf();
+  }
+}
 
 /**
  * Validation of a type's config, secrets and params (the same rules for create, update and every
@@ -93,15 +135,8 @@ export interface RunInput {
   config: unknown;
   secrets: unknown;
   params: unknown;
-  /**
-   * Made for this run only: it receives the checked config, secrets and params, in fields it
-   * declares up front (undefined) so the object keeps one shape.
-   */
-  context: Omit<ExecuteContext, 'config' | 'secrets' | 'params'> & {
-    config: unknown;
-    secrets: unknown;
-    params: unknown;
-  };
+  /** Made for this run only: it receives the checked config, secrets and params. */
+  context: RunContext;
   /**
    * Where the checks of this connector's config and secrets are kept between runs. They only
    * change when the connector does (and a changed connector gets a fresh memo), so they are made
@@ -159,7 +194,7 @@ export async function runConnector({
     context.config = checkedConfig.value;
     context.secrets = checkedSecrets.value;
     context.params = checkedParams.value;
-    result = await type.execute(context as ExecuteContext<never, never, never>);
+    result = await type.execute(context as unknown as ExecuteContext<never, never, never>);
   } catch (err) {
     const e = err as {
       message?: string;

@@ -36,13 +36,11 @@ export const indexConnector = defineConnector({
       : params.documents;
     let response: BulkResponse;
     try {
-      response = await services.index.bulkCreate(index, documents, {
-        refresh: config.refresh,
-        // Made only if the index asks for it: the embedded one never does.
-        get signal() {
-          return ctx.signal;
-        },
-      });
+      response = await services.index.bulkCreate(
+        index,
+        documents,
+        new BulkOptions(config.refresh, ctx),
+      );
     } catch (err) {
       return fail(FAILED, { serviceMessage: (err as Error).message });
     }
@@ -50,3 +48,19 @@ export const indexConnector = defineConnector({
     return ok(response);
   },
 });
+
+/**
+ * A bulk write's options. The run's abort signal is made only if the index asks for it (the
+ * embedded one never does), behind a getter of the class: an object literal with a getter costs
+ * about a microsecond to make.
+ */
+class BulkOptions {
+  constructor(
+    readonly refresh: boolean,
+    private readonly run: { signal: AbortSignal },
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.run.signal;
+  }
+}

@@ -36,7 +36,17 @@ export const serviceNowItsmConnector = defineConnector({
   validate: serviceNowValidators,
   async execute(ctx) {
     const config: ServiceNowConfig = ctx.config;
-    const service = createServiceNowService({ ...ctx, config }, SERVICENOW_ITSM);
+    const service = createServiceNowService(
+      {
+        http: ctx.http,
+        tokens: ctx.tokens,
+        log: ctx.log,
+        connectorId: ctx.connectorId,
+        config,
+        secrets: ctx.secrets,
+      },
+      SERVICENOW_ITSM,
+    );
     const data = await runSubAction(handlers, { service, secrets: ctx.secrets }, ctx.params);
     return ok(data ?? {});
   },
