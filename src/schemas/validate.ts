@@ -169,7 +169,12 @@ function walk(schema: TSchema, value: unknown, path: Path, coerce: boolean): unk
 
 function walkStructure(schema: TSchema, input: unknown, path: Path, coerce: boolean): unknown {
   let value = input;
-  if (value === undefined && schema.default !== undefined) value = structuredClone(schema.default);
+  if (value === undefined && schema.default !== undefined) {
+    // A fresh copy of an object default, so no value shares it; a primitive is its own copy.
+    const fallback: unknown = schema.default;
+    value =
+      typeof fallback === 'object' && fallback !== null ? structuredClone(fallback) : fallback;
+  }
   switch (schema[Kind]) {
     case 'Any':
     case 'Unknown':
