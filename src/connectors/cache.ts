@@ -29,6 +29,11 @@ export class ConnectorCache<T> {
     return `${spaceId}\u0000${id}`;
   }
 
+  /** The cached entry, if there is one, without waiting. */
+  peek(spaceId: string, id: string): T | undefined {
+    return this.entries.get(ConnectorCache.key(spaceId, id));
+  }
+
   async get(
     spaceId: string,
     id: string,

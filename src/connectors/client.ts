@@ -396,6 +396,12 @@ export class ConnectorsClient {
     return this.loadStored(caller.spaceId, id);
   }
 
+  /** The connector as load() gives it, when that needs no wait: preconfigured or cached. */
+  private loadedNow(caller: Caller, id: string): Loaded | undefined {
+    if (this.preconfigured.has(id)) return this.preconfiguredLoaded.get(id);
+    return this.cache.peek(caller.spaceId, id);
+  }
+
   /** A stored connector, decrypted, from the cache or the store. */
   private loadStored(spaceId: string, id: string): Promise<Loaded | undefined> {
     return this.cache.get(spaceId, id, async () => {
@@ -477,7 +483,8 @@ export class ConnectorsClient {
     /** The run's abort signal, made only if something asks for it. */
     signal: () => AbortSignal,
   ): Promise<ExecutionOutcome> {
-    const connector = await this.load(caller, id);
+    // Most runs find their connector in memory and need not wait for it.
+    const connector = this.loadedNow(caller, id) ?? (await this.load(caller, id));
     const resolved = connector === undefined ? undefined : this.type(connector.typeId);
     const extra = resolved === undefined ? [] : executePrivileges(resolved, params);
     this.authorize(caller, { action: 'connector_execute', id }, () =>
