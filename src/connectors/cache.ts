@@ -8,30 +8,36 @@ import type { ChangeFeed } from '../store/changes.js';
  */
 const MAX_ENTRIES = 20_000;
 
+/**
+ * Entries are keyed by connector id alone (ids are unique across spaces) and carry their space,
+ * so a lookup hashes the id as it came in rather than a string built for the lookup.
+ */
+interface Entry<T> {
+  spaceId: string;
+  value: T;
+}
+
 export class ConnectorCache<T> {
-  private readonly entries = new Map<string, T>();
+  private readonly entries = new Map<string, Entry<T>>();
   /** Bumped by every invalidation: a load that started before one is not cached. */
   private epoch = 0;
 
   constructor(changes: ChangeFeed) {
     changes.subscribe((change) => {
       this.epoch += 1;
-      if (change.kind === 'connector')
-        this.entries.delete(ConnectorCache.key(change.spaceId, change.id));
+      if (change.kind === 'connector') this.entries.delete(change.id);
       else if (change.kind === 'space') {
-        const prefix = ConnectorCache.key(change.id, '');
-        for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
+        for (const [id, entry] of this.entries) {
+          if (entry.spaceId === change.id) this.entries.delete(id);
+        }
       } else if (change.kind === 'all') this.entries.clear();
     });
   }
 
-  private static key(spaceId: string, id: string): string {
-    return `${spaceId}\u0000${id}`;
-  }
-
   /** The cached entry, if there is one, without waiting. */
   peek(spaceId: string, id: string): T | undefined {
-    return this.entries.get(ConnectorCache.key(spaceId, id));
+    const entry = this.entries.get(id);
+    return entry !== undefined && entry.spaceId === spaceId ? entry.value : undefined;
   }
 
   async get(
@@ -39,17 +45,16 @@ export class ConnectorCache<T> {
     id: string,
     load: () => Promise<T | undefined>,
   ): Promise<T | undefined> {
-    const key = ConnectorCache.key(spaceId, id);
-    const cached = this.entries.get(key);
+    const cached = this.peek(spaceId, id);
     if (cached !== undefined) return cached;
     const epoch = this.epoch;
     const loaded = await load();
     if (loaded !== undefined && epoch === this.epoch) {
-      if (this.entries.size >= MAX_ENTRIES) {
+      if (this.entries.size >= MAX_ENTRIES && !this.entries.has(id)) {
         const oldest = this.entries.keys().next().value;
         if (oldest !== undefined) this.entries.delete(oldest);
       }
-      this.entries.set(key, loaded);
+      this.entries.set(id, { spaceId, value: loaded });
     }
     return loaded;
   }
