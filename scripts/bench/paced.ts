@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
 
 /**
  * An open-loop load at a steady rate, for latency. autocannon's rate limit lets each connection
@@ -158,4 +159,14 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
     p99: round(at(0.99)),
     max: round(latencies[latencies.length - 1] ?? 0),
   };
+}
+
+/**
+ * Run on its own (`node --import tsx scripts/bench/paced.ts '<options as JSON>'`), it prints the
+ * result as JSON: the bench runs it so, in a process of its own, so that nothing the bench itself
+ * does (its own collections, autocannon's leftovers) delays the reading of an answer.
+ */
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const options = JSON.parse(process.argv[2] ?? '{}') as PacedOptions;
+  process.stdout.write(`${JSON.stringify(await paced(options))}\n`);
 }
