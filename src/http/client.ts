@@ -279,15 +279,17 @@ export class HttpClient {
         } catch (err) {
           throw translate(err, parsed, timeoutMs, timer.fired);
         }
-        this.options.logger.debug(
-          {
-            vendor: parsed.origin,
-            method,
-            status: response.statusCode,
-            ms: Math.round(performance.now() - started),
-          },
-          'outbound request',
-        );
+        if (this.options.logger.isLevelEnabled('debug')) {
+          this.options.logger.debug(
+            {
+              vendor: parsed.origin,
+              method,
+              status: response.statusCode,
+              ms: Math.round(performance.now() - started),
+            },
+            'outbound request',
+          );
+        }
         const location = response.headers.location;
         if (
           !REDIRECT_STATUSES.has(response.statusCode) ||
