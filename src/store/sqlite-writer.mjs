@@ -5,7 +5,8 @@
 // Requests are { id, op, args }; each is answered { id, value } or { id, error: { message, code } }.
 // Requests that arrive in the same turn commit together: one transaction and one WAL sync for
 // all of them, each in its own savepoint so one failing leaves the others intact. A request is
-// answered only after the commit, so an acknowledged write is on disk.
+// answered only after the commit, so an acknowledged write (an indexed document) is on disk;
+// event-log records, which no caller is promised, are not synced on their own (see syncFor).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -57,6 +58,32 @@ const ops = {
   },
 };
 
+/**
+ * Each operation wrapped once as a transaction function: called inside the batch's transaction,
+ * better-sqlite3 runs it in a savepoint of its own.
+ */
+const inSavepoint = Object.fromEntries(
+  Object.entries(ops).map(([name, op]) => [name, db.transaction(op)]),
+);
+
+/**
+ * Operations whose caller waits for the write as an acknowledgement (an indexed document): a
+ * batch holding one commits with synchronous=FULL, its WAL fsynced before anyone is answered. A
+ * batch of event-log records only, which no caller is promised, commits with synchronous=NORMAL:
+ * written to the WAL, and so safe from a crash of the process, without an fsync of its own (the
+ * next FULL commit or checkpoint syncs it).
+ */
+const ACKNOWLEDGED = new Set(['bulkCreate']);
+let synchronous = 'FULL';
+
+/** @param {Array<{ op: string }>} batch */
+function syncFor(batch) {
+  const wanted = batch.some(({ op }) => ACKNOWLEDGED.has(op)) ? 'FULL' : 'NORMAL';
+  if (wanted === synchronous) return;
+  db.pragma(`synchronous = ${wanted}`);
+  synchronous = wanted;
+}
+
 /** @param {unknown} err */
 function errorOf(err) {
   const e = /** @type {{ message?: unknown, code?: unknown }} */ (err ?? {});
@@ -77,12 +104,13 @@ function flush() {
   if (batch.length === 0) return;
   const replies = [];
   try {
+    syncFor(batch);
     // IMMEDIATE: the write lock is taken (waiting on busy_timeout) before anything is read, so
     // a commit on the request thread's connection in between cannot make the batch fail.
     db.transaction(() => {
       for (const { id, op, args } of batch) {
         try {
-          replies.push({ id, value: db.transaction(ops[op])(args) });
+          replies.push({ id, value: inSavepoint[op](args) });
         } catch (err) {
           replies.push({ id, error: errorOf(err) });
         }

@@ -36,7 +36,10 @@ import {
  *
  * Event-log records and embedded-index documents, the writes every run makes, go through a
  * writer thread with a connection of its own (sqlite-writer.mjs): their inserts, commits and
- * fsyncs never hold up the request thread. It starts on the first such write.
+ * fsyncs never hold up the request thread. It starts on the first such write. A batch of
+ * event-log records alone, which no caller waits on, commits there with synchronous=NORMAL: in
+ * the WAL (safe from a crash of the process) but not fsynced until the next FULL commit or
+ * checkpoint.
  */
 
 const MIGRATIONS: readonly string[] = [
