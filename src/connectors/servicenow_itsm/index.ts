@@ -1,6 +1,6 @@
 import { closeIncident, pushToService } from '../lib/servicenow/api.js';
 import { SERVICENOW_ITSM } from '../lib/servicenow/config.js';
-import type { ServiceNowConfig, ServiceNowSecrets } from '../lib/servicenow/schema.js';
+import type { ServiceNowSecrets } from '../lib/servicenow/schema.js';
 import { createServiceNowService, type ServiceNowService } from '../lib/servicenow/service.js';
 import { serviceNowValidators } from '../lib/servicenow/validators.js';
 import { runSubAction, type SubActionTable } from '../lib/sub_action_table.js';
@@ -35,18 +35,7 @@ export const serviceNowItsmConnector = defineConnector({
   schema: { config: ConfigSchema, secrets: SecretsSchema, params: ParamsSchema },
   validate: serviceNowValidators,
   async execute(ctx) {
-    const config: ServiceNowConfig = ctx.config;
-    const service = createServiceNowService(
-      {
-        http: ctx.http,
-        tokens: ctx.tokens,
-        log: ctx.log,
-        connectorId: ctx.connectorId,
-        config,
-        secrets: ctx.secrets,
-      },
-      SERVICENOW_ITSM,
-    );
+    const service = createServiceNowService(ctx, SERVICENOW_ITSM);
     const data = await runSubAction(handlers, { service, secrets: ctx.secrets }, ctx.params);
     return ok(data ?? {});
   },

@@ -74,17 +74,7 @@ export const serviceNowSirConnector = defineConnector({
   validate: serviceNowValidators,
   async execute(ctx) {
     const config: ServiceNowConfig = ctx.config;
-    const service = createServiceNowService(
-      {
-        http: ctx.http,
-        tokens: ctx.tokens,
-        log: ctx.log,
-        connectorId: ctx.connectorId,
-        config,
-        secrets: ctx.secrets,
-      },
-      SERVICENOW_SIR,
-    );
+    const service = createServiceNowService(ctx, SERVICENOW_SIR);
     const run: SirRun = { service, config, secrets: ctx.secrets };
     return ok((await runSubAction(handlers, run, ctx.params)) ?? {});
   },
