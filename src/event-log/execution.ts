@@ -57,16 +57,24 @@ export type ExecutionRow = [
   apiKeyName: string | null,
 ];
 
-let isoAt = Number.NaN;
-let iso = '';
+const MILLIS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
+let second = Number.NaN;
+/** `YYYY-MM-DDTHH:MM:SS.` of `second`. */
+let secondText = '';
 
-/** An epoch-milliseconds time as ISO text; a run's start and end often share a millisecond. */
-function isoOf(ms: number): string {
-  if (ms !== isoAt) {
-    isoAt = ms;
-    iso = new Date(ms).toISOString();
+/**
+ * An epoch-milliseconds time (from 1970 to 9999) as ISO text, as Date#toISOString writes it. The
+ * text up to the second is made once per second; runs in the same second only add their
+ * milliseconds.
+ */
+export function isoOf(time: number): string {
+  const ms = Math.floor(time);
+  const s = Math.floor(ms / 1000);
+  if (s !== second) {
+    second = s;
+    secondText = new Date(s * 1000).toISOString().slice(0, 20);
   }
-  return iso;
+  return `${secondText}${MILLIS[ms - s * 1000]}Z`;
 }
 
 export function executionEvent(record: ExecutionRecord): StoredEvent {
