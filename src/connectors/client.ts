@@ -4,7 +4,7 @@ import type { PreconfiguredConnector } from '../config/settings.js';
 import { badRequest, forbidden, savedObjectConflict, savedObjectNotFound } from '../errors.js';
 import { executionEvent } from '../event-log/execution.js';
 import type { EventLogWriter } from '../event-log/writer.js';
-import { type HttpClient, OutboundError } from '../http/client.js';
+import { type Cancellation, type HttpClient, OutboundError } from '../http/client.js';
 import { answerClass, type Metrics, type TypeMetrics, type VendorAnswer } from '../metrics.js';
 import {
   type AuditLogger,
@@ -43,6 +43,11 @@ import type {
  * (authorization, preconfigured and type rules, validation, enablement, storage). Routes call it
  * with a caller and a space; it speaks camelCase and throws HttpErrors.
  */
+
+/** A run's cancellation, and the AbortSignal of it for what needs one (made on first use). */
+export interface RunCancellation extends Cancellation {
+  readonly signal: AbortSignal;
+}
 
 export interface Caller {
   principal: Principal;
@@ -442,17 +447,17 @@ export class ConnectorsClient {
     return log;
   }
 
-  /** Outbound HTTP for one run: bound to its abort signal, and counted per connector type. */
+  /** Outbound HTTP for one run: bound to its cancellation, and counted per connector type. */
   private executionHttp(
     metrics: TypeMetrics | undefined,
-    signal: () => AbortSignal,
+    cancel: RunCancellation,
     onAnswer: (answer: VendorAnswer) => void,
   ): ConnectorHttp {
     const http = this.deps.http;
     if (metrics === undefined) {
       return {
-        request: (req) => http.request(req, signal()),
-        stream: (req) => http.stream(req, signal()),
+        request: (req) => http.request(req, cancel),
+        stream: (req) => http.stream(req, cancel),
       };
     }
     const measure = async <T extends { status: number }>(call: () => Promise<T>): Promise<T> => {
@@ -471,8 +476,8 @@ export class ConnectorsClient {
       }
     };
     return {
-      request: (req) => measure(() => http.request(req, signal())),
-      stream: (req) => measure(() => http.stream(req, signal())),
+      request: (req) => measure(() => http.request(req, cancel)),
+      stream: (req) => measure(() => http.stream(req, cancel)),
     };
   }
 
@@ -480,8 +485,8 @@ export class ConnectorsClient {
     caller: Caller,
     id: string,
     params: unknown,
-    /** The run's abort signal, made only if something asks for it. */
-    signal: () => AbortSignal,
+    /** Set when the caller goes away: vendor calls stop, and the run's signal aborts. */
+    cancel: RunCancellation,
   ): Promise<ExecutionOutcome> {
     // Most runs find their connector in memory and need not wait for it.
     const connector = this.loadedNow(caller, id) ?? (await this.load(caller, id));
@@ -536,10 +541,10 @@ export class ConnectorsClient {
           this.deps.env,
           this.deps.services,
           () =>
-            this.executionHttp(metrics, signal, (answer) => {
+            this.executionHttp(metrics, cancel, (answer) => {
               lastAnswer = answer;
             }),
-          signal,
+          () => cancel.signal,
           () => this.deps.tokens.scope(caller.spaceId, id),
         ),
       });

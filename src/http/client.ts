@@ -27,6 +27,16 @@ export interface TlsOptions {
   passphrase?: string;
 }
 
+/**
+ * What a call needs of its caller's cancellation: whether it happened, and word when it does. An
+ * AbortSignal has this; so does a run's lighter cancellation, which makes no AbortController.
+ */
+export interface Cancellation {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface OutboundRequest {
   url: string;
   method?: HttpMethod;
@@ -152,7 +162,7 @@ export class HttpClient {
   }
 
   /** Send a request and read the whole answer (capped at maxResponseContentLength). */
-  async request(req: OutboundRequest, signal?: AbortSignal): Promise<OutboundResponse> {
+  async request(req: OutboundRequest, signal?: Cancellation): Promise<OutboundResponse> {
     const call = await this.dispatch(req, signal);
     try {
       const body = await this.readCapped(call);
@@ -181,7 +191,7 @@ export class HttpClient {
    * Send a request and hand back the body as a stream, as the vendor sends it. The response
    * timeout covers the wait for the headers; the caller's signal ends the stream at any time.
    */
-  async stream(req: OutboundRequest, signal?: AbortSignal): Promise<OutboundStream> {
+  async stream(req: OutboundRequest, signal?: Cancellation): Promise<OutboundStream> {
     const call = await this.dispatch(req, signal);
     clearTimeout(call.timer.handle);
     call.response.body.once('close', call.release);
@@ -223,7 +233,7 @@ export class HttpClient {
     ]);
   }
 
-  private async dispatch(req: OutboundRequest, outerSignal?: AbortSignal): Promise<Call> {
+  private async dispatch(req: OutboundRequest, outerSignal?: Cancellation): Promise<Call> {
     const timeoutMs = Math.max(this.options.responseTimeoutMs, req.timeoutMs ?? 0);
     // undici takes an emitter as the request's signal: lighter than an AbortController per call.
     // An emitter keeps no state, so `aborted` stops a hop that starts after the abort.

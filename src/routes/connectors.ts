@@ -6,6 +6,7 @@ import type {
   ConnectorsClient,
   ConnectorTypeInfo,
   ListedConnector,
+  RunCancellation,
 } from '../connectors/client.js';
 import { isStreamData } from '../connectors/result.js';
 import type { ConnectorResult } from '../connectors/types.js';
@@ -108,9 +109,43 @@ export function resultToWire(connectorId: string, result: ConnectorResult) {
   };
 }
 
-interface Run {
-  gone: boolean;
-  controller: AbortController | undefined;
+/**
+ * A run's cancellation: set when the client goes away before the answer is sent. Vendor calls
+ * listen to it directly; the AbortSignal, for what needs one, is made on first use.
+ */
+class Run implements RunCancellation {
+  aborted = false;
+  private controller: AbortController | undefined;
+  private listeners: Array<() => void> | undefined;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    // As with an AbortSignal, a listener added after the abort is never called.
+    if (this.aborted) return;
+    this.listeners ??= [];
+    this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const at = this.listeners?.indexOf(listener) ?? -1;
+    if (at >= 0) this.listeners?.splice(at, 1);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort();
+    const listeners = this.listeners ?? [];
+    this.listeners = undefined;
+    for (const listener of listeners) listener();
+  }
 }
 
 /** The runs a connection is waiting on; its one `close` listener tells each of them. */
@@ -124,31 +159,18 @@ function runsOf(socket: WatchedSocket): Set<Run> {
   const runs = new Set<Run>();
   socket[RUNS] = runs;
   socket.once('close', () => {
-    for (const run of runs) {
-      run.gone = true;
-      run.controller?.abort();
-    }
+    for (const run of runs) run.abort();
   });
   return runs;
 }
 
-/** An AbortSignal that fires when the client goes away before the answer is sent. */
-function disconnectSignal(request: FastifyRequest): {
-  signal: () => AbortSignal;
-  done: () => void;
-} {
+/** A cancellation set when the client goes away before the answer is sent. */
+function disconnectSignal(request: FastifyRequest): { cancel: Run; done: () => void } {
   const runs = runsOf(request.raw.socket as WatchedSocket);
-  const run: Run = { gone: false, controller: undefined };
+  const run = new Run();
   runs.add(run);
   return {
-    // Most runs never look at their signal; the AbortController is made on first use.
-    signal: () => {
-      if (run.controller === undefined) {
-        run.controller = new AbortController();
-        if (run.gone) run.controller.abort();
-      }
-      return run.controller.signal;
-    },
+    cancel: run,
     done: () => {
       runs.delete(run);
     },
@@ -265,14 +287,14 @@ export function connectorRoutes(app: TypedApp, client: ConnectorsClient): void {
       },
     },
     async (request, reply) => {
-      const { signal, done } = disconnectSignal(request);
+      const { cancel, done } = disconnectSignal(request);
       let streaming = false;
       try {
         const { connectorId, result } = await client.execute(
           callerOf(request),
           request.params.id,
           request.body.params,
-          signal,
+          cancel,
         );
         if (result.status === 'ok' && isStreamData(result.data)) {
           // The vendor's bytes go out as they arrive; the client going away still cancels the run.

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexConnector } from '../../src/connectors/es_index/index.js';
 import { createConnector, execute } from '../helpers/connectors.js';
 import { ELASTIC_AUTH, startServer, type TestServer, tempDir } from '../helpers/server.js';
+import { sendJson, startSimulator } from '../simulators/base.js';
 import {
   type ElasticsearchSimulator,
   startElasticsearchSimulator,
@@ -225,14 +226,11 @@ describe('_execute and the caller going away', () => {
     await es.close();
   });
 
-  it('cancels the vendor call when the client disconnects', async () => {
-    const id = await createConnector(server.api, {
-      connector_type_id: '.index',
-      config: { index: 'slow' },
-    });
+  /** Starts a run and hangs up once the vendor has its request. */
+  function runAndHangUp(id: string, params: unknown, vendorHasIt: () => boolean): Promise<void> {
     const url = new URL(`${server.url}/api/actions/connector/${id}/_execute`);
-    const body = JSON.stringify({ params: { documents: [{ simulate: 'slow' }] } });
-    await new Promise<void>((resolve) => {
+    const body = JSON.stringify({ params });
+    return new Promise<void>((resolve) => {
       const req = httpRequest(url, {
         method: 'POST',
         headers: {
@@ -243,28 +241,68 @@ describe('_execute and the caller going away', () => {
       });
       req.on('error', () => resolve());
       req.end(body);
-      // Give up once the vendor has the request.
       const wait = setInterval(() => {
-        if (es.requests.length > 0) {
+        if (vendorHasIt()) {
           clearInterval(wait);
           req.destroy();
           resolve();
         }
       }, 10);
     });
-    // The server gives up on Elasticsearch too: the simulator sees its connection closed well
-    // before it would have answered (2 s).
+  }
+
+  /** Waits for the run's execute record; it must come well before the vendor would answer. */
+  async function recordedFailure(id: string): Promise<{ outcome?: string; message?: string }> {
     const started = Date.now();
-    let closed = false;
-    while (!closed && Date.now() - started < 1500) {
-      await new Promise((r) => setTimeout(r, 20));
+    for (;;) {
       const events = await server.api<EventPage>('GET', `/internal/event_log/action/${id}/_find`);
-      closed = events.body.total === 2;
+      if (events.body.total === 2) {
+        expect(Date.now() - started).toBeLessThan(1500);
+        const doc = events.body.data[1] as unknown as {
+          event: { outcome?: string };
+          error?: { message?: string };
+        };
+        return { outcome: doc.event.outcome, message: doc.error?.message };
+      }
+      if (Date.now() - started > 1500) throw new Error('no execute record within 1.5 s');
+      await new Promise((r) => setTimeout(r, 20));
     }
-    expect(closed).toBe(true);
-    const events = await server.api<EventPage>('GET', `/internal/event_log/action/${id}/_find`);
-    expect(events.body.data[1]?.event.outcome).toBe('failure');
-    expect(Date.now() - started).toBeLessThan(1500);
+  }
+
+  it('cancels the vendor call when the client disconnects', async () => {
+    const id = await createConnector(server.api, {
+      connector_type_id: '.index',
+      config: { index: 'slow' },
+    });
+    await runAndHangUp(id, { documents: [{ simulate: 'slow' }] }, () => es.requests.length > 0);
+    // The server gives up on Elasticsearch too, well before it would have answered (2 s).
+    expect((await recordedFailure(id)).outcome).toBe('failure');
+  });
+
+  it('cancels an outbound vendor call when the client disconnects', async () => {
+    let hangUps = 0;
+    const vendor = await startSimulator((_req, res) => {
+      res.once('close', () => {
+        if (!res.writableEnded) hangUps += 1;
+      });
+      setTimeout(() => {
+        if (!res.destroyed) sendJson(res, 200, { late: true });
+      }, 2000);
+    });
+    try {
+      const id = await createConnector(server.api, {
+        connector_type_id: '.webhook',
+        config: { url: `${vendor.url}/slow`, method: 'post', hasAuth: false },
+      });
+      await runAndHangUp(id, { body: '{}' }, () => vendor.requests.length > 0);
+      expect(await recordedFailure(id)).toEqual({
+        outcome: 'failure',
+        message: 'error calling webhook, request failed: [ERR_CANCELED] the request was aborted',
+      });
+      expect(hangUps).toBe(1);
+    } finally {
+      await vendor.close();
+    }
   });
 });
 
