@@ -86,19 +86,42 @@ export function registerSecurityHooks(
       );
     };
   const authHooks = { required: authHook('required'), optional: authHook('optional') };
-  const xsrfHook = (
-    request: FastifyRequest,
-    _reply: FastifyReply,
-    done: (err?: Error) => void,
-  ): void => {
-    const missing =
-      request.headers['kbn-xsrf'] === undefined && request.headers['kbn-version'] === undefined;
-    done(missing ? badRequest(XSRF_MISSING) : undefined);
-  };
+  const outOfDate = (got: string) =>
+    new HttpError(
+      400,
+      `Browser client is out of date, please refresh the page ("kbn-version" header was "${got}" but should be "${version}")`,
+      { expected: version, got },
+    );
+  // A kbn-version header must name this version; where XSRF protection applies, an unsafe
+  // method needs kbn-xsrf (any value) or kbn-version.
+  const headerCheck = (xsrf: boolean) =>
+    function checkHeaders(
+      request: FastifyRequest,
+      _reply: FastifyReply,
+      done: (err?: Error) => void,
+    ): void {
+      const versionHeader = request.headers['kbn-version'];
+      if (
+        xsrf &&
+        versionHeader === undefined &&
+        request.headers['kbn-xsrf'] === undefined &&
+        UNSAFE_METHODS.has(request.method)
+      ) {
+        done(badRequest(XSRF_MISSING));
+        return;
+      }
+      done(
+        typeof versionHeader === 'string' && versionHeader !== version
+          ? outOfDate(versionHeader)
+          : undefined,
+      );
+    };
+  const headerChecks = { xsrf: headerCheck(true), versionOnly: headerCheck(false) };
 
   // What each route needs is settled when it is declared, so a request runs only the checks its
   // route has, and none of them has to look the route's options up. The hooks go first in the
-  // route's own list: anything a plugin adds per route (the rate limiter) runs after them.
+  // route's own lists: anything a plugin adds per route (the rate limiter) runs after them. An
+  // unknown route has none of them: it answers 404 first, as Kibana does.
   app.addHook('onRoute', (route) => {
     const mode = route.config?.auth ?? 'required';
     if (mode !== 'none' && !publicPrefixes.some((p) => route.url.startsWith(p))) {
@@ -107,28 +130,12 @@ export function registerSecurityHooks(
       if (!hooks.includes(own)) route.onRequest = [own, ...hooks];
     }
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (!xsrfOff && methods.some((m) => UNSAFE_METHODS.has(m)) && !xsrfAllowlist.has(route.url)) {
-      const hooks = listOf(route.preValidation);
-      if (!hooks.includes(xsrfHook)) route.preValidation = [xsrfHook, ...hooks];
-    }
+    const xsrf =
+      !xsrfOff && methods.some((m) => UNSAFE_METHODS.has(m)) && !xsrfAllowlist.has(route.url);
+    const own = xsrf ? headerChecks.xsrf : headerChecks.versionOnly;
+    const hooks = listOf(route.preValidation);
+    if (!hooks.includes(own)) route.preValidation = [own, ...hooks];
   });
-
-  app.addHook(
-    'preValidation',
-    (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
-      const versionHeader = request.headers['kbn-version'];
-      if (typeof versionHeader === 'string' && versionHeader !== version) {
-        return done(
-          new HttpError(
-            400,
-            `Browser client is out of date, please refresh the page ("kbn-version" header was "${versionHeader}" but should be "${version}")`,
-            { expected: version, got: versionHeader },
-          ),
-        );
-      }
-      done();
-    },
-  );
 }
 
 /** A route's hooks of one kind as a list: fastify takes one function or an array. */

@@ -189,6 +189,26 @@ describe('kbn-xsrf and the order of checks', () => {
         'Browser client is out of date, please refresh the page ("kbn-version" header was "8.0.0" but should be "9.3.0")',
       attributes: { expected: '9.3.0', got: '8.0.0' },
     });
+    // The same on a POST (where the header also stands in for kbn-xsrf) and on a route the XSRF
+    // allowlist exempts; an unknown route answers 404 before any header is looked at.
+    for (const [method, path] of [
+      ['POST', '/api/actions/connector'],
+      ['POST', '/api/spaces/space'],
+    ] as const) {
+      const refused = await server.api(method, path, {
+        headers: { 'kbn-version': '8.0.0' },
+        body: {},
+        xsrf: false,
+      });
+      expect([refused.status, (refused.body as { message?: string }).message]).toEqual([
+        400,
+        (res.body as { message: string }).message,
+      ]);
+    }
+    const unknown = await server.api('GET', '/api/no/such/route', {
+      headers: { 'kbn-version': '8.0.0' },
+    });
+    expect(unknown.status).toBe(404);
   });
 
   it('honours server.xsrf.allowlist', async () => {
