@@ -15,8 +15,8 @@ db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
 db.pragma('secure_delete = ON');
 
-// A batch of events arrives as the text of one JSON array and SQLite walks it: no thread handles
-// the events one by one in JavaScript, and handing one string to this thread is a copy.
+// A batch of events is turned into the text of one JSON array here, off the request thread, and
+// SQLite walks it: one statement for the batch rather than one call per event.
 const insertEvents = db.prepare(
   `INSERT INTO event_log (ts, space_id, saved_object_id, action, doc)
    SELECT value ->> 'ts', value ->> 'spaceId', value ->> 'savedObjectId', value ->> 'action',
@@ -34,9 +34,9 @@ const insertDoc = db.prepare(
 );
 
 const ops = {
-  /** @param {string} events JSON: [{ ts, spaceId, savedObjectId, action, doc }, ...] */
+  /** @param {Array<{ ts: string, spaceId: string, savedObjectId: string, action: string, doc: unknown }>} events */
   appendEvents(events) {
-    insertEvents.run(events);
+    insertEvents.run(JSON.stringify(events));
   },
   /** @param {{ timestamp: string, limit: number }} args */
   deleteEventsBefore({ timestamp, limit }) {

@@ -494,7 +494,7 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
   );
   return {
     async append(events: readonly StoredEvent[]) {
-      if (events.length > 0) await writer.call('appendEvents', JSON.stringify(events));
+      if (events.length > 0) await writer.call('appendEvents', events);
     },
     async deleteBefore(timestamp, limit) {
       return (await writer.call('deleteEventsBefore', { timestamp, limit })) as number;
