@@ -1,6 +1,7 @@
 import { write as writeFd, writeSync } from 'node:fs';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import type { Settings } from './config/settings.js';
+import { isoOf } from './time.js';
 
 /**
  * The server log. Request lines carry method, path, status and time only; headers and bodies are
@@ -55,14 +56,14 @@ let stampedAt = Number.NaN;
 let stamp = '';
 
 /**
- * pino's ISO time field, formatted once per millisecond: under load many lines share one, and
+ * pino's ISO time field, made once per millisecond: under load many lines share one, and
  * formatting a date is a good part of the cost of a line.
  */
 export function isoTime(): string {
   const now = Date.now();
   if (now !== stampedAt) {
     stampedAt = now;
-    stamp = `,"time":"${new Date(now).toISOString()}"`;
+    stamp = `,"time":"${isoOf(now)}"`;
   }
   return stamp;
 }

@@ -1,6 +1,7 @@
 import type { ConnectorResult } from '../connectors/types.js';
 import type { Principal } from '../security/principal.js';
 import type { EventDoc, StoredEvent } from '../store/types.js';
+import { isoOf } from '../time.js';
 
 /**
  * The two event-log documents Kibana writes for each run (provider `actions`): `execute-start`
@@ -56,26 +57,6 @@ export type ExecutionRow = [
   apiKeyId: string | null,
   apiKeyName: string | null,
 ];
-
-const MILLIS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
-let second = Number.NaN;
-/** `YYYY-MM-DDTHH:MM:SS.` of `second`. */
-let secondText = '';
-
-/**
- * An epoch-milliseconds time (from 1970 to 9999) as ISO text, as Date#toISOString writes it. The
- * text up to the second is made once per second; runs in the same second only add their
- * milliseconds.
- */
-export function isoOf(time: number): string {
-  const ms = Math.floor(time);
-  const s = Math.floor(ms / 1000);
-  if (s !== second) {
-    second = s;
-    secondText = new Date(s * 1000).toISOString().slice(0, 20);
-  }
-  return `${secondText}${MILLIS[ms - s * 1000]}Z`;
-}
 
 export function executionEvent(record: ExecutionRecord): StoredEvent {
   const { connector, spaceId, principal } = record;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoOf } from '../../src/event-log/execution.js';
+import { isoOf } from '../src/time.js';
 
-describe('the ISO time of a run', () => {
+describe('ISO text of a time', () => {
   it('is what Date#toISOString writes, for any millisecond from 1970 to 9999', () => {
     const max = Date.parse('9999-12-31T23:59:59.999Z') - 2500;
     fc.assert(
