@@ -2,8 +2,9 @@
 // here, on a connection of its own, so the inserts, the commits and their fsyncs never hold up
 // the request thread. Plain JavaScript, so the same file runs from the sources and from dist.
 //
-// Requests are { id, op, args }; each is answered { id, value } or { id, error: { message, code } }.
-// Requests that arrive in the same turn commit together: one transaction and one WAL sync for
+// A message is an array of requests { id, op, args }, answered by one array of replies
+// { id, value } or { id, error: { message, code } }. Requests that arrive in the same turn commit
+// together: one transaction and one WAL sync for
 // all of them, each in its own savepoint so one failing leaves the others intact. A request is
 // answered only after the commit, so an acknowledged write (an indexed document) is on disk;
 // event-log records, which no caller is promised, are not synced on their own (see syncFor).
@@ -118,10 +119,10 @@ function flush() {
     }).immediate();
   } catch (err) {
     const error = errorOf(err);
-    for (const { id } of batch) parentPort?.postMessage({ id, error });
+    parentPort?.postMessage(batch.map(({ id }) => ({ id, error })));
     return;
   }
-  for (const reply of replies) parentPort?.postMessage(reply);
+  parentPort?.postMessage(replies);
 }
 
 parentPort?.on('message', (message) => {
@@ -131,7 +132,7 @@ parentPort?.on('message', (message) => {
     parentPort?.close();
     return;
   }
-  queue.push(message);
+  for (const request of message) queue.push(request);
   if (!scheduled) {
     scheduled = true;
     setImmediate(flush);

@@ -534,6 +534,7 @@ class WriterError extends Error {
 class WriterThread {
   private worker: Worker | undefined;
   private nextId = 0;
+  private outbox: Array<{ id: number; op: string; args: unknown }> = [];
   private readonly pending = new Map<
     number,
     { resolve: (value: unknown) => void; reject: (err: Error) => void }
@@ -549,9 +550,20 @@ class WriterThread {
     if (this.pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, op, args });
+      this.outbox.push({ id, op, args });
+      if (this.outbox.length === 1) setImmediate(this.post);
     });
   }
+
+  /**
+   * The calls made since the last post, in one message: the runs answered in one turn of the
+   * event loop cost the thread one wake-up and one structured clone, not one each.
+   */
+  private readonly post = () => {
+    const calls = this.outbox;
+    this.outbox = [];
+    if (calls.length > 0) this.worker?.postMessage(calls);
+  };
 
   async close(): Promise<void> {
     const worker = this.worker;
@@ -559,6 +571,7 @@ class WriterThread {
     this.worker = undefined;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.ref();
+    this.post();
     worker.postMessage({ op: 'close' });
     await exited;
   }
@@ -571,16 +584,21 @@ class WriterThread {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     worker.unref();
-    worker.on('message', (reply: WriterReply) => {
-      const call = this.pending.get(reply.id);
-      if (call === undefined) return;
-      this.pending.delete(reply.id);
+    worker.on('message', (replies: WriterReply[]) => {
+      for (const reply of replies) {
+        const call = this.pending.get(reply.id);
+        if (call === undefined) continue;
+        this.pending.delete(reply.id);
+        if (reply.error === undefined) call.resolve(reply.value);
+        else call.reject(new WriterError(reply.error.message, reply.error.code));
+      }
       if (this.pending.size === 0) worker.unref();
-      if (reply.error === undefined) call.resolve(reply.value);
-      else call.reject(new WriterError(reply.error.message, reply.error.code));
     });
     const fail = (err: Error) => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker === worker) {
+        this.worker = undefined;
+        this.outbox = [];
+      }
       for (const call of this.pending.values()) call.reject(err);
       this.pending.clear();
     };
