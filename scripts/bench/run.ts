@@ -9,13 +9,16 @@ import type { PacedOptions, PacedResult } from './paced.js';
 
 /**
  * `npm run bench`: the server against a bare Fastify reference started the same way, in the same
- * run, cases interleaved round by round so machine drift hits both. Prints throughput ratios,
- * latency, cold start and memory, and checks them against the targets. Speed is only ever judged
- * as a ratio to the reference measured beside it.
+ * run. Speed is only ever judged as a ratio to the reference measured beside it: the two cases of
+ * a ratio run back to back, round after round, each first in turn, and the ratio is the median
+ * of the rounds' ratios, so machine drift hits both. Prints throughput ratios, latency, cold
+ * start and memory, and checks them against the targets.
  *
- * With PostgreSQL reachable (BENCH_POSTGRES_URL, default the local server as user postgres), two
- * more servers share a fresh database: the same load against one of them and spread over both,
- * reported as a ratio. Without it, that case is skipped with a note.
+ * The cases run in phases, each with only the servers it measures running: the server against
+ * the reference; 10 against 10,000 stored connectors; with PostgreSQL reachable
+ * (BENCH_POSTGRES_URL, default the local server as user postgres), two servers sharing a fresh
+ * database, the same load against one of them and spread over both (without it, that case is
+ * skipped with a note); last, latency at half capacity, evenly paced.
  *
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per case and round (5),
  * BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000), BENCH_POSTGRES_URL.
@@ -214,6 +217,73 @@ const median = (xs: number[]) => {
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 
+/** A ratio to measure: its label, then the case it is relative to and the case measured. */
+type Pair = [label: string, base: [string, Case], measured: [string, Case]];
+
+/**
+ * Throughput pairs, round after round. The two cases of a pair run back to back, the measured
+ * one first in every other round, so a slow spell of the machine hits both; a pair's ratio is
+ * the median of its rounds' ratios. A case in several pairs (ref_hello) is run for each.
+ */
+class PairedRounds {
+  private readonly runs = new Map<string, Load[]>();
+  private readonly ratios = new Map<string, number[]>();
+
+  async run(pairs: readonly Pair[]): Promise<void> {
+    for (let round = 1; round <= ROUNDS; round++) {
+      process.stdout.write(
+        `${pairs.map(([label]) => label).join(', ')}: round ${round}/${ROUNDS}\n`,
+      );
+      for (const [label, [baseName, base], [name, measured]] of pairs) {
+        const order = round % 2 === 1 ? [base, measured] : [measured, base];
+        const [first, second] = [await load(order[0] as Case), await load(order[1] as Case)];
+        const [b, m] = round % 2 === 1 ? [first, second] : [second, first];
+        this.add(baseName, b);
+        this.add(name, m);
+        this.ratios.set(label, [...(this.ratios.get(label) ?? []), m.rps / b.rps]);
+      }
+    }
+  }
+
+  labels(): string[] {
+    return [...this.ratios.keys()];
+  }
+
+  ratio(label: string): number {
+    return median(this.ratios.get(label) ?? []);
+  }
+
+  cases(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  runsOf(name: string): Load[] {
+    return this.runs.get(name) ?? [];
+  }
+
+  rps(name: string): number {
+    return median(this.runsOf(name).map((r) => r.rps));
+  }
+
+  private add(name: string, load: Load): void {
+    this.runs.set(name, [...this.runsOf(name), load]);
+  }
+}
+
+/** Stops servers a phase no longer needs, so they take no CPU from the phases after it. */
+async function stop(...procs: Proc[]): Promise<void> {
+  await Promise.all(
+    procs.map(
+      (proc) =>
+        new Promise<void>((resolve) => {
+          if (proc.child.exitCode !== null) return resolve();
+          proc.child.once('exit', () => resolve());
+          proc.child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   process.stdout.write('building…\n');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
@@ -278,14 +348,47 @@ async function main(): Promise<void> {
     if (res.status !== 'ok') throw new Error(`warm-up run failed: ${res.message}`);
   }
 
-  // Two more servers for the store-size case: 10 connectors against MANY_CONNECTORS.
+  const logCase = execute(logId, logParams);
+  const hello: Case = { url: `${ref.url}/hello`, auth: false };
+
+  // The main pairs, with only the reference, the server and the sink running.
+  const bench = new PairedRounds();
+  await bench.run([
+    ['exec_server_log / ref_hello', ['ref_hello', hello], ['exec_server_log', logCase]],
+    [
+      'exec_index / ref_hello',
+      ['ref_hello', hello],
+      ['exec_index', execute(indexId, { documents: [{ n: 1 }] })],
+    ],
+    [
+      'exec_webhook / ref_proxy',
+      ['ref_proxy', { url: `${ref.url}/proxy`, method: 'POST', body: {}, auth: false }],
+      ['exec_webhook', execute(hookId, { body: '{}' })],
+    ],
+    [
+      'get_connector / ref_hello',
+      ['ref_hello', hello],
+      ['get_connector', { url: `${ours.url}/api/actions/connector/${logId}` }],
+    ],
+    // The same request as exec_server_log (headers and body), answered by the bare framework.
+    [
+      'ref_post / ref_hello (the bare framework, for scale)',
+      ['ref_hello', hello],
+      [
+        'ref_post',
+        { url: `${ref.url}/echo/${logId}`, method: 'POST', body: { params: logParams } },
+      ],
+    ],
+  ]);
+
+  // The store-size pair: two more servers, 10 connectors against MANY_CONNECTORS, each connector
+  // run once before the rounds, so the rounds measure runs of connectors already loaded and
+  // checked on both alike. They stop when their pair is done.
   const few = await startServer(sink);
   const many = await startServer(sink);
   const fewIds = await createConnectors(few.url, 10);
   process.stdout.write(`creating ${MANY_CONNECTORS} connectors…\n`);
   const manyIds = await createConnectors(many.url, MANY_CONNECTORS);
-  // Every connector run once before the rounds, so the rounds measure runs of connectors already
-  // loaded and checked, on both servers alike.
   await runEach(few.url, fewIds);
   await runEach(many.url, manyIds);
   const spread = (base: Proc, ids: string[]): Case => ({
@@ -294,62 +397,50 @@ async function main(): Promise<void> {
     body: { params: logParams },
     paths: ids.map((id) => `/api/actions/connector/${id}/_execute`),
   });
+  const manyLabel = `exec with ${MANY_CONNECTORS} connectors / with 10`;
+  await bench.run([
+    [
+      manyLabel,
+      ['exec_10_connectors', spread(few, fewIds)],
+      ['exec_many_connectors', spread(many, manyIds)],
+    ],
+  ]);
+  await stop(few, many);
 
-  // Two more servers on one PostgreSQL database: the same runs against one, then spread over both.
+  // Two more servers on one PostgreSQL database: the same runs against one, then spread over
+  // both. The database goes with them: its background work after the load would take CPU the
+  // cases after it need.
+  const postgresLabel = 'exec on PostgreSQL, 2 instances / 1 instance';
   database = await sharedDatabase();
-  let shared: [Proc, Proc] | undefined;
   if (database !== undefined) {
     const env = { STORE_ENGINE: 'postgres', STORE_POSTGRES_URL: database.url };
     const first = await startServer(sink, env);
-    shared = [first, await startServer(sink, env)];
+    const shared: [Proc, Proc] = [first, await startServer(sink, env)];
+    const sharedIds = await createConnectors(first.url, POSTGRES_CONNECTORS);
+    const onPostgres = (servers: Proc[]): Case => ({
+      ...spread(first, sharedIds),
+      servers: servers.map((server) => server.url),
+    });
+    await bench.run([
+      [
+        postgresLabel,
+        ['exec_postgres_1_instance', onPostgres([first])],
+        ['exec_postgres_2_instances', onPostgres(shared)],
+      ],
+    ]);
+    await stop(...shared);
+    await database.drop();
+    database = undefined;
   } else {
     process.stdout.write(
       `PostgreSQL does not answer at ${new URL(POSTGRES_URL).host}: the two-instance case is skipped\n`,
     );
   }
-  const sharedIds = shared ? await createConnectors(shared[0].url, POSTGRES_CONNECTORS) : [];
-  const onPostgres = (servers: Proc[]): Case => ({
-    ...spread(servers[0] as Proc, sharedIds),
-    servers: servers.map((server) => server.url),
-  });
-
-  const cases: Array<[string, Case]> = [
-    ['ref_hello', { url: `${ref.url}/hello`, auth: false }],
-    // The same request as exec_server_log (headers and body), answered by the bare framework.
-    ['ref_post', { url: `${ref.url}/echo/${logId}`, method: 'POST', body: { params: logParams } }],
-    ['exec_server_log', execute(logId, logParams)],
-    ['exec_index', execute(indexId, { documents: [{ n: 1 }] })],
-    ['get_connector', { url: `${ours.url}/api/actions/connector/${logId}` }],
-    ['ref_proxy', { url: `${ref.url}/proxy`, method: 'POST', body: {}, auth: false }],
-    ['exec_webhook', execute(hookId, { body: '{}' })],
-    ['exec_10_connectors', spread(few, fewIds)],
-    ['exec_many_connectors', spread(many, manyIds)],
-  ];
-  if (shared !== undefined) {
-    cases.push(['exec_postgres_1_instance', onPostgres([shared[0]])]);
-    cases.push(['exec_postgres_2_instances', onPostgres(shared)]);
-  }
-  const results = new Map<string, Load[]>();
-  for (let round = 1; round <= ROUNDS; round++) {
-    process.stdout.write(`round ${round}/${ROUNDS}\n`);
-    for (const [name, c] of cases) {
-      const r = await load(c);
-      results.set(name, [...(results.get(name) ?? []), r]);
-    }
-  }
-  const rps = (name: string) => median((results.get(name) ?? []).map((r) => r.rps));
-  const p = (name: string, key: 'p50' | 'p99') =>
-    median((results.get(name) ?? []).map((r) => r[key]));
 
   // Latency at a steady half of the measured capacity over 50 connections, evenly paced, and the
-  // bare framework's answer to the same request at the same rate for scale. The servers of the
-  // other cases go first, and the PostgreSQL database with them (its background work after the
-  // load would take the CPU the servers measured here need); then the two alternate, round after
-  // round, as the throughput cases do.
-  for (const other of [few, many, ...(shared ?? [])]) other.child.kill('SIGKILL');
-  await database?.drop();
-  database = undefined;
-  const halfRate = Math.round(rps('exec_server_log') / 2);
+  // bare framework's answer to the same request at the same rate for scale, alternating round
+  // after round as the throughput pairs do.
+  const halfRate = Math.round(bench.rps('exec_server_log') / 2);
   const steadyOf = (url: string) =>
     pacedApart({
       url,
@@ -378,32 +469,17 @@ async function main(): Promise<void> {
   const peakOurs = memory(ours.child).peak;
 
   const rows: Array<[string, string, string, boolean]> = [];
-  const ratio = (label: string, a: number, b: number, min: number) =>
-    rows.push([label, (a / b).toFixed(2), `≥ ${min}`, a / b >= min]);
-  ratio('exec_server_log / ref_hello', rps('exec_server_log'), rps('ref_hello'), 0.5);
-  ratio('exec_index / ref_hello', rps('exec_index'), rps('ref_hello'), 0.35);
-  ratio('exec_webhook / ref_proxy', rps('exec_webhook'), rps('ref_proxy'), 0.85);
-  ratio('get_connector / ref_hello', rps('get_connector'), rps('ref_hello'), 0);
-  ratio(
-    'ref_post / ref_hello (the bare framework, for scale)',
-    rps('ref_post'),
-    rps('ref_hello'),
-    0,
-  );
-  ratio('exec_server_log / ref_post', rps('exec_server_log'), rps('ref_post'), 0);
-  ratio(
-    `exec with ${MANY_CONNECTORS} connectors / with 10`,
-    rps('exec_many_connectors'),
-    rps('exec_10_connectors'),
-    0.9,
-  );
-  if (shared !== undefined) {
-    ratio(
-      'exec on PostgreSQL, 2 instances / 1 instance',
-      rps('exec_postgres_2_instances'),
-      rps('exec_postgres_1_instance'),
-      POSTGRES_SCALE_MIN,
-    );
+  const goals: Record<string, number> = {
+    'exec_server_log / ref_hello': 0.5,
+    'exec_index / ref_hello': 0.35,
+    'exec_webhook / ref_proxy': 0.85,
+    [manyLabel]: 0.9,
+    [postgresLabel]: POSTGRES_SCALE_MIN,
+  };
+  for (const label of bench.labels()) {
+    const value = bench.ratio(label);
+    const goal = goals[label] ?? 0;
+    rows.push([label, value.toFixed(2), `≥ ${goal}`, value >= goal]);
   }
   rows.push([
     'exec_server_log p99 at half capacity, paced (ms)',
@@ -427,13 +503,16 @@ async function main(): Promise<void> {
   ]);
 
   const out: string[] = [];
-  out.push(`\n${ROUNDS} rounds × ${DURATION}s per case, ${CONNECTIONS} connections; medians.\n`);
+  out.push(
+    `\n${ROUNDS} rounds × ${DURATION}s per case, ${CONNECTIONS} connections. Each ratio pairs two cases run back to back, in turn first; it is the median of the rounds' ratios.\n`,
+  );
   // Each round's throughput too: how far they spread is how far a ratio can be trusted.
-  out.push('| case | req/s | p50 ms | p99 ms | req/s by round |', '|---|---:|---:|---:|---|');
-  for (const [name] of cases) {
-    const byRound = (results.get(name) ?? []).map((r) => r.rps.toFixed(0)).join(', ');
+  out.push('| case | req/s | p50 ms | p99 ms | req/s by run |', '|---|---:|---:|---:|---|');
+  for (const name of bench.cases()) {
+    const runs = bench.runsOf(name);
+    const byRun = runs.map((r) => r.rps.toFixed(0)).join(', ');
     out.push(
-      `| ${name} | ${rps(name).toFixed(0)} | ${p(name, 'p50')} | ${p(name, 'p99')} | ${byRound} |`,
+      `| ${name} | ${bench.rps(name).toFixed(0)} | ${median(runs.map((r) => r.p50))} | ${median(runs.map((r) => r.p99))} | ${byRun} |`,
     );
   }
   out.push(
