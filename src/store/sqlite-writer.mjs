@@ -34,6 +34,17 @@ const insertDoc = db.prepare(
   'INSERT INTO index_docs (index_name, id, seq_no, version, source) VALUES (?, ?, ?, 1, ?)',
 );
 
+/**
+ * The next seq_no of each index a batch writes to: read once per batch and stored once when the
+ * batch commits (storeSeqNos), rather than read and written again by every call.
+ * @type {Map<string, number>}
+ */
+const nextSeqNos = new Map();
+
+function storeSeqNos() {
+  for (const [index, seq] of nextSeqNos) setSeq.run(seq, index);
+}
+
 const ops = {
   /** @param {Array<{ ts: string, spaceId: string, savedObjectId: string, action: string, doc: unknown }>} events */
   appendEvents(events) {
@@ -45,16 +56,21 @@ const ops = {
   },
   /** @param {{ index: string, docs: Record<string, unknown>[], ids: string[] }} args */
   bulkCreate({ index, docs, ids }) {
-    const row = getIndex.get(index);
-    if (row === undefined) createIndex.run(index);
-    let seq = row === undefined ? 0 : row.next_seq_no;
+    let seq = nextSeqNos.get(index);
+    if (seq === undefined) {
+      const row = getIndex.get(index);
+      if (row === undefined) createIndex.run(index);
+      seq = row === undefined ? 0 : row.next_seq_no;
+    }
     const results = [];
     for (const [i, doc] of docs.entries()) {
       insertDoc.run(index, ids[i], seq, JSON.stringify(doc));
       results.push({ id: ids[i], version: 1, seqNo: seq });
       seq += 1;
     }
-    setSeq.run(seq, index);
+    // Only once every document of the call is in: a call that fails is rolled back to its
+    // savepoint and leaves the numbering as it found it.
+    nextSeqNos.set(index, seq);
     return results;
   },
 };
@@ -94,6 +110,28 @@ function errorOf(err) {
   };
 }
 
+/**
+ * One batch in one transaction, each request in a savepoint of its own, its answer or its error
+ * pushed to `replies`.
+ */
+const writeBatch = db.transaction(
+  /**
+   * @param {Array<{ id: number, op: keyof typeof ops, args: unknown }>} batch
+   * @param {unknown[]} replies
+   */
+  (batch, replies) => {
+    nextSeqNos.clear();
+    for (const { id, op, args } of batch) {
+      try {
+        replies.push({ id, value: inSavepoint[op](args) });
+      } catch (err) {
+        replies.push({ id, error: errorOf(err) });
+      }
+    }
+    storeSeqNos();
+  },
+);
+
 /** @type {Array<{ id: number, op: keyof typeof ops, args: unknown }>} */
 let queue = [];
 let scheduled = false;
@@ -108,15 +146,7 @@ function flush() {
     syncFor(batch);
     // IMMEDIATE: the write lock is taken (waiting on busy_timeout) before anything is read, so
     // a commit on the request thread's connection in between cannot make the batch fail.
-    db.transaction(() => {
-      for (const { id, op, args } of batch) {
-        try {
-          replies.push({ id, value: inSavepoint[op](args) });
-        } catch (err) {
-          replies.push({ id, error: errorOf(err) });
-        }
-      }
-    }).immediate();
+    writeBatch.immediate(batch, replies);
   } catch (err) {
     const error = errorOf(err);
     parentPort?.postMessage(batch.map(({ id }) => ({ id, error })));

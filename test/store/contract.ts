@@ -441,5 +441,43 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
         ],
       });
     });
+
+    it('numbers calls made together without gaps, a failed call writing nothing', async () => {
+      let n = 0;
+      const ids = () => `together-${n++}`;
+      const [first, failed, other, second] = await Promise.allSettled([
+        store.indices.bulkCreate('together', [{ a: 1 }, { a: 2 }], ids),
+        // Two documents under one id: the second insert fails and the call is undone whole.
+        store.indices.bulkCreate('together', [{ a: 'x' }, { a: 'y' }], () => 'same-id'),
+        store.indices.bulkCreate('together-other', [{ b: 1 }], ids),
+        store.indices.bulkCreate('together', [{ a: 3 }], ids),
+      ]);
+      expect(first).toEqual({
+        status: 'fulfilled',
+        value: [
+          { id: 'together-0', version: 1, seqNo: 0 },
+          { id: 'together-1', version: 1, seqNo: 1 },
+        ],
+      });
+      expect(failed.status).toBe('rejected');
+      expect(other).toEqual({
+        status: 'fulfilled',
+        value: [{ id: 'together-2', version: 1, seqNo: 0 }],
+      });
+      expect(second).toEqual({
+        status: 'fulfilled',
+        value: [{ id: 'together-3', version: 1, seqNo: 2 }],
+      });
+      expect(await store.indices.bulkCreate('together', [{ a: 4 }], ids)).toEqual([
+        { id: 'together-4', version: 1, seqNo: 3 },
+      ]);
+      expect(await store.indices.search('together', 0, 10)).toEqual({
+        total: 4,
+        hits: [1, 2, 3, 4].map((a, i) => ({
+          id: `together-${i === 3 ? 4 : i === 2 ? 3 : i}`,
+          source: { a },
+        })),
+      });
+    });
   });
 }
