@@ -15,10 +15,10 @@ import type { PacedOptions, PacedResult } from './paced.js';
  * start and memory, and checks them against the targets.
  *
  * The cases run in phases, each with only the servers it measures running: the server against
- * the reference; 10 against 10,000 stored connectors; with PostgreSQL reachable
- * (BENCH_POSTGRES_URL, default the local server as user postgres), two servers sharing a fresh
- * database, the same load against one of them and spread over both (without it, that case is
- * skipped with a note); last, latency at half capacity, evenly paced.
+ * the reference; with PostgreSQL reachable (BENCH_POSTGRES_URL, default the local server as user
+ * postgres), two servers sharing a fresh database, the same load against one of them and spread
+ * over both (without it, that case is skipped with a note); 10 against 10,000 stored connectors;
+ * last, latency at half capacity, evenly paced, the server against the reference again.
  *
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per case and round (5),
  * BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000), BENCH_POSTGRES_URL.
@@ -381,31 +381,12 @@ async function main(): Promise<void> {
     ],
   ]);
 
-  // The store-size pair: two more servers, 10 connectors against MANY_CONNECTORS, each connector
-  // run once before the rounds, so the rounds measure runs of connectors already loaded and
-  // checked on both alike. They stop when their pair is done.
-  const few = await startServer(sink);
-  const many = await startServer(sink);
-  const fewIds = await createConnectors(few.url, 10);
-  process.stdout.write(`creating ${MANY_CONNECTORS} connectors…\n`);
-  const manyIds = await createConnectors(many.url, MANY_CONNECTORS);
-  await runEach(few.url, fewIds);
-  await runEach(many.url, manyIds);
   const spread = (base: Proc, ids: string[]): Case => ({
     url: base.url,
     method: 'POST',
     body: { params: logParams },
     paths: ids.map((id) => `/api/actions/connector/${id}/_execute`),
   });
-  const manyLabel = `exec with ${MANY_CONNECTORS} connectors / with 10`;
-  await bench.run([
-    [
-      manyLabel,
-      ['exec_10_connectors', spread(few, fewIds)],
-      ['exec_many_connectors', spread(many, manyIds)],
-    ],
-  ]);
-  await stop(few, many);
 
   // Two more servers on one PostgreSQL database: the same runs against one, then spread over
   // both. The database goes with them: its background work after the load would take CPU the
@@ -437,9 +418,31 @@ async function main(): Promise<void> {
     );
   }
 
+  // The store-size pair: two more servers, 10 connectors against MANY_CONNECTORS, each connector
+  // run once before the rounds, so the rounds measure runs of connectors already loaded and
+  // checked on both alike. They stop when their pair is done.
+  const few = await startServer(sink);
+  const many = await startServer(sink);
+  const fewIds = await createConnectors(few.url, 10);
+  process.stdout.write(`creating ${MANY_CONNECTORS} connectors…\n`);
+  const manyIds = await createConnectors(many.url, MANY_CONNECTORS);
+  await runEach(few.url, fewIds);
+  await runEach(many.url, manyIds);
+  const manyLabel = `exec with ${MANY_CONNECTORS} connectors / with 10`;
+  await bench.run([
+    [
+      manyLabel,
+      ['exec_10_connectors', spread(few, fewIds)],
+      ['exec_many_connectors', spread(many, manyIds)],
+    ],
+  ]);
+  await stop(few, many);
+
   // Latency at a steady half of the measured capacity over 50 connections, evenly paced, and the
   // bare framework's answer to the same request at the same rate for scale, alternating round
-  // after round as the throughput pairs do.
+  // after round as the throughput pairs do. It comes last, with the other servers and the
+  // PostgreSQL database gone and the server idle since its own pairs, so it measures the
+  // steady state rather than the wake of another case.
   const halfRate = Math.round(bench.rps('exec_server_log') / 2);
   const steadyOf = (url: string) =>
     pacedApart({
@@ -454,8 +457,16 @@ async function main(): Promise<void> {
   const steadyRuns: PacedResult[] = [];
   const steadyRefRuns: PacedResult[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    steadyRefRuns.push(steadyOf(`${ref.url}/echo/${logId}`));
-    steadyRuns.push(steadyOf(`${ours.url}/api/actions/connector/${logId}/_execute`));
+    const runRef = () => steadyRefRuns.push(steadyOf(`${ref.url}/echo/${logId}`));
+    const runOurs = () =>
+      steadyRuns.push(steadyOf(`${ours.url}/api/actions/connector/${logId}/_execute`));
+    if (round % 2 === 0) {
+      runRef();
+      runOurs();
+    } else {
+      runOurs();
+      runRef();
+    }
   }
   const medianOf = (runs: PacedResult[]): PacedResult => ({
     rps: median(runs.map((r) => r.rps)),
@@ -465,6 +476,7 @@ async function main(): Promise<void> {
   });
   const steadyRef = medianOf(steadyRefRuns);
   const steady = medianOf(steadyRuns);
+
   const peakRef = memory(ref.child).peak;
   const peakOurs = memory(ours.child).peak;
 
