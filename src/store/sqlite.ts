@@ -568,10 +568,11 @@ class WriterThread {
   async close(): Promise<void> {
     const worker = this.worker;
     if (worker === undefined) return;
+    // The calls of this turn go out before the thread is told to close and forgotten.
+    this.post();
     this.worker = undefined;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.ref();
-    this.post();
     worker.postMessage({ op: 'close' });
     await exited;
   }

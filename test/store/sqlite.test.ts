@@ -102,3 +102,24 @@ describe('secrets at rest', () => {
     await server.close();
   });
 });
+
+describe('the writer thread', () => {
+  it('writes the calls made in the turn the store closes in', async () => {
+    const dir = tempDir('kcs-close-');
+    dirs.push(dir);
+    const store = await openSqliteStore(dir);
+    let n = 0;
+    const ids = () => `doc-${n++}`;
+    // The first write starts the thread; the second is still waiting to be posted at close.
+    await store.indices.bulkCreate('first', [{ a: 0 }], ids);
+    const written = store.indices.bulkCreate('late', [{ a: 1 }], ids);
+    await store.close();
+    expect(await written).toEqual([{ id: 'doc-1', version: 1, seqNo: 0 }]);
+    const reopened = await openSqliteStore(dir);
+    expect(await reopened.indices.search('late', 0, 10)).toEqual({
+      total: 1,
+      hits: [{ id: 'doc-1', source: { a: 1 } }],
+    });
+    await reopened.close();
+  });
+});
