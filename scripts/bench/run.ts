@@ -235,9 +235,10 @@ class PairedRounds {
         `${pairs.map(([label]) => label).join(', ')}: round ${round}/${ROUNDS}\n`,
       );
       for (const [label, [baseName, base], [name, measured]] of pairs) {
-        const order = round % 2 === 1 ? [base, measured] : [measured, base];
-        const [first, second] = [await load(order[0] as Case), await load(order[1] as Case)];
-        const [b, m] = round % 2 === 1 ? [first, second] : [second, first];
+        const baseFirst = round % 2 === 1;
+        const first = await load(baseFirst ? base : measured);
+        const second = await load(baseFirst ? measured : base);
+        const [b, m] = baseFirst ? [first, second] : [second, first];
         this.add(baseName, b);
         this.add(name, m);
         this.ratios.set(label, [...(this.ratios.get(label) ?? []), m.rps / b.rps]);
