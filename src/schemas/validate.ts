@@ -232,13 +232,25 @@ function checkString(schema: TSchema, value: unknown, path: Path): string {
       `value has length [${value.length}] but it must have a maximum length of [${maxLength}].`,
     );
   }
-  if (pattern !== undefined && !new RegExp(pattern).test(value)) {
+  if (pattern !== undefined && !compiled(pattern).test(value)) {
     throw new Failure(path, `value [${value}] does not match the pattern [${pattern}]`);
   }
   if (schema.format === 'uri' && !isUri(value)) {
     throw new Failure(path, 'value must be a valid URI (see RFC 3986).');
   }
   return value;
+}
+
+const patterns = new Map<string, RegExp>();
+
+/** A schema's pattern, compiled once (schemas are few and fixed; values are many). */
+function compiled(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (re === undefined) {
+    re = new RegExp(pattern);
+    patterns.set(pattern, re);
+  }
+  return re;
 }
 
 function isUri(value: string): boolean {
@@ -282,11 +294,53 @@ function literalSet(schema: TSchema, branches: TSchema[]): ReadonlySet<unknown> 
   return set;
 }
 
+/**
+ * Whether a union branch can take the value at all, judged by its kind alone: a string is never a
+ * number, null never an object. Conservative: true whenever the walk could succeed (an absent
+ * value may take the branch's default; query text may become a number or a boolean).
+ */
+function mayTake(branch: TSchema, value: unknown, coerce: boolean): boolean {
+  if (value === undefined) return true;
+  switch (branch[Kind]) {
+    case 'String':
+      return typeof value === 'string';
+    case 'Number':
+    case 'Integer':
+      return typeof value === 'number' || (coerce && typeof value === 'string');
+    case 'Boolean':
+      return typeof value === 'boolean' || (coerce && typeof value === 'string');
+    case 'Null':
+      return value === null;
+    case 'Literal':
+      return value === branch.const;
+    case 'Array':
+      return Array.isArray(value);
+    case 'Object':
+    case 'Record':
+      return isPlainObject(value);
+    default:
+      return true;
+  }
+}
+
 function walkUnion(schema: TSchema, value: unknown, path: Path, coerce: boolean): unknown {
   const branches = (schema.anyOf ?? []) as TSchema[];
   if (literalSet(schema, branches)?.has(value)) return value;
-  const failures: Failure[] = [];
   const depth = path.length;
+  // The branches the value's kind fits, in order: the first that takes it wins, as it would in
+  // the full walk below, since every branch skipped here fails there. A nullable field left at
+  // null settles without a failure thrown for its other branch.
+  for (const branch of branches) {
+    if (!mayTake(branch, value, coerce)) continue;
+    try {
+      return walk(branch, value, path, coerce);
+    } catch (err) {
+      if (!(err instanceof Failure)) throw err;
+      path.length = depth;
+    }
+  }
+  // Refused by every branch: each is walked for its reason, listed in order.
+  const failures: Failure[] = [];
   for (const [index, branch] of branches.entries()) {
     try {
       return walk(branch, value, path, coerce);
