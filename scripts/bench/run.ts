@@ -6,6 +6,7 @@ import autocannon from 'autocannon';
 import { Client, escapeIdentifier } from 'pg';
 import { api, basicAuth, freePort, memory } from './lib.js';
 import type { PacedOptions, PacedResult } from './paced.js';
+import { wrk, wrkInstalled } from './wrk.js';
 
 /**
  * `npm run bench`: the server against a bare Fastify reference started the same way, in the same
@@ -20,8 +21,13 @@ import type { PacedOptions, PacedResult } from './paced.js';
  * over both (without it, that case is skipped with a note); 10 against 10,000 stored connectors;
  * last, latency at half capacity, evenly paced, the server against the reference again.
  *
+ * The main pairs run with autocannon and, when wrk is installed, again with wrk: two load
+ * generators built differently (JavaScript on Node's event loop, C on epoll), one set of ratios
+ * each, checked against the same goals.
+ *
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per case and round (5),
- * BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000), BENCH_POSTGRES_URL.
+ * BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000), BENCH_POSTGRES_URL, BENCH_WRK (0: autocannon
+ * only, even with wrk installed), BENCH_WRK_THREADS (1).
  */
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -38,6 +44,8 @@ const POSTGRES_CONNECTORS = 100;
  * is no spare core for the second instance, and it must only not cost throughput.
  */
 const POSTGRES_SCALE_MIN = availableParallelism() >= 4 ? 1.4 : 0.9;
+const WRK = process.env.BENCH_WRK !== '0' && wrkInstalled();
+const WRK_THREADS = Number(process.env.BENCH_WRK_THREADS ?? 1);
 const PASSWORD = 'bench-password';
 const AUTH = basicAuth('elastic', PASSWORD);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -170,11 +178,49 @@ interface Case {
   connections?: number;
 }
 
-async function load(c: Case, duration = DURATION): Promise<Load> {
+type Tool = 'autocannon' | 'wrk';
+
+function headersOf(c: Case): Record<string, string> {
+  return {
+    ...(c.auth === false ? {} : { authorization: AUTH, 'kbn-xsrf': 'bench' }),
+    ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}),
+  };
+}
+
+/** Where the wrk scripts are written; made on first use, removed on exit. */
+let scriptDir: string | undefined;
+
+async function loadWithWrk(c: Case, duration: number): Promise<Load> {
+  if (scriptDir === undefined) {
+    scriptDir = mkdtempSync(join(tmpdir(), 'kcs-bench-wrk-'));
+    dirs.push(scriptDir);
+  }
+  const result = await wrk(
+    {
+      url: c.url,
+      method: c.method ?? 'GET',
+      headers: headersOf(c),
+      ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
+      ...(c.paths !== undefined ? { paths: c.paths } : {}),
+    },
+    {
+      connections: c.connections ?? CONNECTIONS,
+      seconds: duration,
+      threads: WRK_THREADS,
+      dir: scriptDir,
+    },
+  );
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${c.url}: ${result.non2xx} non-2xx answers, ${result.errors} errors (wrk)`);
+  }
+  return { rps: result.rps, p50: result.p50, p99: result.p99 };
+}
+
+async function load(c: Case, duration = DURATION, tool: Tool = 'autocannon'): Promise<Load> {
   if (c.servers !== undefined) {
     const connections = Math.max(1, Math.round(CONNECTIONS / c.servers.length));
     const parts = await Promise.all(
-      c.servers.map((url) => load({ ...c, url, servers: undefined, connections }, duration)),
+      c.servers.map((url) => load({ ...c, url, servers: undefined, connections }, duration, tool)),
     );
     return {
       rps: parts.reduce((sum, part) => sum + part.rps, 0),
@@ -182,16 +228,14 @@ async function load(c: Case, duration = DURATION): Promise<Load> {
       p99: Math.max(...parts.map((part) => part.p99)),
     };
   }
+  if (tool === 'wrk') return loadWithWrk(c, duration);
   let next = 0;
   const result = await autocannon({
     url: c.url,
     connections: c.connections ?? CONNECTIONS,
     duration,
     method: c.method ?? 'GET',
-    headers: {
-      ...(c.auth === false ? {} : { authorization: AUTH, 'kbn-xsrf': 'bench' }),
-      ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
+    headers: headersOf(c),
     ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
     ...(c.paths !== undefined
       ? {
@@ -223,27 +267,40 @@ type Pair = [label: string, base: [string, Case], measured: [string, Case]];
 /**
  * Throughput pairs, round after round. The two cases of a pair run back to back, the measured
  * one first in every other round, so a slow spell of the machine hits both; a pair's ratio is
- * the median of its rounds' ratios. A case in several pairs (ref_hello) is run for each.
+ * the median of its rounds' ratios. A case in several pairs (ref_hello) is run for each. With
+ * wrk as the tool, cases and ratios are named with " (wrk)" after them.
  */
 class PairedRounds {
   private readonly runs = new Map<string, Load[]>();
   private readonly ratios = new Map<string, number[]>();
 
+  constructor(private readonly tool: Tool = 'autocannon') {}
+
+  private named(name: string): string {
+    return this.tool === 'wrk' ? `${name} (wrk)` : name;
+  }
+
   async run(pairs: readonly Pair[]): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       process.stdout.write(
-        `${pairs.map(([label]) => label).join(', ')}: round ${round}/${ROUNDS}\n`,
+        `${pairs.map(([label]) => this.named(label)).join(', ')}: round ${round}/${ROUNDS}\n`,
       );
       for (const [label, [baseName, base], [name, measured]] of pairs) {
         const baseFirst = round % 2 === 1;
-        const first = await load(baseFirst ? base : measured);
-        const second = await load(baseFirst ? measured : base);
+        const first = await load(baseFirst ? base : measured, DURATION, this.tool);
+        const second = await load(baseFirst ? measured : base, DURATION, this.tool);
         const [b, m] = baseFirst ? [first, second] : [second, first];
-        this.add(baseName, b);
-        this.add(name, m);
-        this.ratios.set(label, [...(this.ratios.get(label) ?? []), m.rps / b.rps]);
+        this.add(this.named(baseName), b);
+        this.add(this.named(name), m);
+        const key = this.named(label);
+        this.ratios.set(key, [...(this.ratios.get(key) ?? []), m.rps / b.rps]);
       }
     }
+  }
+
+  /** The label a ratio's goal is filed under. */
+  goalLabel(label: string): string {
+    return this.tool === 'wrk' ? label.replace(/ \(wrk\)$/, '') : label;
   }
 
   labels(): string[] {
@@ -353,8 +410,7 @@ async function main(): Promise<void> {
   const hello: Case = { url: `${ref.url}/hello`, auth: false };
 
   // The main pairs, with only the reference, the server and the sink running.
-  const bench = new PairedRounds();
-  await bench.run([
+  const mainPairs: Pair[] = [
     ['exec_server_log / ref_hello', ['ref_hello', hello], ['exec_server_log', logCase]],
     [
       'exec_index / ref_hello',
@@ -380,7 +436,18 @@ async function main(): Promise<void> {
         { url: `${ref.url}/echo/${logId}`, method: 'POST', body: { params: logParams } },
       ],
     ],
-  ]);
+  ];
+  const bench = new PairedRounds();
+  await bench.run(mainPairs);
+  const wrkBench = WRK ? new PairedRounds('wrk') : undefined;
+  await wrkBench?.run(mainPairs);
+  if (!WRK) {
+    process.stdout.write(
+      process.env.BENCH_WRK === '0'
+        ? 'BENCH_WRK=0: the main pairs ran with autocannon only\n'
+        : 'wrk is not installed: the main pairs ran with autocannon only\n',
+    );
+  }
 
   const spread = (base: Proc, ids: string[]): Case => ({
     url: base.url,
@@ -489,10 +556,13 @@ async function main(): Promise<void> {
     [manyLabel]: 0.9,
     [postgresLabel]: POSTGRES_SCALE_MIN,
   };
-  for (const label of bench.labels()) {
-    const value = bench.ratio(label);
-    const goal = goals[label] ?? 0;
-    rows.push([label, value.toFixed(2), `≥ ${goal}`, value >= goal]);
+  const benches = wrkBench === undefined ? [bench] : [bench, wrkBench];
+  for (const rounds of benches) {
+    for (const label of rounds.labels()) {
+      const value = rounds.ratio(label);
+      const goal = goals[rounds.goalLabel(label)] ?? 0;
+      rows.push([label, value.toFixed(2), `≥ ${goal}`, value >= goal]);
+    }
   }
   rows.push([
     'exec_server_log p99 at half capacity, paced (ms)',
@@ -521,12 +591,14 @@ async function main(): Promise<void> {
   );
   // Each round's throughput too: how far they spread is how far a ratio can be trusted.
   out.push('| case | req/s | p50 ms | p99 ms | req/s by run |', '|---|---:|---:|---:|---|');
-  for (const name of bench.cases()) {
-    const runs = bench.runsOf(name);
-    const byRun = runs.map((r) => r.rps.toFixed(0)).join(', ');
-    out.push(
-      `| ${name} | ${bench.rps(name).toFixed(0)} | ${median(runs.map((r) => r.p50))} | ${median(runs.map((r) => r.p99))} | ${byRun} |`,
-    );
+  for (const rounds of benches) {
+    for (const name of rounds.cases()) {
+      const runs = rounds.runsOf(name);
+      const byRun = runs.map((r) => r.rps.toFixed(0)).join(', ');
+      out.push(
+        `| ${name} | ${rounds.rps(name).toFixed(0)} | ${median(runs.map((r) => r.p50))} | ${median(runs.map((r) => r.p99))} | ${byRun} |`,
+      );
+    }
   }
   out.push(
     `| ref_post paced at ${halfRate} req/s | ${steadyRef.rps.toFixed(0)} | ${steadyRef.p50} | ${steadyRef.p99} | p99 ${steadyRefRuns.map((r) => r.p99).join(', ')} |`,
