@@ -37,7 +37,8 @@ export function wrkInstalled(): boolean {
 /** A Lua long string: taken as written, no escapes, whatever the text holds. */
 export function luaString(text: string): string {
   let level = '';
-  while (text.includes(`]${level}]`)) level += '=';
+  // The closing bracket must not stand in the text, nor complete one where the text ends.
+  while (text.includes(`]${level}]`) || text.endsWith(`]${level}`)) level += '=';
   // A newline right after the opening bracket is dropped by Lua: one more keeps a leading one.
   return `[${level}[${text.startsWith('\n') ? '\n' : ''}${text}]${level}]`;
 }

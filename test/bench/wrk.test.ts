@@ -51,6 +51,9 @@ describe('wrk script', () => {
     expect(luaString('x]]y')).toBe('[=[x]]y]=]');
     expect(luaString('x]]y]=]')).toBe('[==[x]]y]=]]==]');
     expect(luaString('\nx')).toBe('[[\n\nx]]');
+    expect(luaString('a]')).toBe('[=[a]]=]');
+    expect(luaString('a]=')).toBe('[[a]=]]');
+    expect(luaString('a]]')).toBe('[=[a]]]=]');
   });
 
   it('sets method, body and headers, and goes round the paths', () => {
@@ -84,7 +87,13 @@ describe.skipIf(!wrkInstalled())('wrk against a server', () => {
   let server: Server;
   let base: string;
   let dir: string;
-  const seen: Array<{ method?: string; url?: string; xsrf?: string; body: string }> = [];
+  const seen: Array<{
+    method?: string;
+    url?: string;
+    xsrf?: string;
+    note?: string;
+    body: string;
+  }> = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kcs-wrk-test-'));
@@ -99,6 +108,7 @@ describe.skipIf(!wrkInstalled())('wrk against a server', () => {
             method: req.method,
             url: req.url,
             xsrf: req.headers['kbn-xsrf'] as string | undefined,
+            note: req.headers['x-note'] as string | undefined,
             body,
           });
         }
@@ -120,7 +130,7 @@ describe.skipIf(!wrkInstalled())('wrk against a server', () => {
       {
         url: `${base}/`,
         method: 'POST',
-        headers: { 'kbn-xsrf': 'bench', 'content-type': 'application/json' },
+        headers: { 'kbn-xsrf': 'bench', 'content-type': 'application/json', 'x-note': 'a]' },
         body: '{"params":{"message":"]]"}}',
         paths: ['/one', '/two'],
       },
@@ -135,6 +145,7 @@ describe.skipIf(!wrkInstalled())('wrk against a server', () => {
       method: 'POST',
       url: expect.stringMatching(/^\/(one|two)$/),
       xsrf: 'bench',
+      note: 'a]',
       body: '{"params":{"message":"]]"}}',
     });
     expect(new Set(seen.map((r) => r.url))).toEqual(new Set(['/one', '/two']));
