@@ -268,7 +268,7 @@ type Pair = [label: string, base: [string, Case], measured: [string, Case]];
  * Throughput pairs, round after round. The two cases of a pair run back to back, the measured
  * one first in every other round, so a slow spell of the machine hits both; a pair's ratio is
  * the median of its rounds' ratios. A case in several pairs (ref_hello) is run for each. With
- * wrk as the tool, cases and ratios are named with " (wrk)" after them.
+ * wrk as the tool, cases and ratios are printed with " (wrk)" after their names.
  */
 class PairedRounds {
   private readonly runs = new Map<string, Load[]>();
@@ -276,7 +276,8 @@ class PairedRounds {
 
   constructor(private readonly tool: Tool = 'autocannon') {}
 
-  private named(name: string): string {
+  /** A case's or a ratio's name as printed: the tool after it when it is not autocannon. */
+  named(name: string): string {
     return this.tool === 'wrk' ? `${name} (wrk)` : name;
   }
 
@@ -292,17 +293,12 @@ class PairedRounds {
         const [b, m] = baseFirst ? [first, second] : [second, first];
         this.add(this.named(baseName), b);
         this.add(this.named(name), m);
-        const key = this.named(label);
-        this.ratios.set(key, [...(this.ratios.get(key) ?? []), m.rps / b.rps]);
+        this.ratios.set(label, [...(this.ratios.get(label) ?? []), m.rps / b.rps]);
       }
     }
   }
 
-  /** The label a ratio's goal is filed under. */
-  goalLabel(label: string): string {
-    return this.tool === 'wrk' ? label.replace(/ \(wrk\)$/, '') : label;
-  }
-
+  /** The ratios' labels as the pairs gave them (the goals are filed under these). */
   labels(): string[] {
     return [...this.ratios.keys()];
   }
@@ -560,8 +556,8 @@ async function main(): Promise<void> {
   for (const rounds of benches) {
     for (const label of rounds.labels()) {
       const value = rounds.ratio(label);
-      const goal = goals[rounds.goalLabel(label)] ?? 0;
-      rows.push([label, value.toFixed(2), `≥ ${goal}`, value >= goal]);
+      const goal = goals[label] ?? 0;
+      rows.push([rounds.named(label), value.toFixed(2), `≥ ${goal}`, value >= goal]);
     }
   }
   rows.push([

@@ -4,10 +4,10 @@
 //
 // A message is an array of requests { id, op, args }, answered by one array of replies
 // { id, value } or { id, error: { message, code } }. Requests that arrive in the same turn commit
-// together: one transaction and one WAL sync for
-// all of them, each in its own savepoint so one failing leaves the others intact. A request is
-// answered only after the commit, so an acknowledged write (an indexed document) is on disk;
-// event-log records, which no caller is promised, are not synced on their own (see syncFor).
+// together: one transaction and one WAL sync for all of them, each in its own savepoint so one
+// failing leaves the others intact. A request is answered only after the commit, so an
+// acknowledged write (an indexed document) is on disk; event-log records, which no caller is
+// promised, are not synced on their own (see syncFor).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
