@@ -34,4 +34,4 @@ VOLUME ["/app/data"]
 EXPOSE 5601
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s \
   CMD node -e "fetch('http://127.0.0.1:5601/api/status').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/main.mjs"]
+CMD ["node", "--no-memory-reducer", "dist/main.mjs"]

@@ -4,7 +4,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { api, basicAuth, freePort, memory } from './bench/lib.js';
+import { api, basicAuth, freePort, memory, serverNodeFlags } from './bench/lib.js';
 
 /**
  * `npm run soak`: a bounded run (SOAK_SECONDS, 300 by default) at half the measured capacity,
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kcs-soak-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['dist/main.mjs'], {
+  const child = spawn(process.execPath, [...serverNodeFlags(ROOT), 'dist/main.mjs'], {
     cwd: ROOT,
     env: {
       ...process.env,

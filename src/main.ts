@@ -1,3 +1,4 @@
+#!/usr/bin/env -S node --no-memory-reducer
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './app.js';
@@ -9,6 +10,15 @@ import { createLogger } from './logger.js';
  * Process entry: `node dist/main.js [-c kibana.yml]`. A bad setting stops start-up with one line
  * and exit code 1; SIGTERM and SIGINT stop accepting, let in-flight runs finish (up to
  * server.shutdownTimeout), flush the event log and close the store.
+ *
+ * The first line is how the server is meant to be run: `npm start`, the container image, the
+ * package's bin, the bench and the soak all give node the flags it names (a test holds them to
+ * it). --no-memory-reducer: after a quiet minute or two, V8's memory reducer runs full
+ * collections that shrink the young generation to its minimum and let compiled code go, and the
+ * first burst of requests afterwards pays for it, queued for a hundred milliseconds and more at
+ * half the capacity. It can only be turned off before the heap is set up: set from here at run
+ * time, the reducer already scheduled at start-up still runs once, and that once is enough. The
+ * regular collections still return what is garbage; only the shrinking while idle is given up.
  */
 
 /**

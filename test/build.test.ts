@@ -1,8 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverNodeFlags } from '../scripts/bench/lib.js';
 import { createConnector, execute } from './helpers/connectors.js';
 import { ELASTIC_PASSWORD, makeApi, tempDir } from './helpers/server.js';
 import { type Simulator, sendJson, startSimulator } from './simulators/base.js';
@@ -15,6 +16,7 @@ import { type Simulator, sendJson, startSimulator } from './simulators/base.js';
 const ROOT = new URL('../', import.meta.url).pathname;
 // Inside the project, so that the packages left out of the bundle resolve from it.
 const OUT = join(ROOT, 'node_modules', '.cache', `kcs-build-test-${process.pid}`);
+const nodeFlags = () => serverNodeFlags(ROOT, relative(ROOT, join(OUT, 'main.mjs')));
 
 describe('the production build', () => {
   const dataDir = tempDir('kcs-build-');
@@ -27,7 +29,8 @@ describe('the production build', () => {
   beforeAll(async () => {
     execFileSync(process.execPath, ['scripts/build.mjs', OUT], { cwd: ROOT, stdio: 'inherit' });
     vendor = await startSimulator((_req, res) => sendJson(res, 200, { received: true }));
-    child = spawn(process.execPath, [join(OUT, 'main.mjs')], {
+    // Run as `npm start` runs it, with the flags the bundle's first line names.
+    child = spawn(process.execPath, [...nodeFlags(), join(OUT, 'main.mjs')], {
       env: {
         ...process.env,
         SERVER_PORT: '0',
@@ -117,5 +120,23 @@ describe('the production build', () => {
       }),
     );
     expect(lines.at(-1)).toMatchObject({ name: 'root', msg: 'stopped' });
+  });
+
+  it('is run with the node flags its first line names, wherever the project starts it', () => {
+    expect(readFileSync(join(OUT, 'main.mjs'), 'utf8').split('\n', 1)[0]).toBe(
+      '#!/usr/bin/env -S node --no-memory-reducer',
+    );
+    const flags = nodeFlags();
+    expect(flags).toEqual(['--no-memory-reducer']);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: { start: string };
+    };
+    expect(pkg.scripts.start).toBe(
+      `npm run build --silent && node ${flags.join(' ')} dist/main.mjs`,
+    );
+    const cmd = /^CMD (.+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    expect(JSON.parse(cmd ?? 'null')).toEqual(['node', ...flags, 'dist/main.mjs']);
+    // The bench and the soak read them from the same line.
+    expect(serverNodeFlags(ROOT, 'src/main.ts')).toEqual(flags);
   });
 });

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 /** What the bench and the soak share: ports, API calls, and process memory from /proc. */
 
@@ -46,4 +47,15 @@ export function memory(child: ChildProcess): { rss: number; peak: number } {
   const field = (name: string) =>
     Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
   return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+
+/**
+ * The flags node is given to run the server: those its entry's first line names
+ * (`#!/usr/bin/env -S node <flags>`, from src/main.ts), as `npm start` and the container give them.
+ */
+export function serverNodeFlags(root: string, entry = 'dist/main.mjs'): string[] {
+  const first = readFileSync(join(root, entry), 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!\/usr\/bin\/env -S node((?: \S+)*)$/.exec(first);
+  if (!match) throw new Error(`${entry} does not start with a node hashbang: ${first}`);
+  return (match[1] ?? '').split(' ').filter(Boolean);
 }

@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client, escapeIdentifier } from 'pg';
-import { api, basicAuth, freePort, memory } from './lib.js';
+import { api, basicAuth, freePort, memory, serverNodeFlags } from './lib.js';
 import type { PacedOptions, PacedResult } from './paced.js';
 import { wrk, wrkInstalled } from './wrk.js';
 
@@ -86,7 +86,8 @@ async function waitReady(url: string, started: number, child: ChildProcess): Pro
 async function start(name: string, args: string[], env: Record<string, string>): Promise<Proc> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, args, {
+  // The reference gets the server's node flags too: the two are started the same way.
+  const child = spawn(process.execPath, [...serverNodeFlags(ROOT), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), SERVER_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
