@@ -110,7 +110,8 @@ describe('the writer thread', () => {
     const store = await openSqliteStore(dir);
     let n = 0;
     const ids = () => `doc-${n++}`;
-    // The first write starts the thread; the second is still waiting to be posted at close.
+    // The first write starts the thread; the second is made in the turn the store closes in,
+    // before the thread has written it.
     await store.indices.bulkCreate('first', [{ a: 0 }], ids);
     const written = store.indices.bulkCreate('late', [{ a: 1 }], ids);
     await store.close();
