@@ -7,9 +7,9 @@ import type { Settings } from './config/settings.js';
 import { createLogger } from './logger.js';
 
 /**
- * Process entry: `node dist/main.js [-c kibana.yml]`. A bad setting stops start-up with one line
- * and exit code 1; SIGTERM and SIGINT stop accepting, let in-flight runs finish (up to
- * server.shutdownTimeout), flush the event log and close the store.
+ * Process entry: `node --no-memory-reducer dist/main.mjs [-c kibana.yml]`. A bad setting stops
+ * start-up with one line and exit code 1; SIGTERM and SIGINT stop accepting, let in-flight runs
+ * finish (up to server.shutdownTimeout), flush the event log and close the store.
  *
  * The first line is how the server is meant to be run: `npm start`, the container image, the
  * package's bin, the bench and the soak all give node the flags it names (a test holds them to
