@@ -16,10 +16,10 @@ import { wrk, wrkInstalled } from './wrk.js';
  * start and memory, and checks them against the targets.
  *
  * The cases run in phases, each with only the servers it measures running: the server against
- * the reference; with PostgreSQL reachable (BENCH_POSTGRES_URL, default the local server as user
- * postgres), two servers sharing a fresh database, the same load against one of them and spread
- * over both (without it, that case is skipped with a note); 10 against 10,000 stored connectors;
- * last, latency at half capacity, evenly paced, the server against the reference again.
+ * the reference, then latency at half capacity, evenly paced, the same two again; with
+ * PostgreSQL reachable (BENCH_POSTGRES_URL, default the local server as user postgres), two
+ * servers sharing a fresh database, the same load against one of them and spread over both
+ * (without it, that case is skipped with a note); last, 10 against 10,000 stored connectors.
  *
  * The main pairs run with autocannon and, when wrk is installed, again with wrk: two load
  * generators built differently (JavaScript on Node's event loop, C on epoll), one set of ratios
@@ -446,6 +446,46 @@ async function main(): Promise<void> {
     );
   }
 
+  // Latency at a steady half of the measured capacity over 50 connections, evenly paced, and the
+  // bare framework's answer to the same request at the same rate for scale, alternating round
+  // after round as the throughput pairs do. It follows the server's own pairs, before the phases
+  // that start more servers and a PostgreSQL database, whose work after their load (the dropped
+  // database's writes, the store-size servers' files) would share the two cores with a server
+  // held at half its capacity.
+  const halfRate = Math.round(bench.rps('exec_server_log') / 2);
+  const steadyOf = (url: string) =>
+    pacedApart({
+      url,
+      method: 'POST',
+      headers: { authorization: AUTH, 'kbn-xsrf': 'bench', 'content-type': 'application/json' },
+      body: JSON.stringify({ params: logParams }),
+      rate: halfRate,
+      connections: CONNECTIONS,
+      duration: DURATION,
+    });
+  const steadyRuns: PacedResult[] = [];
+  const steadyRefRuns: PacedResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const runRef = () => steadyRefRuns.push(steadyOf(`${ref.url}/echo/${logId}`));
+    const runOurs = () =>
+      steadyRuns.push(steadyOf(`${ours.url}/api/actions/connector/${logId}/_execute`));
+    if (round % 2 === 0) {
+      runRef();
+      runOurs();
+    } else {
+      runOurs();
+      runRef();
+    }
+  }
+  const medianOf = (runs: PacedResult[]): PacedResult => ({
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    max: median(runs.map((r) => r.max)),
+  });
+  const steadyRef = medianOf(steadyRefRuns);
+  const steady = medianOf(steadyRuns);
+
   const spread = (base: Proc, ids: string[]): Case => ({
     url: base.url,
     method: 'POST',
@@ -502,45 +542,6 @@ async function main(): Promise<void> {
     ],
   ]);
   await stop(few, many);
-
-  // Latency at a steady half of the measured capacity over 50 connections, evenly paced, and the
-  // bare framework's answer to the same request at the same rate for scale, alternating round
-  // after round as the throughput pairs do. It comes last, with the other servers and the
-  // PostgreSQL database gone and the server idle since its own pairs, so it measures the
-  // steady state rather than the wake of another case.
-  const halfRate = Math.round(bench.rps('exec_server_log') / 2);
-  const steadyOf = (url: string) =>
-    pacedApart({
-      url,
-      method: 'POST',
-      headers: { authorization: AUTH, 'kbn-xsrf': 'bench', 'content-type': 'application/json' },
-      body: JSON.stringify({ params: logParams }),
-      rate: halfRate,
-      connections: CONNECTIONS,
-      duration: DURATION,
-    });
-  const steadyRuns: PacedResult[] = [];
-  const steadyRefRuns: PacedResult[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const runRef = () => steadyRefRuns.push(steadyOf(`${ref.url}/echo/${logId}`));
-    const runOurs = () =>
-      steadyRuns.push(steadyOf(`${ours.url}/api/actions/connector/${logId}/_execute`));
-    if (round % 2 === 0) {
-      runRef();
-      runOurs();
-    } else {
-      runOurs();
-      runRef();
-    }
-  }
-  const medianOf = (runs: PacedResult[]): PacedResult => ({
-    rps: median(runs.map((r) => r.rps)),
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
-    max: median(runs.map((r) => r.max)),
-  });
-  const steadyRef = medianOf(steadyRefRuns);
-  const steady = medianOf(steadyRuns);
 
   const peakRef = memory(ref.child).peak;
   const peakOurs = memory(ours.child).peak;
