@@ -2,10 +2,10 @@
 // here, on a connection of its own, so the inserts, the commits and their fsyncs never hold up
 // the request thread. Plain JavaScript, so the same file runs from the sources and from dist.
 //
-// A message is an array of requests { id, op, args }, answered by one array of replies
-// { id, value } or { id, error: { message, code } }. Requests that arrive in the same turn commit
-// together: one transaction and one WAL sync for all of them, each in its own savepoint so one
-// failing leaves the others intact. A request is answered only after the commit, so an
+// A message is one request { id, op, args }; a batch is answered by one array of replies
+// { id, value } or { id, error: { message, code } }. The requests that arrived while the previous
+// batch was committing commit together as the next (group commit): one transaction and one WAL
+// sync for all of them, each in its own savepoint so one failing leaves the others intact. A request is answered only after the commit, so an
 // acknowledged write (an indexed document) is on disk; event-log records, which no caller is
 // promised, are not synced on their own (see syncFor).
 import { parentPort, workerData } from 'node:worker_threads';
@@ -162,7 +162,7 @@ parentPort?.on('message', (message) => {
     parentPort?.close();
     return;
   }
-  for (const request of message) queue.push(request);
+  queue.push(message);
   if (!scheduled) {
     scheduled = true;
     setImmediate(flush);

@@ -557,7 +557,7 @@ class WriterThread {
     if (this.pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage([{ id, op, args }]);
+      worker.postMessage({ id, op, args });
     });
   }
 
