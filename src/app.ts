@@ -20,6 +20,7 @@ import { ConnectorsClient } from './connectors/client.js';
 import { CONNECTOR_TYPES, ConnectorTypeRegistry } from './connectors/registry.js';
 import { ConnectorTokens } from './connectors/tokens.js';
 import type { AnyConnectorType, ConnectorEnv, IndexService } from './connectors/types.js';
+import { atEndOfTurn } from './end-of-turn.js';
 import { HttpError, INTERNAL_ERROR_MESSAGE, toEnvelope } from './errors.js';
 import { ElasticsearchIndex } from './es/elasticsearch.js';
 import { EmbeddedIndex } from './es/embedded.js';
@@ -441,6 +442,18 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     request.spaceId = spaceIdOf(request.raw);
     reply.header('kbn-name', serverName);
     done();
+  });
+  // Every answer, error or not, is written at the end of the loop turn that made it (see
+  // atEndOfTurn). A throw while writing takes fastify's own error path, as a send that throws in
+  // a handler does.
+  app.addHook('onSend', (_request, _reply, payload, done) => {
+    atEndOfTurn(() => {
+      try {
+        done(null, payload);
+      } catch (err) {
+        done(err as Error);
+      }
+    });
   });
   if (settings['loadShedding.enabled']) {
     const retryAfterSeconds = Math.max(1, Math.round(settings['loadShedding.retryAfter'] / 1000));

@@ -1,0 +1,97 @@
+import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadSettings } from '../src/config/load.js';
+import { atEndOfTurn } from '../src/end-of-turn.js';
+import { badRequest } from '../src/errors.js';
+import { ENCRYPTION_KEY, tempDir } from './helpers/server.js';
+
+/** Resolves once `marks` has `count` entries. */
+function settled(marks: string[], count: number): Promise<string[]> {
+  return new Promise((resolve) => {
+    const check = () => (marks.length >= count ? resolve(marks) : setTimeout(check, 1));
+    check();
+  });
+}
+
+describe('work held to the end of the loop turn', () => {
+  it('runs after the promise jobs and I/O of its turn, not when queued', async () => {
+    // From an I/O callback, as a request is read: the check phase comes before any timer.
+    await readFile(import.meta.filename);
+    const marks: string[] = [];
+    atEndOfTurn(() => marks.push('queued'));
+    setTimeout(() => marks.push('timer'), 0);
+    queueMicrotask(() => marks.push('microtask'));
+    marks.push('sync');
+    expect(await settled(marks, 4)).toEqual(['sync', 'microtask', 'queued', 'timer']);
+  });
+
+  it('runs everything queued in one turn together, in order, before later immediates', async () => {
+    await readFile(import.meta.filename);
+    const marks: string[] = [];
+    atEndOfTurn(() => marks.push('first'));
+    setImmediate(() => marks.push('immediate queued between'));
+    atEndOfTurn(() => marks.push('second'));
+    expect(await settled(marks, 3)).toEqual(['first', 'second', 'immediate queued between']);
+  });
+
+  it('leaves what is queued while it runs to the next turn', async () => {
+    await readFile(import.meta.filename);
+    const marks: string[] = [];
+    atEndOfTurn(() => {
+      marks.push('outer');
+      setImmediate(() => marks.push('immediate queued by outer'));
+      atEndOfTurn(() => marks.push('inner'));
+    });
+    expect(await settled(marks, 3)).toEqual(['outer', 'immediate queued by outer', 'inner']);
+  });
+});
+
+describe('answers', () => {
+  it('are written at the end of the turn that made them, errors included', async () => {
+    const dataDir = tempDir();
+    const settings = loadSettings({
+      overrides: {
+        'path.data': dataDir,
+        'xpack.encryptedSavedObjects.encryptionKey': ENCRYPTION_KEY,
+      },
+    });
+    const app = await buildApp({ settings, logger: pino({ level: 'silent' }), env: {} });
+    const marks: string[] = [];
+    // Each handler queues an immediate before it answers: an answer written at once would go
+    // out before it, one held to the end of the turn after it.
+    const watch = (request: FastifyRequest, reply: FastifyReply) => {
+      setImmediate(() => marks.push(`${request.url} immediate`));
+      reply.raw.once('finish', () => marks.push(`${request.url} written`));
+    };
+    app.get('/turn/ok', { config: { auth: 'none' } }, async (request, reply) => {
+      watch(request, reply);
+      return { ok: true };
+    });
+    app.get('/turn/refused', { config: { auth: 'none' } }, async (request, reply) => {
+      watch(request, reply);
+      throw badRequest('refused');
+    });
+    try {
+      const ok = await app.inject({ method: 'GET', url: '/turn/ok' });
+      expect([ok.statusCode, ok.json()]).toEqual([200, { ok: true }]);
+      const refused = await app.inject({ method: 'GET', url: '/turn/refused' });
+      expect([refused.statusCode, refused.json()]).toEqual([
+        400,
+        { statusCode: 400, error: 'Bad Request', message: 'refused' },
+      ]);
+      expect(marks).toEqual([
+        '/turn/ok immediate',
+        '/turn/ok written',
+        '/turn/refused immediate',
+        '/turn/refused written',
+      ]);
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
