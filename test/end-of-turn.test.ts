@@ -5,7 +5,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadSettings } from '../src/config/load.js';
-import { atEndOfTurn } from '../src/end-of-turn.js';
+import { atEndOfTurn, endOfTurn } from '../src/end-of-turn.js';
 import { badRequest } from '../src/errors.js';
 import { ENCRYPTION_KEY, tempDir } from './helpers/server.js';
 
@@ -47,6 +47,24 @@ describe('work held to the end of the loop turn', () => {
       atEndOfTurn(() => marks.push('inner'));
     });
     expect(await settled(marks, 3)).toEqual(['outer', 'immediate queued by outer', 'inner']);
+  });
+});
+
+describe('the end of the turn as a promise', () => {
+  it('is one promise for a turn, settled with the queued work, and a new one after', async () => {
+    await readFile(import.meta.filename);
+    const marks: string[] = [];
+    const first = endOfTurn();
+    expect(endOfTurn()).toBe(first);
+    setImmediate(() => marks.push('immediate queued after'));
+    atEndOfTurn(() => marks.push('queued work'));
+    await first;
+    marks.push('settled');
+    expect(marks).toEqual(['queued work', 'settled']);
+    const next = endOfTurn();
+    expect(next).not.toBe(first);
+    await next;
+    expect(marks).toEqual(['queued work', 'settled', 'immediate queued after']);
   });
 });
 

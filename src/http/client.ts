@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
+import { endOfTurn } from '../end-of-turn.js';
 import type { EgressGuard } from './egress.js';
 
 /**
@@ -276,6 +277,8 @@ export class HttpClient {
         const started = performance.now();
         let response: Dispatcher.ResponseData;
         try {
+          // Sent with the other vendor requests of this turn (see endOfTurn).
+          await endOfTurn();
           if (aborted) throw Object.assign(new Error('aborted'), { code: 'UND_ERR_ABORTED' });
           response = await undiciRequest(parsed, {
             dispatcher,
