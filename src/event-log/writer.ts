@@ -11,20 +11,18 @@ export interface EventFind {
   sortOrder: 'asc' | 'desc';
 }
 
+// A batch goes to the store a few milliseconds after its first record. Records that wait longer
+// outlive young-generation collections: held 50 ms, a busy server's queue made most of what each
+// collection had to copy, and the collections' pauses its worst latencies.
+const FLUSH_DELAY_MS = 5;
+const MAX_BATCH = 500;
+
 /**
  * Execution records are queued and written in batches, off the request path: the `_execute`
  * answer never waits on the event log. Reads flush first, so a caller always sees its own runs.
  * One row is stored per run and read back as Kibana's two documents, `execute-start` then
  * `execute`.
  */
-/**
- * A batch goes to the store a few milliseconds after its first record. Records that wait longer
- * outlive young-generation collections: held 50 ms, a busy server's queue made most of what each
- * collection had to copy, and the collections' pauses its worst latencies.
- */
-const FLUSH_DELAY_MS = 5;
-const MAX_BATCH = 500;
-
 export class EventLogWriter {
   private queue: StoredEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
