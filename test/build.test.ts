@@ -105,7 +105,7 @@ describe('the production build', () => {
     expect(await exited).toBe(0);
     const db = new Database(join(dataDir, 'connectors.sqlite'), { readonly: true });
     const stored = db
-      .prepare('SELECT COUNT(*) AS n FROM event_log WHERE saved_object_id = ?')
+      .prepare('SELECT SUM(n) AS n FROM event_chunks WHERE saved_object_id = ?')
       .get(log) as { n: number };
     db.close();
     expect(stored.n).toBe(2);

@@ -16,16 +16,20 @@ db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
 db.pragma('secure_delete = ON');
 
-// A batch of events is turned into the text of one JSON array here, off the request thread, and
-// SQLite walks it: one statement for the batch rather than one call per event.
-const insertEvents = db.prepare(
-  `INSERT INTO event_log (ts, space_id, saved_object_id, action, doc)
-   SELECT value ->> 'ts', value ->> 'spaceId', value ->> 'savedObjectId', value ->> 'action',
-          value -> 'doc'
-   FROM json_each(?) ORDER BY key`,
+// The event log's chunks (see sqliteEvents in sqlite.ts): their text is made on the request
+// thread, so a chunk is one insert here.
+const insertChunk = db.prepare(
+  `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
+   VALUES (?, ?, ?, ?, ?, ?)`,
 );
-const deleteEvents = db.prepare(
-  'DELETE FROM event_log WHERE seq IN (SELECT seq FROM event_log WHERE ts < ? ORDER BY ts LIMIT ?)',
+// Chunks holding a record older than the cutoff, oldest first.
+const agedChunks = db.prepare(
+  'SELECT seq, n, last_ts FROM event_chunks WHERE first_ts < ? ORDER BY first_ts, seq LIMIT ?',
+);
+const chunkRecords = db.prepare('SELECT records FROM event_chunks WHERE seq = ?');
+const deleteChunk = db.prepare('DELETE FROM event_chunks WHERE seq = ?');
+const rewriteChunk = db.prepare(
+  'UPDATE event_chunks SET first_ts = ?, last_ts = ?, n = ?, records = ? WHERE seq = ?',
 );
 const getIndex = db.prepare('SELECT next_seq_no FROM indices WHERE name = ?');
 const createIndex = db.prepare('INSERT INTO indices (name, next_seq_no) VALUES (?, 0)');
@@ -46,13 +50,46 @@ function storeSeqNos() {
 }
 
 const ops = {
-  /** @param {Array<{ ts: string, spaceId: string, savedObjectId: string, action: string, doc: unknown }>} events */
-  appendEvents(events) {
-    insertEvents.run(JSON.stringify(events));
+  /** @param {Array<[string, string, string, string, number, string]>} chunks */
+  appendEventChunks(chunks) {
+    for (const chunk of chunks) insertChunk.run(chunk);
   },
-  /** @param {{ timestamp: string, limit: number }} args */
+  /**
+   * Up to `limit` records older than `timestamp`, oldest first: a chunk all older goes whole; one
+   * that also holds newer records (or more old ones than the limit leaves room for) is rewritten
+   * without its oldest.
+   * @param {{ timestamp: string, limit: number }} args
+   */
   deleteEventsBefore({ timestamp, limit }) {
-    return deleteEvents.run(timestamp, limit).changes;
+    let deleted = 0;
+    for (const chunk of agedChunks.all(timestamp, limit)) {
+      const room = limit - deleted;
+      if (room === 0) break;
+      if (chunk.last_ts < timestamp && chunk.n <= room) {
+        deleteChunk.run(chunk.seq);
+        deleted += chunk.n;
+        continue;
+      }
+      /** @type {Array<[string, unknown]>} */
+      const records = JSON.parse(chunkRecords.get(chunk.seq).records);
+      const gone = new Set(
+        records
+          .map(([ts], i) => ({ ts, i }))
+          .filter(({ ts }) => ts < timestamp)
+          .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0))
+          .slice(0, room)
+          .map(({ i }) => i),
+      );
+      const kept = records.filter((_, i) => !gone.has(i));
+      if (kept.length === 0) {
+        deleteChunk.run(chunk.seq);
+      } else {
+        const times = kept.map(([ts]) => ts).sort();
+        rewriteChunk.run(times[0], times.at(-1), kept.length, JSON.stringify(kept), chunk.seq);
+      }
+      deleted += gone.size;
+    }
+    return deleted;
   },
   /** @param {{ index: string, docs: Record<string, unknown>[], ids: string[] }} args */
   bulkCreate({ index, docs, ids }) {

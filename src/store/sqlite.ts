@@ -111,6 +111,23 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE api_keys ADD COLUMN invalidated_at INTEGER;`,
   // The event-log retention sweep deletes by age.
   'CREATE INDEX event_log_by_ts ON event_log (ts);',
+  // The event log in chunks: one row holds the records of one object that one flush wrote (see
+  // sqliteEvents). A record of the row-per-record layout becomes a chunk of one, in its order.
+  `CREATE TABLE event_chunks (
+     seq INTEGER PRIMARY KEY,
+     space_id TEXT NOT NULL,
+     saved_object_id TEXT NOT NULL,
+     first_ts TEXT NOT NULL,
+     last_ts TEXT NOT NULL,
+     n INTEGER NOT NULL,
+     records TEXT NOT NULL
+   );
+   CREATE INDEX event_chunks_by_object ON event_chunks (saved_object_id, space_id, seq, n);
+   CREATE INDEX event_chunks_by_age ON event_chunks (first_ts);
+   INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
+     SELECT space_id, saved_object_id, ts, ts, 1, '[[' || json_quote(ts) || ',' || doc || ']]'
+     FROM event_log ORDER BY seq;
+   DROP TABLE event_log;`,
 ];
 
 interface ConnectorRow {
@@ -482,33 +499,88 @@ function sqliteRoles(db: Database.Database, changes: ChangeFeed): RoleRepository
   };
 }
 
+/**
+ * The event log in chunks. A flush hands the store the records of many runs, mostly of a few
+ * connectors; the records of one object in one space become one row, a JSON array of
+ * `[ts, doc]` pairs with their count and the oldest and newest `ts`. One row and two index
+ * entries per connector and flush, where a row per record cost the writer thread three b-tree
+ * inserts a run, and the text is made here, so the writer thread only stores it.
+ */
 function sqliteEvents(db: Database.Database, writer: WriterThread): EventRepository {
   const countQ = db.prepare(
-    'SELECT COUNT(*) AS n FROM event_log WHERE saved_object_id = ? AND space_id = ?',
+    'SELECT COALESCE(SUM(n), 0) AS n FROM event_chunks WHERE saved_object_id = ? AND space_id = ?',
   );
-  const pageAsc = db.prepare(
-    'SELECT doc FROM event_log WHERE saved_object_id = ? AND space_id = ? ORDER BY seq ASC LIMIT ? OFFSET ?',
+  const chunksAsc = db.prepare(
+    'SELECT seq, n FROM event_chunks WHERE saved_object_id = ? AND space_id = ? ORDER BY seq ASC',
   );
-  const pageDesc = db.prepare(
-    'SELECT doc FROM event_log WHERE saved_object_id = ? AND space_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?',
+  const chunksDesc = db.prepare(
+    'SELECT seq, n FROM event_chunks WHERE saved_object_id = ? AND space_id = ? ORDER BY seq DESC',
   );
+  const recordsQ = db.prepare('SELECT records FROM event_chunks WHERE seq = ?');
   return {
     async append(events: readonly StoredEvent[]) {
-      if (events.length > 0) await writer.call('appendEvents', events);
+      if (events.length === 0) return;
+      const byObject = new Map<string, StoredEvent[]>();
+      for (const event of events) {
+        const key = `${event.spaceId}\u0000${event.savedObjectId}`;
+        const group = byObject.get(key);
+        if (group === undefined) byObject.set(key, [event]);
+        else group.push(event);
+      }
+      const chunks: EventChunk[] = [];
+      for (const group of byObject.values()) {
+        const { spaceId, savedObjectId, ts } = group[0] as StoredEvent;
+        let first = ts;
+        let last = ts;
+        for (const event of group) {
+          if (event.ts < first) first = event.ts;
+          if (event.ts > last) last = event.ts;
+        }
+        const records = JSON.stringify(group.map((event) => [event.ts, event.doc]));
+        chunks.push([spaceId, savedObjectId, first, last, group.length, records]);
+      }
+      await writer.call('appendEventChunks', chunks);
     },
     async deleteBefore(timestamp, limit) {
       return (await writer.call('deleteEventsBefore', { timestamp, limit })) as number;
     },
     async find(q: EventQuery): Promise<EventPage> {
       const total = (countQ.get(q.savedObjectId, q.spaceId) as { n: number }).n;
-      const stmt = q.sortOrder === 'asc' ? pageAsc : pageDesc;
-      const rows = stmt.all(q.savedObjectId, q.spaceId, q.limit, q.offset) as {
-        doc: string;
-      }[];
-      return { total, data: rows.map((r) => JSON.parse(r.doc)) };
+      // Walk the chunks' counts (the index holds them) to the one holding record `offset`, and
+      // read the records of that chunk and of those after it until the page is full.
+      const walk = q.sortOrder === 'asc' ? chunksAsc : chunksDesc;
+      let skip = q.offset;
+      const pageChunks: number[] = [];
+      let reached = 0;
+      for (const { seq, n } of walk.iterate(q.savedObjectId, q.spaceId) as Iterable<{
+        seq: number;
+        n: number;
+      }>) {
+        if (pageChunks.length === 0 && skip >= n) {
+          skip -= n;
+          continue;
+        }
+        pageChunks.push(seq);
+        reached += pageChunks.length === 1 ? n - skip : n;
+        if (reached >= q.limit) break;
+      }
+      const data: unknown[] = [];
+      for (const [k, seq] of pageChunks.entries()) {
+        const { records } = recordsQ.get(seq) as { records: string };
+        const pairs = JSON.parse(records) as [string, unknown][];
+        if (q.sortOrder === 'desc') pairs.reverse();
+        for (const [, doc] of pairs.slice(k === 0 ? skip : 0)) {
+          if (data.length === q.limit) break;
+          data.push(doc);
+        }
+      }
+      return { total, data };
     },
   };
 }
+
+/** A chunk as the writer thread stores it: space, object, first and last ts, count, records. */
+type EventChunk = [string, string, string, string, number, string];
 
 interface WriterReply {
   id: number;

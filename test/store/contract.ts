@@ -312,6 +312,54 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
       expect(await left()).toEqual([4]);
     });
 
+    it('pages and ages event-log records across the batches they were written in', async () => {
+      const at = (n: number, spaceId = 'm') => ({
+        ts: new Date(Date.UTC(2000, 0, 1 + n)).toISOString(),
+        spaceId,
+        savedObjectId: 'many',
+        action: 'execute',
+        doc: { n },
+      });
+      // Earlier cases' records older than these out of the way first.
+      await store.events.deleteBefore(at(0).ts, 100);
+      // Three flushes, another space's records among them.
+      await store.events.append([at(1), at(2), at(90, 'other'), at(3)]);
+      await store.events.append([at(4)]);
+      await store.events.append([at(5), at(6)]);
+      const page = async (offset: number, limit: number, sortOrder: 'asc' | 'desc') => {
+        const found = await store.events.find({
+          savedObjectId: 'many',
+          spaceId: 'm',
+          offset,
+          limit,
+          sortOrder,
+        });
+        return [found.total, found.data.map((d) => (d as { n: number }).n)];
+      };
+      expect(await page(0, 10, 'asc')).toEqual([6, [1, 2, 3, 4, 5, 6]]);
+      expect(await page(2, 3, 'asc')).toEqual([6, [3, 4, 5]]);
+      expect(await page(3, 1, 'asc')).toEqual([6, [4]]);
+      expect(await page(1, 3, 'desc')).toEqual([6, [5, 4, 3]]);
+      expect(await page(5, 5, 'desc')).toEqual([6, [1]]);
+      expect(await page(6, 5, 'asc')).toEqual([6, []]);
+
+      // Before day 5: records 1 to 4, two of them first, and the other space's record stays.
+      const dayFive = at(5).ts;
+      expect(await store.events.deleteBefore(dayFive, 2)).toBe(2);
+      expect(await page(0, 10, 'asc')).toEqual([4, [3, 4, 5, 6]]);
+      expect(await store.events.deleteBefore(dayFive, 10)).toBe(2);
+      expect(await store.events.deleteBefore(dayFive, 10)).toBe(0);
+      expect(await page(0, 10, 'desc')).toEqual([2, [6, 5]]);
+      const other = await store.events.find({
+        savedObjectId: 'many',
+        spaceId: 'other',
+        offset: 0,
+        limit: 10,
+        sortOrder: 'asc',
+      });
+      expect(other).toEqual({ total: 1, data: [{ n: 90 }] });
+    });
+
     it('lists in the same order on every engine', async () => {
       for (const [id, space] of [
         ['o-b', 'order'],

@@ -124,3 +124,48 @@ describe('the writer thread', () => {
     await reopened.close();
   });
 });
+
+describe('the event log in chunks', () => {
+  it('moves the records of the row-per-record layout into chunks, in their order', async () => {
+    const dir = tempDir('kcs-chunks-');
+    dirs.push(dir);
+    await (await openSqliteStore(dir)).close();
+    // Back to the layout before the chunks: the last migration undone, three records stored.
+    const db = new Database(join(dir, 'connectors.sqlite'));
+    const { v } = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
+      v: number;
+    };
+    db.exec(`DELETE FROM schema_migrations WHERE version = ${v};
+      DROP TABLE event_chunks;
+      CREATE TABLE event_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, space_id TEXT NOT NULL,
+        saved_object_id TEXT NOT NULL, action TEXT NOT NULL, doc TEXT NOT NULL);
+      CREATE INDEX event_log_by_object ON event_log (saved_object_id, space_id, seq);
+      CREATE INDEX event_log_by_ts ON event_log (ts);`);
+    const insert = db.prepare(
+      "INSERT INTO event_log (ts, space_id, saved_object_id, action, doc) VALUES (?, 'default', ?, 'execute', ?)",
+    );
+    const odd = [1, 'quote " and \\ and \u2028', null, { deep: [-1.5e-7] }];
+    insert.run('2026-03-01T00:00:00.000Z', 'c1', JSON.stringify(['first']));
+    insert.run('2026-03-01T00:00:01.000Z', 'c2', JSON.stringify(['other connector']));
+    insert.run('2026-03-01T00:00:02.000Z', 'c1', JSON.stringify(odd));
+    db.close();
+
+    const store = await openSqliteStore(dir);
+    const find = (savedObjectId: string, sortOrder: 'asc' | 'desc') =>
+      store.events.find({ savedObjectId, spaceId: 'default', offset: 0, limit: 10, sortOrder });
+    expect(await find('c1', 'asc')).toEqual({ total: 2, data: [['first'], odd] });
+    expect(await find('c1', 'desc')).toEqual({ total: 2, data: [odd, ['first']] });
+    expect(await find('c2', 'asc')).toEqual({ total: 1, data: [['other connector']] });
+    // And they age as they did.
+    expect(await store.events.deleteBefore('2026-03-01T00:00:01.500Z', 10)).toBe(2);
+    expect(await find('c1', 'asc')).toEqual({ total: 1, data: [odd] });
+    await store.close();
+    const after = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
+    const tables = after
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'event%'")
+      .all();
+    after.close();
+    expect(tables).toEqual([{ name: 'event_chunks' }]);
+  });
+});
