@@ -20,8 +20,8 @@ const MAX_BATCH = 500;
 /**
  * Execution records are queued and written in batches, off the request path: the `_execute`
  * answer never waits on the event log. Reads flush first, so a caller always sees its own runs.
- * One row is stored per run and read back as Kibana's two documents, `execute-start` then
- * `execute`.
+ * One compact record is stored per run and read back as Kibana's two documents, `execute-start`
+ * then `execute`.
  */
 export class EventLogWriter {
   private queue: StoredEvent[] = [];
