@@ -583,11 +583,8 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
 /** A chunk as the writer thread stores it: space, object, first and last ts, count, records. */
 type EventChunk = [string, string, string, string, number, string];
 
-interface WriterReply {
-  id: number;
-  value?: unknown;
-  error?: { message: string; code?: string };
-}
+/** The writer thread's answer to a request: its id, then its value or its error. */
+type WriterReply = [id: number, value: unknown, error?: { message: string; code?: string }];
 
 /** A failure the writer thread reported, with SQLite's error code (SQLITE_BUSY, SQLITE_FULL, ...). */
 class WriterError extends Error {
@@ -630,7 +627,7 @@ class WriterThread {
     if (this.pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, op, args });
+      worker.postMessage([id, op, args]);
     });
   }
 
@@ -640,7 +637,7 @@ class WriterThread {
     this.worker = undefined;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.ref();
-    worker.postMessage({ op: 'close' });
+    worker.postMessage('close');
     await exited;
   }
 
@@ -653,12 +650,12 @@ class WriterThread {
     });
     worker.unref();
     worker.on('message', (replies: WriterReply[]) => {
-      for (const reply of replies) {
-        const call = this.pending.get(reply.id);
+      for (const [id, value, error] of replies) {
+        const call = this.pending.get(id);
         if (call === undefined) continue;
-        this.pending.delete(reply.id);
-        if (reply.error === undefined) call.resolve(reply.value);
-        else call.reject(new WriterError(reply.error.message, reply.error.code));
+        this.pending.delete(id);
+        if (error === undefined) call.resolve(value);
+        else call.reject(new WriterError(error.message, error.code));
       }
       if (this.pending.size === 0) worker.unref();
     });
@@ -686,7 +683,10 @@ function sqliteIndices(db: Database.Database, writer: WriterThread): IndexReposi
   return {
     async bulkCreate(index, docs, newId) {
       const ids = docs.map(() => newId());
-      return (await writer.call('bulkCreate', { index, docs, ids })) as IndexItemResult[];
+      // Text rather than objects: cheaper to pass to the thread, and what it stores.
+      const sources = docs.map((doc) => JSON.stringify(doc));
+      const first = (await writer.call('bulkCreate', [index, ids, sources])) as number;
+      return ids.map((id, i): IndexItemResult => ({ id, version: 1, seqNo: first + i }));
     },
     async exists(index) {
       return getIndex.get(index) !== undefined;
