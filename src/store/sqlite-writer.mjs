@@ -12,6 +12,7 @@
 // disk; event-log records, which no caller is promised, are not synced on their own (see syncFor).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { withoutOldest } from './event-chunks.mjs';
 
 const db = new Database(workerData.file);
 db.pragma('synchronous = FULL');
@@ -78,24 +79,14 @@ const ops = {
         deleted += chunk.n;
         continue;
       }
-      /** @type {Array<[string, unknown]>} */
-      const records = JSON.parse(chunkRecords.get(chunk.seq).records);
-      const gone = new Set(
-        records
-          .map(([ts], i) => ({ ts, i }))
-          .filter(({ ts }) => ts < timestamp)
-          .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0))
-          .slice(0, room)
-          .map(({ i }) => i),
+      const { kept, first, last, removed } = withoutOldest(
+        JSON.parse(chunkRecords.get(chunk.seq).records),
+        timestamp,
+        room,
       );
-      const kept = records.filter((_, i) => !gone.has(i));
-      if (kept.length === 0) {
-        deleteChunk.run(chunk.seq);
-      } else {
-        const times = kept.map(([ts]) => ts).sort();
-        rewriteChunk.run(times[0], times.at(-1), kept.length, JSON.stringify(kept), chunk.seq);
-      }
-      deleted += gone.size;
+      if (kept.length === 0) deleteChunk.run(chunk.seq);
+      else rewriteChunk.run(first, last, kept.length, JSON.stringify(kept), chunk.seq);
+      deleted += removed;
     }
     return deleted;
   },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { ChangeFeed } from './changes.js';
+import { chunksOf } from './event-chunks.mjs';
 import {
   type ApiKeyRepository,
   type ConnectorPatch,
@@ -521,25 +522,7 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
   return {
     async append(events: readonly StoredEvent[]) {
       if (events.length === 0) return;
-      const byObject = new Map<string, StoredEvent[]>();
-      for (const event of events) {
-        const key = `${event.spaceId}\u0000${event.savedObjectId}`;
-        const group = byObject.get(key);
-        if (group === undefined) byObject.set(key, [event]);
-        else group.push(event);
-      }
-      const chunks: EventChunk[] = [];
-      for (const group of byObject.values()) {
-        const { spaceId, savedObjectId, ts } = group[0] as StoredEvent;
-        let first = ts;
-        let last = ts;
-        for (const event of group) {
-          if (event.ts < first) first = event.ts;
-          if (event.ts > last) last = event.ts;
-        }
-        const records = JSON.stringify(group.map((event) => [event.ts, event.doc]));
-        chunks.push([spaceId, savedObjectId, first, last, group.length, records]);
-      }
+      const chunks = chunksOf(events, (records) => JSON.stringify(records));
       await writer.call('appendEventChunks', chunks);
     },
     async deleteBefore(timestamp, limit) {
@@ -579,9 +562,6 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
     },
   };
 }
-
-/** A chunk as the writer thread stores it: space, object, first and last ts, count, records. */
-type EventChunk = [string, string, string, string, number, string];
 
 /** The writer thread's answer to a request: its id, then its value or its error. */
 type WriterReply = [id: number, value: unknown, error?: { message: string; code?: string }];

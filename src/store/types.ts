@@ -198,9 +198,9 @@ export interface EventRepository {
   find(query: EventQuery): Promise<EventPage>;
   /**
    * Delete up to `limit` records whose `@timestamp` is before `timestamp` (ISO 8601), oldest
-   * first (the embedded store, which keeps a flush's records of one object together, goes by
-   * the oldest record of each such chunk); returns how many went. Bounded, so a sweep never
-   * holds the store for long.
+   * first (the stores keep a flush's records of one object together, and go by the oldest
+   * record of each such chunk); returns how many went. Bounded, so a sweep never holds the
+   * store for long.
    */
   deleteBefore(timestamp: string, limit: number): Promise<number>;
 }

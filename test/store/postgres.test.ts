@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { StoreChange } from '../../src/store/changes.js';
+import { encodeJson, encodeText } from '../../src/store/pg-codec.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { type Store, StoreConflictError, type StoredConnector } from '../../src/store/types.js';
 import {
@@ -94,7 +95,7 @@ if (available) {
           .rows,
         spaces: (await client.query("SELECT id FROM spaces WHERE id = 'default'")).rowCount,
       }));
-      expect(versions.map((r) => r.version)).toEqual([1]);
+      expect(versions.map((r) => r.version)).toEqual([1, 2]);
       expect(spaces).toBe(1);
       // And again, now that the schema is there.
       await open(db.url);
@@ -248,6 +249,68 @@ if (available) {
       for (const write of writes) expect(write[1]?.seqNo).toBe((write[0]?.seqNo ?? 0) + 1);
       const found = await b.indices.search('shared', 0, 100);
       expect(found.total).toBe(40);
+    });
+  });
+
+  describe('postgres: the event log in chunks', () => {
+    it('moves the records of the row-per-record layout into chunks, exactly and in order', async () => {
+      const db = await freshDatabase();
+      await openStore(db.url).then((store) => store.close());
+      // Back to the layout before the chunks: the last migration undone, records stored as the
+      // row-per-record layout stored them (text and JSONB through the codec, times as
+      // timestamptz).
+      const odd = ['nul \u0000 soh \u0001 lone \ud800', 'quote " and \\ and \u2028', null, 1.5];
+      await inDatabase(db.url, async (client) => {
+        await client.query(`DELETE FROM schema_migrations WHERE version = 2;
+          DROP TABLE event_chunks;
+          CREATE TABLE event_log (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ts TIMESTAMPTZ NOT NULL,
+            space_id TEXT COLLATE "C" NOT NULL, saved_object_id TEXT COLLATE "C" NOT NULL,
+            action TEXT NOT NULL, doc JSONB NOT NULL);
+          CREATE INDEX event_log_by_object ON event_log (saved_object_id, space_id, seq);
+          CREATE INDEX event_log_by_ts ON event_log (ts);`);
+        const rows: [string, string, unknown][] = [
+          ['2026-03-01T00:00:00.000Z', 'c1', { first: true }],
+          ['2026-03-01T00:00:01.000Z', 'c2', ['other connector']],
+          ['2026-03-01T00:00:02.250Z', 'c1', odd],
+        ];
+        for (const [ts, id, doc] of rows) {
+          await client.query(
+            "INSERT INTO event_log (ts, space_id, saved_object_id, action, doc) VALUES ($1, 'default', $2, 'execute', $3)",
+            [ts, encodeText(id), encodeJson(doc)],
+          );
+        }
+      });
+
+      const store = await open(db.url);
+      const find = (savedObjectId: string, sortOrder: 'asc' | 'desc', offset = 0) =>
+        store.events.find({ savedObjectId, spaceId: 'default', offset, limit: 10, sortOrder });
+      expect(await find('c1', 'asc')).toEqual({ total: 2, data: [{ first: true }, odd] });
+      expect(await find('c1', 'desc')).toEqual({ total: 2, data: [odd, { first: true }] });
+      expect(await find('c2', 'asc')).toEqual({ total: 1, data: [['other connector']] });
+      // What is written after comes after them.
+      await store.events.append([
+        {
+          ts: '2026-03-02T00:00:00.000Z',
+          spaceId: 'default',
+          savedObjectId: 'c1',
+          action: 'execute',
+          doc: 'later',
+        },
+      ]);
+      expect(await find('c1', 'asc', 1)).toEqual({ total: 3, data: [odd, 'later'] });
+      // The times came over to the millisecond: the cutoff between two records splits them.
+      expect(await store.events.deleteBefore('2026-03-01T00:00:02.249Z', 10)).toBe(2);
+      expect(await store.events.deleteBefore('2026-03-01T00:00:02.251Z', 10)).toBe(1);
+      expect(await find('c1', 'asc')).toEqual({ total: 1, data: ['later'] });
+      const tables = await inDatabase(db.url, async (client) =>
+        (
+          await client.query<{ name: string }>(
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'event%' ORDER BY 1",
+          )
+        ).rows.map((r) => r.name),
+      );
+      expect(tables).toEqual(['event_chunks']);
     });
   });
 } else {

@@ -1,0 +1,56 @@
+// The event log in chunks, as both stores keep it: the records one flush wrote for one object,
+// stored together as the JSON text of their [ts, doc] pairs with their count and their oldest and
+// newest ts. Plain JavaScript, so the embedded store's writer thread (sqlite-writer.mjs) shares it
+// with the request thread; its types are in event-chunks.d.mts.
+
+/**
+ * One chunk per space and object, in the order the objects first appear; each chunk's records
+ * in the order given.
+ * @param {ReadonlyArray<{ ts: string, spaceId: string, savedObjectId: string, doc: unknown }>} events
+ * @param {(pairs: Array<[string, unknown]>) => string} text
+ */
+export function chunksOf(events, text) {
+  /** @type {Map<string, typeof events[number][]>} */
+  const byObject = new Map();
+  for (const event of events) {
+    const key = `${event.spaceId}\u0000${event.savedObjectId}`;
+    const group = byObject.get(key);
+    if (group === undefined) byObject.set(key, [event]);
+    else group.push(event);
+  }
+  /** @type {Array<[string, string, string, string, number, string]>} */
+  const chunks = [];
+  for (const group of byObject.values()) {
+    const { spaceId, savedObjectId, ts } = group[0];
+    let first = ts;
+    let last = ts;
+    for (const event of group) {
+      if (event.ts < first) first = event.ts;
+      if (event.ts > last) last = event.ts;
+    }
+    const records = text(group.map((event) => [event.ts, event.doc]));
+    chunks.push([spaceId, savedObjectId, first, last, group.length, records]);
+  }
+  return chunks;
+}
+
+/**
+ * A chunk's records without up to `room` of those older than `timestamp`, oldest first: what is
+ * kept, in its order, with its oldest and newest ts, and how many went.
+ * @param {Array<[string, unknown]>} records
+ * @param {string} timestamp
+ * @param {number} room
+ */
+export function withoutOldest(records, timestamp, room) {
+  const gone = new Set(
+    records
+      .map(([ts], i) => ({ ts, i }))
+      .filter(({ ts }) => ts < timestamp)
+      .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0))
+      .slice(0, room)
+      .map(({ i }) => i),
+  );
+  const kept = records.filter((_, i) => !gone.has(i));
+  const times = kept.map(([ts]) => ts).sort();
+  return { kept, first: times[0], last: times.at(-1), removed: gone.size };
+}
