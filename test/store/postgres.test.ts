@@ -253,6 +253,54 @@ if (available) {
   });
 
   describe('postgres: the event log in chunks', () => {
+    it('shares a sweep out between instances: every old record goes once, no new one', async () => {
+      const db = await freshDatabase();
+      const [a, b] = [await open(db.url), await open(db.url)];
+      const event = (day: number, object: string) => ({
+        ts: `2026-04-${String(day).padStart(2, '0')}T00:00:00.000Z`,
+        spaceId: 'default',
+        savedObjectId: object,
+        action: 'execute',
+        doc: { day, object },
+      });
+      // Chunks of several records each, some straddling the cutoff (day 10).
+      for (let flush = 0; flush < 30; flush++) {
+        const store = flush % 2 === 0 ? a : b;
+        await store.events.append(
+          [1, 2, 3].flatMap((k) => [
+            event(((flush + k) % 20) + 1, `c${k}`),
+            event(((flush * 7 + k) % 20) + 1, `c${k}`),
+          ]),
+        );
+      }
+      const all = async (object: string) =>
+        (
+          await a.events.find({
+            savedObjectId: object,
+            spaceId: 'default',
+            offset: 0,
+            limit: 1000,
+            sortOrder: 'asc',
+          })
+        ).data as { day: number }[];
+      const before = (await Promise.all(['c1', 'c2', 'c3'].map(all))).flat();
+      const old = before.filter((d) => d.day < 10).length;
+      expect(old).toBeGreaterThan(20);
+      const cutoff = '2026-04-10T00:00:00.000Z';
+      const sweep = async (store: Store) => {
+        let total = 0;
+        for (;;) {
+          const n = await store.events.deleteBefore(cutoff, 7);
+          total += n;
+          if (n === 0) return total;
+        }
+      };
+      const [byA, byB] = await Promise.all([sweep(a), sweep(b)]);
+      expect(byA + byB).toBe(old);
+      const after = (await Promise.all(['c1', 'c2', 'c3'].map(all))).flat();
+      expect(after).toEqual(before.filter((d) => d.day >= 10));
+    });
+
     it('moves the records of the row-per-record layout into chunks, exactly and in order', async () => {
       const db = await freshDatabase();
       await openStore(db.url).then((store) => store.close());
