@@ -523,10 +523,10 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
     async append(events: readonly StoredEvent[]) {
       if (events.length === 0) return;
       const chunks = chunksOf(events, (records) => JSON.stringify(records));
-      await writer.call('appendEventChunks', chunks);
+      await writer.call('appendEventChunks', chunks.flat());
     },
     async deleteBefore(timestamp, limit) {
-      return (await writer.call('deleteEventsBefore', { timestamp, limit })) as number;
+      return (await writer.call('deleteEventsBefore', [timestamp, limit])) as number;
     },
     async find(q: EventQuery): Promise<EventPage> {
       const total = (countQ.get(q.savedObjectId, q.spaceId) as { n: number }).n;
@@ -563,8 +563,8 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
   };
 }
 
-/** The writer thread's answer to a request: its id, then its value or its error. */
-type WriterReply = [id: number, value: unknown, error?: { message: string; code?: string }];
+/** A batch's answers from the writer thread, three entries each: id, value, error or undefined. */
+type WriterReplies = unknown[];
 
 /** A failure the writer thread reported, with SQLite's error code (SQLITE_BUSY, SQLITE_FULL, ...). */
 class WriterError extends Error {
@@ -599,7 +599,7 @@ class WriterThread {
    * full load the request thread sat idle a third of the time, waiting on commits of work it had
    * finished long before.
    */
-  call(op: string, args: unknown): Promise<unknown> {
+  call(op: string, fields: readonly (string | number)[]): Promise<unknown> {
     const worker = this.start();
     const id = this.nextId++;
     // While a write is under way the thread keeps the process alive: a process that stops
@@ -607,7 +607,7 @@ class WriterThread {
     if (this.pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage([id, op, args]);
+      worker.postMessage([id, op, ...fields]);
     });
   }
 
@@ -629,12 +629,14 @@ class WriterThread {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     worker.unref();
-    worker.on('message', (replies: WriterReply[]) => {
-      for (const [id, value, error] of replies) {
+    worker.on('message', (replies: WriterReplies) => {
+      for (let i = 0; i < replies.length; i += 3) {
+        const id = replies[i] as number;
         const call = this.pending.get(id);
         if (call === undefined) continue;
         this.pending.delete(id);
-        if (error === undefined) call.resolve(value);
+        const error = replies[i + 2] as { message: string; code?: string } | undefined;
+        if (error === undefined) call.resolve(replies[i + 1]);
         else call.reject(new WriterError(error.message, error.code));
       }
       if (this.pending.size === 0) worker.unref();
@@ -664,8 +666,9 @@ function sqliteIndices(db: Database.Database, writer: WriterThread): IndexReposi
     async bulkCreate(index, docs, newId) {
       const ids = docs.map(() => newId());
       // Text rather than objects: cheaper to pass to the thread, and what it stores.
-      const sources = docs.map((doc) => JSON.stringify(doc));
-      const first = (await writer.call('bulkCreate', [index, ids, sources])) as number;
+      const fields: string[] = [index];
+      for (const [i, doc] of docs.entries()) fields.push(ids[i] as string, JSON.stringify(doc));
+      const first = (await writer.call('bulkCreate', fields)) as number;
       return ids.map((id, i): IndexItemResult => ({ id, version: 1, seqNo: first + i }));
     },
     async exists(index) {
