@@ -841,6 +841,9 @@ function pgRoles(pool: Pool, notifier: Notifier): RoleRepository {
   };
 }
 
+/** Between the chunks' texts in an append: JSON text holds U+001E only escaped. */
+const RECORD_SEPARATOR = '\u001e';
+
 /**
  * The event log in chunks, as the embedded store keeps it: the records of one object that one
  * flush wrote are one row, the JSON text of their `[ts, doc]` pairs with their count and their
@@ -849,8 +852,6 @@ function pgRoles(pool: Pool, notifier: Notifier): RoleRepository {
  * is stored as it comes. The text is the codec's (encodeJson), so the records of the
  * row-per-record layout moved in as they were.
  */
-const RECORD_SEPARATOR = '\u001e';
-
 function pgEvents(pool: Pool): EventRepository {
   return {
     async append(events) {
