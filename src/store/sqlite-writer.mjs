@@ -6,11 +6,13 @@
 // come as their JSON text); a batch is answered by one flat array of replies, three entries each:
 // id, value, and an error { message, code } or undefined. A structured clone writes and reads a
 // flat array of strings far more cheaply than objects, whose properties it sets one by one, or
-// nested arrays (about 1.5 against 3 us a message on the request thread). The requests that arrived while the previous
-// batch was committing commit together as the next (group commit): one transaction and one WAL
-// sync for all of them, each in its own savepoint so one failing leaves the others intact. A
-// request is answered only after the commit, so an acknowledged write (an indexed document) is on
-// disk; event-log records, which no caller is promised, are not synced on their own (see syncFor).
+// nested arrays (about 1.5 against 3 us a message on the request thread).
+//
+// The requests that arrived while the previous batch was committing commit together as the next
+// (group commit): one transaction and one WAL sync for all of them, each in its own savepoint so
+// one failing leaves the others intact. A request is answered only after the commit, so an
+// acknowledged write (an indexed document) is on disk; event-log records, which no caller is
+// promised, are not synced on their own (see syncFor).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { withoutOldest } from './event-chunks.mjs';
