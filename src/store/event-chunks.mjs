@@ -3,11 +3,13 @@
 // newest ts. Plain JavaScript, so the embedded store's writer thread (sqlite-writer.mjs) shares it
 // with the request thread; its types are in event-chunks.d.mts.
 
+/** @typedef {{ ts: string, spaceId: string, savedObjectId: string, doc: unknown }} Event */
+
 /**
  * One chunk per space and object, in the order the objects first appear; each chunk's records
  * in the order given.
- * @param {ReadonlyArray<{ ts: string, spaceId: string, savedObjectId: string, doc: unknown }>} events
- * @param {(pairs: Array<[string, unknown]>) => string} text
+ * @param {ReadonlyArray<Event>} events
+ * @param {(records: Array<[string, unknown]>) => string} text
  */
 export function chunksOf(events, text) {
   /** @type {Map<string, typeof events[number][]>} */
