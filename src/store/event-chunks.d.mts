@@ -14,3 +14,11 @@ export function withoutOldest(
   timestamp: string,
   room: number,
 ): { kept: ChunkRecord[]; first: string | undefined; last: string | undefined; removed: number };
+
+export function pageOf(
+  texts: readonly string[],
+  parse: (text: string) => unknown,
+  sortOrder: 'asc' | 'desc',
+  skip: number,
+  limit: number,
+): unknown[];

@@ -56,3 +56,26 @@ export function withoutOldest(records, timestamp, room) {
   const times = kept.map(([ts]) => ts).sort();
   return { kept, first: times[0], last: times.at(-1), removed: gone.size };
 }
+
+/**
+ * The documents of a page, from the texts of the chunks holding it in the sort order: `skip`
+ * records of the first come before the page, and the page ends at `limit` documents.
+ * @param {readonly string[]} texts
+ * @param {(text: string) => unknown} parse
+ * @param {'asc' | 'desc'} sortOrder
+ * @param {number} skip
+ * @param {number} limit
+ */
+export function pageOf(texts, parse, sortOrder, skip, limit) {
+  /** @type {unknown[]} */
+  const data = [];
+  for (const [k, text] of texts.entries()) {
+    const records = /** @type {Array<[string, unknown]>} */ (parse(text));
+    if (sortOrder === 'desc') records.reverse();
+    for (const [, doc] of records.slice(k === 0 ? skip : 0)) {
+      if (data.length === limit) return data;
+      data.push(doc);
+    }
+  }
+  return data;
+}

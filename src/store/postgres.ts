@@ -10,7 +10,7 @@ import {
 } from 'pg';
 import type { Logger } from 'pino';
 import { ChangeFeed, type StoreChange } from './changes.js';
-import { type ChunkRecord, chunksOf, withoutOldest } from './event-chunks.mjs';
+import { type ChunkRecord, chunksOf, pageOf, withoutOldest } from './event-chunks.mjs';
 import {
   decodeJson,
   decodeNullableText,
@@ -897,17 +897,13 @@ function pgEvents(pool: Pool): EventRepository {
           [...key, q.offset, q.limit],
         ),
       ]);
-      const data: unknown[] = [];
-      for (const chunk of page.rows) {
-        const records = decodeJson(chunk.records) as ChunkRecord[];
-        if (q.sortOrder === 'desc') records.reverse();
-        const skip = Math.max(0, q.offset - (chunk.upto - chunk.n));
-        for (const [, doc] of records.slice(skip)) {
-          if (data.length === q.limit) break;
-          data.push(doc);
-        }
-      }
-      return { total: count.rows[0]?.n ?? 0, data };
+      const first = page.rows[0];
+      const skip = first === undefined ? 0 : q.offset - (first.upto - first.n);
+      const texts = page.rows.map((chunk) => chunk.records);
+      return {
+        total: count.rows[0]?.n ?? 0,
+        data: pageOf(texts, decodeJson, q.sortOrder, skip, q.limit),
+      };
     },
     async deleteBefore(timestamp, limit) {
       // Instances sweeping at once share the chunks out rather than queue on each other's locks.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { ChangeFeed } from './changes.js';
-import { chunksOf } from './event-chunks.mjs';
+import { chunksOf, pageOf } from './event-chunks.mjs';
 import {
   type ApiKeyRepository,
   type ConnectorPatch,
@@ -548,17 +548,8 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
         reached += pageChunks.length === 1 ? n - skip : n;
         if (reached >= q.limit) break;
       }
-      const data: unknown[] = [];
-      for (const [k, seq] of pageChunks.entries()) {
-        const { records } = recordsQ.get(seq) as { records: string };
-        const pairs = JSON.parse(records) as [string, unknown][];
-        if (q.sortOrder === 'desc') pairs.reverse();
-        for (const [, doc] of pairs.slice(k === 0 ? skip : 0)) {
-          if (data.length === q.limit) break;
-          data.push(doc);
-        }
-      }
-      return { total, data };
+      const texts = pageChunks.map((seq) => (recordsQ.get(seq) as { records: string }).records);
+      return { total, data: pageOf(texts, JSON.parse, q.sortOrder, skip, q.limit) };
     },
   };
 }
