@@ -25,13 +25,14 @@ import { wrk, wrkInstalled } from './wrk.js';
  * generators built differently (JavaScript on Node's event loop, C on epoll), one set of ratios
  * each, checked against the same goals.
  *
- * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per case and round (5),
- * BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000), BENCH_POSTGRES_URL, BENCH_WRK (0: autocannon
+ * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per case and round (5), BENCH_WARMUP
+ * seconds of unmeasured load per case before its first round (2), BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000), BENCH_POSTGRES_URL, BENCH_WRK (0: autocannon
  * only, even with wrk installed), BENCH_WRK_THREADS (1).
  */
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const MANY_CONNECTORS = Number(process.env.BENCH_CONNECTORS ?? 10_000);
 const POSTGRES_URL =
@@ -270,6 +271,11 @@ type Pair = [label: string, base: [string, Case], measured: [string, Case]];
  * one first in every other round, so a slow spell of the machine hits both; a pair's ratio is
  * the median of its rounds' ratios. A case in several pairs (ref_hello) is run for each. With
  * wrk as the tool, cases and ratios are printed with " (wrk)" after their names.
+ *
+ * Each case first gets WARMUP seconds of the same load, not measured: a path's first seconds
+ * under load are spent compiling it (V8's optimizing compiler, on helper threads that share the
+ * two CPUs), and a server's paths are more and longer than the reference's, so a first round
+ * taken cold would weigh against the server in every ratio.
  */
 class PairedRounds {
   private readonly runs = new Map<string, Load[]>();
@@ -283,6 +289,14 @@ class PairedRounds {
   }
 
   async run(pairs: readonly Pair[]): Promise<void> {
+    if (WARMUP > 0) {
+      const cases = new Map<string, Case>();
+      for (const [, base, measured] of pairs) {
+        for (const [name, c] of [base, measured]) if (!cases.has(name)) cases.set(name, c);
+      }
+      process.stdout.write(`warm-up, ${WARMUP}s each: ${[...cases.keys()].join(', ')}\n`);
+      for (const c of cases.values()) await load(c, WARMUP, this.tool);
+    }
     for (let round = 1; round <= ROUNDS; round++) {
       process.stdout.write(
         `${pairs.map(([label]) => this.named(label)).join(', ')}: round ${round}/${ROUNDS}\n`,
