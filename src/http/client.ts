@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
+import { Agent, type Dispatcher, errors, request as undiciRequest, util } from 'undici';
 import { endOfTurn } from '../end-of-turn.js';
 import type { EgressGuard } from './egress.js';
 
@@ -164,28 +164,24 @@ export class HttpClient {
 
   /** Send a request and read the whole answer (capped at maxResponseContentLength). */
   async request(req: OutboundRequest, signal?: Cancellation): Promise<OutboundResponse> {
-    const call = await this.dispatch(req, signal);
-    try {
-      const body = await this.readCapped(call);
-      const status = call.response.statusCode;
-      return {
-        status,
-        statusText: STATUS_TEXT[status] ?? '',
-        headers: flattenHeaders(call.response.headers),
-        body,
-        url: call.url,
-        text: () => body.toString('utf8'),
-        json<T>() {
-          try {
-            return JSON.parse(body.toString('utf8')) as T;
-          } catch {
-            return undefined;
-          }
-        },
-      };
-    } finally {
-      call.release();
-    }
+    const { answer, url, call } = await this.exchange(req, signal, this.whole);
+    call.release();
+    const { status, body } = answer;
+    return {
+      status,
+      statusText: STATUS_TEXT[status] ?? '',
+      headers: answer.headers,
+      body,
+      url,
+      text: () => body.toString('utf8'),
+      json<T>() {
+        try {
+          return JSON.parse(body.toString('utf8')) as T;
+        } catch {
+          return undefined;
+        }
+      },
+    };
   }
 
   /**
@@ -193,15 +189,15 @@ export class HttpClient {
    * timeout covers the wait for the headers; the caller's signal ends the stream at any time.
    */
   async stream(req: OutboundRequest, signal?: Cancellation): Promise<OutboundStream> {
-    const call = await this.dispatch(req, signal);
-    clearTimeout(call.timer.handle);
-    call.response.body.once('close', call.release);
+    const { answer, url, call } = await this.exchange(req, signal, streamed);
+    clearTimeout(call.timer);
+    answer.body.once('close', call.release);
     return {
-      status: call.response.statusCode,
-      statusText: STATUS_TEXT[call.response.statusCode] ?? '',
-      headers: flattenHeaders(call.response.headers),
-      body: call.response.body,
-      url: call.url,
+      status: answer.status,
+      statusText: STATUS_TEXT[answer.status] ?? '',
+      headers: answer.headers,
+      body: answer.body,
+      url,
     };
   }
 
@@ -234,29 +230,25 @@ export class HttpClient {
     ]);
   }
 
-  private async dispatch(req: OutboundRequest, outerSignal?: Cancellation): Promise<Call> {
-    const timeoutMs = Math.max(this.options.responseTimeoutMs, req.timeoutMs ?? 0);
-    // undici takes an emitter as the request's signal: lighter than an AbortController per call.
-    // An emitter keeps no state, so `aborted` stops a hop that starts after the abort.
-    const abort = new EventEmitter();
-    let aborted = outerSignal?.aborted === true;
-    const onOuterAbort = () => {
-      aborted = true;
-      abort.emit('abort');
-    };
-    const timer = {
-      fired: false,
-      handle: setTimeout(() => {
-        timer.fired = true;
-        onOuterAbort();
-      }, timeoutMs),
-    };
-    outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
-    const release = () => {
-      clearTimeout(timer.handle);
-      outerSignal?.removeEventListener('abort', onOuterAbort);
-    };
+  /** The answer read whole: no more than maxResponseContentLength, else too_large. */
+  private readonly whole: Mode<Buffer> = {
+    send: (dispatcher, url, options, call, followable) =>
+      readWhole(dispatcher, url, options, call, followable, this.options.maxContentLength),
+    discard: async () => {},
+  };
 
+  /**
+   * One call: the request sent and each redirect hop followed (each checked again), under one
+   * timer, with the answer's body taken as `mode` takes it. The caller releases the call (its
+   * timer and its listener on the caller's signal) once done with the answer.
+   */
+  private async exchange<B>(
+    req: OutboundRequest,
+    outerSignal: Cancellation | undefined,
+    mode: Mode<B>,
+  ): Promise<{ answer: Answer<B>; url: string; call: CallState }> {
+    const timeoutMs = Math.max(this.options.responseTimeoutMs, req.timeoutMs ?? 0);
+    const call = new CallState(timeoutMs, outerSignal);
     const headers: Record<string, string> = { ...req.headers };
     let body: string | Buffer | undefined = req.body;
     if (req.json !== undefined) {
@@ -275,49 +267,44 @@ export class HttpClient {
       for (let hop = 0; ; hop++) {
         const parsed = this.checkUrl(url, hop > 0);
         const started = performance.now();
-        let response: Dispatcher.ResponseData;
+        let answer: Answer<B>;
         try {
           // Sent with the other vendor requests of this turn (see endOfTurn).
           await endOfTurn();
-          if (aborted) throw Object.assign(new Error('aborted'), { code: 'UND_ERR_ABORTED' });
-          response = await undiciRequest(parsed, {
-            dispatcher,
+          if (call.aborted) throw new errors.RequestAbortedError();
+          const options: HopOptions = {
             method,
             headers,
             body: method === 'GET' || method === 'HEAD' ? undefined : body,
-            signal: abort,
             headersTimeout: timeoutMs,
             bodyTimeout: timeoutMs,
-          });
+          };
+          answer = await mode.send(dispatcher, parsed, options, call, hop < maxRedirects);
         } catch (err) {
-          throw translate(err, parsed, timeoutMs, timer.fired);
+          throw translate(err, parsed, timeoutMs, call.timedOut);
         }
         if (this.options.logger.isLevelEnabled('debug')) {
           this.options.logger.debug(
             {
               vendor: parsed.origin,
               method,
-              status: response.statusCode,
+              status: answer.status,
               ms: Math.round(performance.now() - started),
             },
             'outbound request',
           );
         }
-        const location = response.headers.location;
-        if (
-          !REDIRECT_STATUSES.has(response.statusCode) ||
-          location === undefined ||
-          hop >= maxRedirects
-        ) {
-          return { response, url, timeoutMs, timer, release };
+        const location = answer.headers.location;
+        if (!isRedirect(answer.status, answer.headers) || hop >= maxRedirects) {
+          return { answer, url, call };
         }
-        await response.body.dump();
+        await mode.discard(answer.body);
         const next = new URL(String(location), parsed).toString();
-        const keepsMethod = response.statusCode === 307 || response.statusCode === 308;
+        const keepsMethod = answer.status === 307 || answer.status === 308;
         if (!keepsMethod && method !== 'GET' && method !== 'HEAD') {
           throw new OutboundError(
             'redirect',
-            `the server answered ${response.statusCode} to a ${method} request; following it would turn the request into a GET, so it was not followed`,
+            `the server answered ${answer.status} to a ${method} request; following it would turn the request into a GET, so it was not followed`,
           );
         }
         // Credentials never follow a redirect to another origin.
@@ -330,7 +317,7 @@ export class HttpClient {
         url = next;
       }
     } catch (err) {
-      release();
+      call.release();
       throw err;
     }
   }
@@ -349,39 +336,183 @@ export class HttpClient {
     if (refusal !== undefined) throw new OutboundError('not_allowed', refusal);
     return parsed;
   }
+}
 
-  private readCapped(call: Call): Promise<Buffer> {
-    const max = this.options.maxContentLength;
-    const stream = call.response.body;
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
+/**
+ * One call's deadline and cancellation: the timer, the caller's signal, and the abort of the hop
+ * in flight, which the hop's sender sets.
+ */
+class CallState {
+  aborted: boolean;
+  timedOut = false;
+  /** Ends the hop in flight; set by the mode while a hop is out. */
+  abortHop: ((err: Error) => void) | undefined = undefined;
+  readonly timer: NodeJS.Timeout;
+
+  constructor(
+    timeoutMs: number,
+    private readonly outer: Cancellation | undefined,
+  ) {
+    this.aborted = outer?.aborted === true;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.abort();
+    }, timeoutMs);
+    outer?.addEventListener('abort', this.abort, { once: true });
+  }
+
+  readonly abort = (): void => {
+    this.aborted = true;
+    this.abortHop?.(new errors.RequestAbortedError());
+  };
+
+  readonly release = (): void => {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.abort);
+  };
+}
+
+interface HopOptions {
+  method: HttpMethod;
+  headers: Record<string, string>;
+  body: string | Buffer | undefined;
+  headersTimeout: number;
+  bodyTimeout: number;
+}
+
+/** An answer's status and headers (lower-cased names, repeats joined), and its body as taken. */
+interface Answer<B> {
+  status: number;
+  headers: Record<string, string>;
+  body: B;
+}
+
+/** How a hop is sent and its body taken, and how the body of a redirect that is followed goes. */
+interface Mode<B> {
+  send(
+    dispatcher: Dispatcher,
+    url: URL,
+    options: HopOptions,
+    call: CallState,
+    followable: boolean,
+  ): Promise<Answer<B>>;
+  discard(body: B): Promise<void>;
+}
+
+function isRedirect(status: number, headers: Record<string, string>): boolean {
+  return REDIRECT_STATUSES.has(status) && headers.location !== undefined;
+}
+
+/**
+ * The body as a stream (undici's request API). A signal of its own, an emitter (lighter than an
+ * AbortController), lets the call's timer and the caller end the hop, and later the stream.
+ */
+const streamed: Mode<Dispatcher.ResponseData['body']> = {
+  async send(dispatcher, url, options, call) {
+    const signal = new EventEmitter();
+    call.abortHop = () => signal.emit('abort');
+    const response = await undiciRequest(url, { dispatcher, ...options, signal });
+    return {
+      status: response.statusCode,
+      headers: flattenHeaders(response.headers),
+      body: response.body,
+    };
+  },
+  discard: (body) => body.dump(),
+};
+
+/**
+ * One hop, its answer read whole, through undici's dispatch with a handler of its own: it takes
+ * the chunks as the parser hands them over, without the body stream, the async-context resource
+ * and the promise of each call that undici's request API makes for a body read whole. Past `max`
+ * bytes the hop is ended with too_large; a redirect that will be followed keeps no body.
+ */
+function readWhole(
+  dispatcher: Dispatcher,
+  url: URL,
+  options: HopOptions,
+  call: CallState,
+  followable: boolean,
+  max: number,
+): Promise<Answer<Buffer>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let status = 0;
+    let headers: Record<string, string> = {};
+    let keep = true;
+    let abort: (err: Error) => void = () => {};
+    const handler: Dispatcher.DispatchHandler = {
+      onConnect(abortHop) {
+        abort = abortHop;
+        if (call.aborted) abortHop(new errors.RequestAbortedError());
+        else call.abortHop = abortHop;
+      },
+      onHeaders(statusCode, rawHeaders) {
+        // Informational answers (1xx) come before the answer itself.
+        if (statusCode < 200) return true;
+        status = statusCode;
+        headers = headersOf(rawHeaders);
+        keep = !(followable && isRedirect(status, headers));
+        return true;
+      },
+      onData(chunk) {
+        if (!keep) return true;
         size += chunk.length;
         if (size > max) {
-          reject(new OutboundError('too_large', `maxContentLength size of ${max} exceeded`));
-          stream.destroy();
-          return;
+          abort(new OutboundError('too_large', `maxContentLength size of ${max} exceeded`));
+          return true;
         }
         chunks.push(chunk);
-      });
-      stream.once('end', () => resolve(Buffer.concat(chunks, size)));
-      stream.once('error', (err) =>
-        reject(translate(err, new URL(call.url), call.timeoutMs, call.timer.fired)),
-      );
+        return true;
+      },
+      onComplete() {
+        call.abortHop = undefined;
+        resolve({ status, headers, body: Buffer.concat(chunks, keep ? size : 0) });
+      },
+      onError(err) {
+        call.abortHop = undefined;
+        reject(err);
+      },
+    };
+    const path = url.search ? `${url.pathname}${url.search}` : url.pathname;
+    try {
+      dispatcher.dispatch({ origin: url.origin, path, ...options }, handler);
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+/** Raw header pairs as a record: lower-cased names, repeated headers joined with ", ". */
+function headersOf(raw: Array<Buffer | string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = util.headerNameToString(raw[i] as Buffer | string);
+    const part = raw[i + 1] as Buffer | string;
+    const value = typeof part === 'string' ? part : part.toString('latin1');
+    const seen = Object.hasOwn(out, name) ? out[name] : undefined;
+    setHeader(out, name, seen === undefined ? value : `${seen}, ${value}`);
+  }
+  return out;
+}
+
+/** An own property even for `__proto__`, which a plain assignment would take as the prototype. */
+function setHeader(out: Record<string, string>, name: string, value: string): void {
+  if (name === '__proto__') {
+    Object.defineProperty(out, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
     });
+  } else {
+    out[name] = value;
   }
 }
 
-interface Call {
-  response: Dispatcher.ResponseData;
-  url: string;
-  timeoutMs: number;
-  timer: { fired: boolean; handle: NodeJS.Timeout };
-  release: () => void;
-}
-
 function translate(err: unknown, url: URL, timeoutMs: number, timedOut: boolean): OutboundError {
+  if (err instanceof OutboundError) return err;
   const e = err as {
     code?: string;
     message?: string;

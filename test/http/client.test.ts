@@ -62,6 +62,17 @@ describe('HttpClient', () => {
           res.writeHead(307, { location: '/json', 'content-type': 'text/plain' });
           res.write('moved');
           return answerLater(res, 300, () => res.end());
+        case '/repeated':
+          res.setHeader('set-cookie', ['a=1', 'b=2']);
+          res.setHeader('__proto__', 'plain');
+          return sendJson(res, 200, { repeated: true });
+        case '/early-hints':
+          res.writeEarlyHints({ link: '</a.css>; rel=preload' });
+          return sendJson(res, 200, { hinted: true });
+        case '/redirect-large':
+          // A redirect with a body larger than the cap.
+          res.writeHead(307, { location: '/json', 'content-type': 'text/plain' });
+          return res.end('m'.repeat(4096));
         case '/redirect-away':
           res.writeHead(302, { location: 'http://localhost.invalid:1/steal' });
           return res.end();
@@ -162,6 +173,36 @@ describe('HttpClient', () => {
         'target hostname "localhost.invalid" is not added to the Kibana config xpack.actions.allowedHosts',
     });
     await http.close();
+  });
+
+  it('reads an answer whole: repeats joined, informational answers skipped, followed redirects uncounted', async () => {
+    const http = client({ max: 1024 });
+    const repeated = await http.request({ url: `${vendor.url}/repeated` });
+    expect(repeated.headers['set-cookie']).toBe('a=1, b=2');
+    expect(Object.getPrototypeOf(repeated.headers)).toBe(Object.prototype);
+    expect(Object.hasOwn(repeated.headers, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(repeated.headers, '__proto__')?.value).toBe('plain');
+    expect(repeated.json()).toEqual({ repeated: true });
+
+    const hinted = await http.request({ url: `${vendor.url}/early-hints` });
+    expect(hinted.status).toBe(200);
+    expect(hinted.headers.link).toBeUndefined();
+    expect(hinted.json()).toEqual({ hinted: true });
+
+    // The body of a redirect that is followed is not kept, so it cannot exceed the cap...
+    const followed = await http.request({ url: `${vendor.url}/redirect-large` });
+    expect(followed.status).toBe(201);
+    expect(followed.url).toBe(`${vendor.url}/json`);
+    // ...while a redirect answered as it is keeps its body, under the same cap.
+    expect(
+      await failure(http.request({ url: `${vendor.url}/redirect-large`, maxRedirects: 0 })),
+    ).toMatchObject({ code: 'too_large', message: 'maxContentLength size of 1024 exceeded' });
+    const small = client();
+    const kept = await small.request({ url: `${vendor.url}/redirect-large`, maxRedirects: 0 });
+    expect(kept.status).toBe(307);
+    expect(kept.headers.location).toBe('/json');
+    expect(kept.text()).toBe('m'.repeat(4096));
+    await Promise.all([http.close(), small.close()]);
   });
 
   it('stops when the caller aborts', async () => {
