@@ -565,7 +565,7 @@ function flattenHeaders(
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    setHeader(out, name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
   }
   return out;
 }

@@ -183,6 +183,11 @@ describe('HttpClient', () => {
     expect(Object.hasOwn(repeated.headers, '__proto__')).toBe(true);
     expect(Object.getOwnPropertyDescriptor(repeated.headers, '__proto__')?.value).toBe('plain');
     expect(repeated.json()).toEqual({ repeated: true });
+    // The same record when the body is handed over as a stream.
+    const streamed = await http.stream({ url: `${vendor.url}/repeated` });
+    streamed.body.resume();
+    expect(streamed.headers).toEqual(repeated.headers);
+    expect(Object.hasOwn(streamed.headers, '__proto__')).toBe(true);
 
     const hinted = await http.request({ url: `${vendor.url}/early-hints` });
     expect(hinted.status).toBe(200);
