@@ -49,18 +49,20 @@ const ACTIONS_ALL: readonly KibanaAction[] = [
   'actions:endpoint_security_execute',
 ];
 const ACTIONS_READ: readonly KibanaAction[] = ['login', 'actions:read'];
+const ACTIONS_GLOBAL_ALL: readonly KibanaAction[] = [...ACTIONS_ALL, 'spaces:manage'];
+const ACTIONS_WILDCARD: readonly KibanaAction[] = [
+  ...ACTIONS_ALL,
+  'actions:endpoint_security_sub_actions',
+  'spaces:manage',
+];
 
 /** The actions one serialized privilege holds. */
 function actionsOf(privilege: string): readonly KibanaAction[] {
   switch (privilege) {
     case '*':
-      return [
-        ...ACTIONS_ALL,
-        'actions:endpoint_security_sub_actions',
-        'spaces:manage',
-      ] as KibanaAction[];
+      return ACTIONS_WILDCARD;
     case 'all':
-      return [...ACTIONS_ALL, 'spaces:manage'];
+      return ACTIONS_GLOBAL_ALL;
     case 'space_all':
       return ACTIONS_ALL;
     case 'read':
@@ -126,8 +128,18 @@ function layerIsSuperuser(layer: readonly RoleDescriptor[]) {
   );
 }
 
-/** The privileges of one caller: every layer must grant what is asked. */
+/** Spaces whose answers a caller's privileges keep, per action; past it they are worked out anew. */
+const REMEMBERED_SPACES = 256;
+
+/**
+ * The privileges of one caller: every layer must grant what is asked. A caller's privileges do not
+ * change (a change of roles or keys makes new ones), and the authenticator keeps them with the
+ * caller's credentials, so each answer is worked out once per action and space and then looked up.
+ */
 export class PrivilegeSet {
+  /** Answers by action, then by space (undefined: every space). */
+  private readonly answers = new Map<KibanaAction, Map<string | undefined, boolean>>();
+
   private constructor(private readonly layers: readonly (readonly RoleDescriptor[])[]) {}
 
   /** A caller whose roles are these descriptors. */
@@ -145,8 +157,18 @@ export class PrivilegeSet {
 
   /** A Kibana action in a space, or globally (every space) when spaceId is undefined. */
   kibana(action: KibanaAction, spaceId?: string): boolean {
-    const resource = spaceId === undefined ? GLOBAL_RESOURCE : `space:${spaceId}`;
-    return this.layers.every((layer) => layerGrants(layer, action, resource));
+    let bySpace = this.answers.get(action);
+    if (bySpace === undefined) {
+      bySpace = new Map();
+      this.answers.set(action, bySpace);
+    }
+    let granted = bySpace.get(spaceId);
+    if (granted === undefined) {
+      const resource = spaceId === undefined ? GLOBAL_RESOURCE : `space:${spaceId}`;
+      granted = this.layers.every((layer) => layerGrants(layer, action, resource));
+      if (bySpace.size < REMEMBERED_SPACES) bySpace.set(spaceId, granted);
+    }
+    return granted;
   }
 
   cluster(privilege: ClusterPrivilege): boolean {

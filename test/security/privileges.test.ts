@@ -46,6 +46,24 @@ describe("Kibana's privilege model", () => {
     ]);
   });
 
+  it('gives the same answers when asked again, per action and space, past the spaces it keeps', () => {
+    const user = PrivilegeSet.ofRoles([
+      role(['feature_actions.read'], ['space:s7']),
+      role(['feature_actions.all'], ['space:s300']),
+    ]);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 400; i++) {
+        expect(user.kibana('actions:read', `s${i}`)).toBe(i === 7 || i === 300);
+        expect(user.kibana('actions:all', `s${i}`)).toBe(i === 300);
+      }
+      expect(user.kibana('actions:read')).toBe(false);
+      expect(user.kibana('login')).toBe(false);
+    }
+    const superuser = PrivilegeSet.ofRoles([reserved('superuser')]);
+    expect(superuser.kibana('actions:endpoint_security_sub_actions', 's1')).toBe(true);
+    expect(superuser.kibana('spaces:manage')).toBe(true);
+  });
+
   it('grants per space, with read below all and spaces:manage only from global all', () => {
     const user = PrivilegeSet.ofRoles([
       role(['feature_actions.all'], ['space:a']),
