@@ -411,10 +411,16 @@ const streamed: Mode<Dispatcher.ResponseData['body']> = {
   async send(dispatcher, url, options, call) {
     const signal = new EventEmitter();
     call.abortHop = () => signal.emit('abort');
-    const response = await undiciRequest(url, { dispatcher, ...options, signal });
+    const response = await undiciRequest(url, {
+      dispatcher,
+      ...options,
+      signal,
+      responseHeaders: 'raw',
+    });
     return {
       status: response.statusCode,
-      headers: flattenHeaders(response.headers),
+      // Raw pairs (responseHeaders: 'raw'), made into a record as an answer read whole is.
+      headers: headersOf(response.headers as unknown as string[]),
       body: response.body,
     };
   },
@@ -557,17 +563,6 @@ function translate(err: unknown, url: URL, timeoutMs: number, timedOut: boolean)
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((k) => k.toLowerCase() === name);
-}
-
-function flattenHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    setHeader(out, name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
-  }
-  return out;
 }
 
 /** A URL safe to show: origin only, without userinfo, path or query. */
