@@ -29,11 +29,87 @@ db.pragma('secure_delete = ON');
 db.pragma('temp_store = MEMORY');
 
 // The event log's chunks (see sqliteEvents in sqlite.ts): their text is made on the request
-// thread, so a chunk is one insert here.
+// thread. When a flush holds chunks for many objects, of a record or a few each, as it does when
+// many connectors run, they go to the tail: two tables without an index by object, where a chunk
+// is two appends at the end of their b-trees whatever object it is for. Indexed by object as
+// they came, such chunks each landed on a leaf of their own in that index: a page written to the
+// WAL, and again at the checkpoint, for every record. Once the tail holds TAIL_RECORDS records,
+// mergeTail moves it into event_chunks in one transaction: the chunks of each object joined
+// (about MERGED_RECORDS records a chunk) and inserted in the order of the index, so each leaf is
+// written once for all the records a merge brings it. The chunks of a flush for a few objects,
+// and large chunks, of objects with nothing in the tail, are inserted into event_chunks as they
+// come: the leaves they write are few, or shared by many records.
+const insertTail = db.prepare(
+  'INSERT INTO event_tail (space_id, saved_object_id, n) VALUES (?, ?, ?) RETURNING seq',
+);
+const insertTailRecords = db.prepare(
+  'INSERT INTO event_tail_records (seq, first_ts, last_ts, records) VALUES (?, ?, ?, ?)',
+);
+/** About how many records a merged chunk holds (see mergeTailChunks). */
+const MERGED_RECORDS = 100;
+// Each object's tail chunks joined in order, their texts (JSON arrays of [ts, doc] pairs) spliced
+// without parsing them, into chunks of the tail chunks starting within each run of
+// MERGED_RECORDS records; inserted in the order of the by-object index.
+const mergeTailChunks = db.prepare(
+  `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
+   SELECT space_id, saved_object_id, MIN(first_ts), MAX(last_ts), SUM(n),
+     '[' || group_concat(substr(records, 2, length(records) - 2), ',' ORDER BY seq) || ']'
+   FROM (
+     SELECT t.seq, t.space_id, t.saved_object_id, t.n, r.first_ts, r.last_ts, r.records,
+       (SUM(t.n) OVER (PARTITION BY t.saved_object_id, t.space_id ORDER BY t.seq) - t.n)
+         / ${MERGED_RECORDS} AS part
+     FROM event_tail t JOIN event_tail_records r ON r.seq = t.seq
+   )
+   GROUP BY saved_object_id, space_id, part
+   ORDER BY saved_object_id, space_id, part`,
+);
+const tailByObject = db.prepare(
+  'SELECT space_id, saved_object_id, SUM(n) AS n FROM event_tail GROUP BY space_id, saved_object_id',
+);
+const clearTail = db.prepare('DELETE FROM event_tail');
+const clearTailRecords = db.prepare('DELETE FROM event_tail_records');
 const insertChunk = db.prepare(
   `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
    VALUES (?, ?, ?, ?, ?, ?)`,
 );
+/** The most chunks a flush holds for all of them to go to event_chunks as they come... */
+const DIRECT_CHUNKS = workerData.directChunks ?? 16;
+/** ...and the fewest records a chunk holds to go there in any flush. */
+const DIRECT_RECORDS = 8;
+/** When the tail is merged; a find scans its narrow table. */
+const TAIL_RECORDS = workerData.tailRecords ?? 16_384;
+
+/**
+ * What the tail holds: its records and its objects (space and id), kept as chunks come and read
+ * again from the tables after a batch that failed or merged. An object's chunks must stay in the
+ * tail while it has any there, since a find reads its chunks in event_chunks before those in the
+ * tail; while what the tail holds is not known, every chunk goes there.
+ */
+const tail = { records: 0, objects: new Set(), known: false };
+
+function readTail() {
+  tail.known = false;
+  tail.records = 0;
+  tail.objects.clear();
+  try {
+    for (const row of tailByObject.iterate()) {
+      tail.objects.add(`${row.space_id}\u0000${row.saved_object_id}`);
+      tail.records += row.n;
+    }
+    tail.known = true;
+  } catch {
+    // Read again after the next batch.
+  }
+}
+readTail();
+
+/** The tail moved into event_chunks; run inside a transaction, which readTail follows. */
+function mergeTail() {
+  mergeTailChunks.run();
+  clearTail.run();
+  clearTailRecords.run();
+}
+const mergeTailNow = db.transaction(mergeTail);
 // Chunks holding a record older than the cutoff, oldest first.
 const agedChunks = db.prepare(
   'SELECT seq, n, last_ts FROM event_chunks WHERE first_ts < ? ORDER BY first_ts, seq LIMIT ?',
@@ -70,20 +146,30 @@ const ops = {
    * @param {Request} request
    */
   appendEventChunks(request) {
+    const few = (request.length - FIELDS) / 6 <= DIRECT_CHUNKS;
     for (let i = FIELDS; i < request.length; i += 6) {
       const [space, object, first, last, n, records] = request.slice(i, i + 6);
-      insertChunk.run(space, object, first, last, n, records);
+      const key = `${space}\u0000${object}`;
+      if ((few || n >= DIRECT_RECORDS) && tail.known && !tail.objects.has(key)) {
+        insertChunk.run(space, object, first, last, n, records);
+        continue;
+      }
+      const { seq } = insertTail.get(space, object, n);
+      insertTailRecords.run(seq, first, last, records);
+      tail.objects.add(key);
+      tail.records += n;
     }
   },
   /**
    * Up to `limit` records older than `timestamp`, oldest first: a chunk all older goes whole; one
    * that also holds newer records (or more old ones than the limit leaves room for) is rewritten
-   * without its oldest.
+   * without its oldest. The tail is merged first, so its records are swept as well.
    * @param {Request} request [id, op, timestamp, limit]
    */
   deleteEventsBefore(request) {
     const timestamp = request[FIELDS];
     const limit = request[FIELDS + 1];
+    mergeTail();
     let deleted = 0;
     for (const chunk of agedChunks.all(timestamp, limit)) {
       const room = limit - deleted;
@@ -206,9 +292,29 @@ function flush() {
   } catch (err) {
     const error = errorOf(err);
     parentPort?.postMessage(batch.flatMap((request) => [request[0], undefined, error]));
+    readTail();
     return;
   }
   parentPort?.postMessage(replies);
+  if (
+    !tail.known ||
+    batch.some((request) => request[1] === 'deleteEventsBefore') ||
+    replies.some((reply, i) => i % 3 === 2 && reply !== undefined)
+  ) {
+    readTail();
+  }
+  // After the answers: no caller waits on the merge.
+  if (tail.records >= TAIL_RECORDS) {
+    try {
+      syncFor([]);
+      mergeTailNow.immediate();
+      tail.records = 0;
+      tail.objects.clear();
+    } catch {
+      // Left in the tail, where it is read as well, for a later batch to merge.
+      readTail();
+    }
+  }
 }
 
 parentPort?.on('message', (/** @type {Request | 'close'} */ message) => {

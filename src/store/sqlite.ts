@@ -43,6 +43,13 @@ import {
  * checkpoint.
  */
 
+export interface SqliteStoreOptions {
+  /** How many event-log records the tail holds before it is merged (sqlite-writer.mjs). */
+  eventTailRecords?: number;
+  /** Up to how many chunks a flush holds for all of them to skip the tail. */
+  eventDirectChunks?: number;
+}
+
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE spaces (
      id TEXT PRIMARY KEY,
@@ -129,6 +136,21 @@ const MIGRATIONS: readonly string[] = [
      SELECT space_id, saved_object_id, ts, ts, 1, '[[' || json_quote(ts) || ',' || doc || ']]'
      FROM event_log ORDER BY seq;
    DROP TABLE event_log;`,
+  // The event log's tail: chunks not yet in event_chunks, where they are appended without an
+  // index by object and from where they are merged (see sqlite-writer.mjs). Read by object with a
+  // scan of the narrow table; their records apart, so the scan does not read them.
+  `CREATE TABLE event_tail (
+     seq INTEGER PRIMARY KEY,
+     space_id TEXT NOT NULL,
+     saved_object_id TEXT NOT NULL,
+     n INTEGER NOT NULL
+   );
+   CREATE TABLE event_tail_records (
+     seq INTEGER PRIMARY KEY,
+     first_ts TEXT NOT NULL,
+     last_ts TEXT NOT NULL,
+     records TEXT NOT NULL
+   );`,
 ];
 
 interface ConnectorRow {
@@ -215,7 +237,7 @@ function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-export function openSqliteStore(dataDir: string): Store {
+export function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): Store {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'connectors.sqlite');
   const db = new Database(file);
@@ -232,7 +254,10 @@ export function openSqliteStore(dataDir: string): Store {
   const apiKeys = sqliteApiKeys(db, changes);
   const users = sqliteUsers(db, changes);
   const roles = sqliteRoles(db, changes);
-  const writer = new WriterThread(file);
+  const writer = new WriterThread(file, {
+    tailRecords: options.eventTailRecords,
+    directChunks: options.eventDirectChunks,
+  });
   const events = sqliteEvents(db, writer);
   const indices = sqliteIndices(db, writer);
   let closed = false;
@@ -509,16 +534,59 @@ function sqliteRoles(db: Database.Database, changes: ChangeFeed): RoleRepository
  * `action` is not kept: `find` gives back documents only.
  */
 function sqliteEvents(db: Database.Database, writer: WriterThread): EventRepository {
-  const countQ = db.prepare(
-    'SELECT COALESCE(SUM(n), 0) AS n FROM event_chunks WHERE saved_object_id = ? AND space_id = ?',
+  const ofObject = 'WHERE saved_object_id = ? AND space_id = ?';
+  const count = db.prepare(
+    `SELECT (SELECT COALESCE(SUM(n), 0) FROM event_chunks ${ofObject})
+       + (SELECT COALESCE(SUM(n), 0) FROM event_tail ${ofObject}) AS n`,
   );
-  const chunksAsc = db.prepare(
-    'SELECT seq, n FROM event_chunks WHERE saved_object_id = ? AND space_id = ? ORDER BY seq ASC',
-  );
-  const chunksDesc = db.prepare(
-    'SELECT seq, n FROM event_chunks WHERE saved_object_id = ? AND space_id = ? ORDER BY seq DESC',
-  );
-  const recordsQ = db.prepare('SELECT records FROM event_chunks WHERE seq = ?');
+  // Where an object's records are, in order: its chunks, then those of the tail (newer than any
+  // chunk, since a merge moves the whole tail).
+  const walks = {
+    asc: [
+      [db.prepare(`SELECT seq, n FROM event_chunks ${ofObject} ORDER BY seq ASC`), 'chunk'],
+      [db.prepare(`SELECT seq, n FROM event_tail ${ofObject} ORDER BY seq ASC`), 'tail'],
+    ],
+    desc: [
+      [db.prepare(`SELECT seq, n FROM event_tail ${ofObject} ORDER BY seq DESC`), 'tail'],
+      [db.prepare(`SELECT seq, n FROM event_chunks ${ofObject} ORDER BY seq DESC`), 'chunk'],
+    ],
+  } as const;
+  const recordsOf = {
+    chunk: db.prepare('SELECT records FROM event_chunks WHERE seq = ?'),
+    tail: db.prepare('SELECT records FROM event_tail_records WHERE seq = ?'),
+  };
+  // One read transaction: a merge committed halfway through cannot show a chunk twice or not at
+  // all.
+  const find = db.transaction((q: EventQuery): EventPage => {
+    const total = (
+      count.get(q.savedObjectId, q.spaceId, q.savedObjectId, q.spaceId) as {
+        n: number;
+      }
+    ).n;
+    // Walk the counts to the chunk holding record `offset`, and read the records of that chunk
+    // and of those after it until the page is full.
+    let skip = q.offset;
+    const pageChunks: Array<[keyof typeof recordsOf, number]> = [];
+    let reached = 0;
+    walking: for (const [walk, where] of walks[q.sortOrder]) {
+      for (const { seq, n } of walk.iterate(q.savedObjectId, q.spaceId) as Iterable<{
+        seq: number;
+        n: number;
+      }>) {
+        if (pageChunks.length === 0 && skip >= n) {
+          skip -= n;
+          continue;
+        }
+        pageChunks.push([where, seq]);
+        reached += pageChunks.length === 1 ? n - skip : n;
+        if (reached >= q.limit) break walking;
+      }
+    }
+    const texts = pageChunks.map(
+      ([where, seq]) => (recordsOf[where].get(seq) as { records: string }).records,
+    );
+    return { total, data: pageOf(texts, JSON.parse, q.sortOrder, skip, q.limit) };
+  });
   return {
     async append(events: readonly StoredEvent[]) {
       if (events.length === 0) return;
@@ -529,27 +597,7 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
       return (await writer.call('deleteEventsBefore', [timestamp, limit])) as number;
     },
     async find(q: EventQuery): Promise<EventPage> {
-      const total = (countQ.get(q.savedObjectId, q.spaceId) as { n: number }).n;
-      // Walk the chunks' counts (the index holds them) to the one holding record `offset`, and
-      // read the records of that chunk and of those after it until the page is full.
-      const walk = q.sortOrder === 'asc' ? chunksAsc : chunksDesc;
-      let skip = q.offset;
-      const pageChunks: number[] = [];
-      let reached = 0;
-      for (const { seq, n } of walk.iterate(q.savedObjectId, q.spaceId) as Iterable<{
-        seq: number;
-        n: number;
-      }>) {
-        if (pageChunks.length === 0 && skip >= n) {
-          skip -= n;
-          continue;
-        }
-        pageChunks.push(seq);
-        reached += pageChunks.length === 1 ? n - skip : n;
-        if (reached >= q.limit) break;
-      }
-      const texts = pageChunks.map((seq) => (recordsQ.get(seq) as { records: string }).records);
-      return { total, data: pageOf(texts, JSON.parse, q.sortOrder, skip, q.limit) };
+      return find(q);
     },
   };
 }
@@ -580,7 +628,10 @@ class WriterThread {
     { resolve: (value: unknown) => void; reject: (err: Error) => void }
   >();
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly tail: { tailRecords?: number; directChunks?: number },
+  ) {}
 
   /**
    * Each call is posted as it is made. The thread commits whatever reached it while it was busy
@@ -615,7 +666,7 @@ class WriterThread {
   private start(): Worker {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
-      workerData: { file: this.file },
+      workerData: { file: this.file, ...this.tail },
       // It holds one batch at a time: a small young generation keeps its memory small.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });

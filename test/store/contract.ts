@@ -350,6 +350,13 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
       expect(await store.events.deleteBefore(dayFive, 10)).toBe(2);
       expect(await store.events.deleteBefore(dayFive, 10)).toBe(0);
       expect(await page(0, 10, 'desc')).toEqual([2, [6, 5]]);
+      // Records written after a sweep page on from those before it, both ways.
+      await store.events.append([at(7)]);
+      await store.events.append([at(8)]);
+      expect(await page(0, 10, 'asc')).toEqual([4, [5, 6, 7, 8]]);
+      expect(await page(1, 2, 'asc')).toEqual([4, [6, 7]]);
+      expect(await page(1, 2, 'desc')).toEqual([4, [7, 6]]);
+      expect(await page(3, 5, 'desc')).toEqual([4, [5]]);
       const other = await store.events.find({
         savedObjectId: 'many',
         spaceId: 'other',

@@ -126,16 +126,131 @@ describe('the writer thread', () => {
 });
 
 describe('the event log in chunks', () => {
+  it('keeps small chunks in a tail, merged by object once it holds enough records', async () => {
+    const dir = tempDir('kcs-tail-');
+    dirs.push(dir);
+    const ts = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+    let next = 0;
+    const records = (savedObjectId: string, count: number) =>
+      Array.from({ length: count }, () => {
+        const i = next++;
+        return { ts: ts(i), spaceId: 'default', savedObjectId, action: 'execute', doc: { i } };
+      });
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, k) => from + k);
+    const stored = (table: 'event_chunks' | 'event_tail') => {
+      const db = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
+      const rows = db.prepare(`SELECT saved_object_id AS o, n FROM ${table} ORDER BY seq`).all();
+      db.close();
+      return (rows as Array<{ o: string; n: number }>).map(({ o, n }) => `${o}:${n}`);
+    };
+    // Every chunk of these flushes would skip the tail, they are so few, but for this 0.
+    const options = { eventTailRecords: 110, eventDirectChunks: 0 };
+    let store = openSqliteStore(dir, options);
+    const idsOf = async (
+      savedObjectId: string,
+      offset: number,
+      limit: number,
+      sortOrder: 'asc' | 'desc',
+    ) => {
+      const found = await store.events.find({
+        savedObjectId,
+        spaceId: 'default',
+        offset,
+        limit,
+        sortOrder,
+      });
+      return [found.total, found.data.map((d) => (d as { i: number }).i)];
+    };
+
+    await store.events.append([...records('a', 3), ...records('b', 1)]);
+    await store.events.append(records('a', 3));
+    // Large, but a has records in the tail: it goes there too.
+    await store.events.append(records('a', 97));
+    // Large, of an object with nothing in the tail: indexed as it comes.
+    await store.events.append(records('c', 10));
+    await store.events.append(records('a', 5));
+    // 111 records: the tail is merged after this flush, a's chunks that start within each run of
+    // 100 records joined.
+    await store.events.append(records('c', 2));
+    // c has nothing in the tail any more.
+    await store.events.append(records('c', 10));
+    await store.events.append(records('a', 2));
+    const a = [...range(0, 2), ...range(4, 103), ...range(114, 118), 131, 132];
+    expect(await idsOf('a', 0, 200, 'asc')).toEqual([110, a]);
+    expect(await idsOf('a', 0, 200, 'desc')).toEqual([110, [...a].reverse()]);
+    // From one chunk into the next, from the last into the tail, and back.
+    expect(await idsOf('a', 101, 5, 'asc')).toEqual([110, [102, 103, 114, 115, 116]]);
+    expect(await idsOf('a', 106, 3, 'asc')).toEqual([110, [117, 118, 131]]);
+    expect(await idsOf('a', 1, 3, 'desc')).toEqual([110, [131, 118, 117]]);
+    expect(await idsOf('c', 0, 50, 'asc')).toEqual([22, [...range(104, 113), ...range(119, 130)]]);
+    await store.close();
+    expect(stored('event_chunks')).toEqual(['c:10', 'a:103', 'a:5', 'b:1', 'c:2', 'c:10']);
+    expect(stored('event_tail')).toEqual(['a:2']);
+
+    // Reopened, what the tail holds is read again: a's large chunk joins its records there.
+    store = openSqliteStore(dir, options);
+    await store.events.append(records('a', 9));
+    expect(await idsOf('a', 108, 4, 'asc')).toEqual([119, [131, 132, 133, 134]]);
+    await store.events.append(records('a', 99));
+    expect(await idsOf('a', 105, 5, 'asc')).toEqual([218, [116, 117, 118, 131, 132]]);
+    expect(await idsOf('a', 0, 3, 'desc')).toEqual([218, [240, 239, 238]]);
+    await store.close();
+    expect(stored('event_chunks')).toEqual(['c:10', 'a:103', 'a:5', 'b:1', 'c:2', 'c:10', 'a:110']);
+    expect(stored('event_tail')).toEqual([]);
+  });
+
+  it('indexes the chunks of a flush for a few objects as they come', async () => {
+    const dir = tempDir('kcs-tail-');
+    dirs.push(dir);
+    const record = (savedObjectId: string, i: number) => ({
+      ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      spaceId: 'default',
+      savedObjectId,
+      action: 'execute',
+      doc: { i },
+    });
+    const store = openSqliteStore(dir);
+    await store.events.append([record('a', 0), record('b', 1), record('c', 2)]);
+    // Seventeen objects, a record each: the tail.
+    await store.events.append(Array.from({ length: 17 }, (_, k) => record(`o${k}`, 3 + k)));
+    // Alone in its flush, but o0 has a record in the tail: after it, there.
+    await store.events.append([record('o0', 20)]);
+    await store.events.append([record('z', 21)]);
+    const found = await store.events.find({
+      savedObjectId: 'o0',
+      spaceId: 'default',
+      offset: 0,
+      limit: 10,
+      sortOrder: 'desc',
+    });
+    expect(found).toEqual({ total: 2, data: [{ i: 20 }, { i: 3 }] });
+    await store.close();
+    const db = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
+    const objects = (table: string) =>
+      (
+        db.prepare(`SELECT saved_object_id AS o FROM ${table} ORDER BY seq`).all() as Array<{
+          o: string;
+        }>
+      ).map(({ o }) => o);
+    expect(objects('event_chunks')).toEqual(['a', 'b', 'c', 'z']);
+    expect(objects('event_tail')).toEqual([...Array.from({ length: 17 }, (_, k) => `o${k}`), 'o0']);
+    db.close();
+  });
+
   it('moves the records of the row-per-record layout into chunks, in their order', async () => {
     const dir = tempDir('kcs-chunks-');
     dirs.push(dir);
     await (await openSqliteStore(dir)).close();
-    // Back to the layout before the chunks: the last migration undone, three records stored.
+    // Back to the layout before the chunks: the last two migrations (the chunks, their tail)
+    // undone, three records stored.
     const db = new Database(join(dir, 'connectors.sqlite'));
     const { v } = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
       v: number;
     };
-    db.exec(`DELETE FROM schema_migrations WHERE version = ${v};
+    db.exec(`DELETE FROM schema_migrations WHERE version >= ${v - 1};
+      DROP TABLE event_tail;
+      DROP TABLE event_tail_records;
       DROP TABLE event_chunks;
       CREATE TABLE event_log (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, space_id TEXT NOT NULL,
@@ -166,6 +281,10 @@ describe('the event log in chunks', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'event%'")
       .all();
     after.close();
-    expect(tables).toEqual([{ name: 'event_chunks' }]);
+    expect(tables).toEqual([
+      { name: 'event_chunks' },
+      { name: 'event_tail' },
+      { name: 'event_tail_records' },
+    ]);
   });
 });
