@@ -40,10 +40,12 @@ db.pragma('temp_store = MEMORY');
 // and large chunks, of objects with nothing in the tail, are inserted into event_chunks as they
 // come: the leaves they write are few, or shared by many records.
 const insertTail = db.prepare(
-  'INSERT INTO event_tail (space_id, saved_object_id, n) VALUES (?, ?, ?) RETURNING seq',
+  'INSERT INTO event_tail (space_id, saved_object_id, n) VALUES (?, ?, ?)',
 );
+// Right after insertTail, on this connection: the row it made.
 const insertTailRecords = db.prepare(
-  'INSERT INTO event_tail_records (seq, first_ts, last_ts, records) VALUES (?, ?, ?, ?)',
+  `INSERT INTO event_tail_records (seq, first_ts, last_ts, records)
+   VALUES (last_insert_rowid(), ?, ?, ?)`,
 );
 /** About how many records a merged chunk holds (see mergeTailChunks). */
 const MERGED_RECORDS = 100;
@@ -63,9 +65,8 @@ const mergeTailChunks = db.prepare(
    GROUP BY saved_object_id, space_id, part
    ORDER BY saved_object_id, space_id, part`,
 );
-const tailByObject = db.prepare(
-  'SELECT space_id, saved_object_id, SUM(n) AS n FROM event_tail GROUP BY space_id, saved_object_id',
-);
+const tailObjects = db.prepare('SELECT DISTINCT space_id, saved_object_id FROM event_tail');
+const countTail = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM event_tail');
 const clearTail = db.prepare('DELETE FROM event_tail');
 const clearTailRecords = db.prepare('DELETE FROM event_tail_records');
 const insertChunk = db.prepare(
@@ -80,30 +81,38 @@ const DIRECT_RECORDS = 8;
 const TAIL_RECORDS = workerData.tailRecords ?? 16_384;
 
 /**
- * What the tail holds: its records and its objects (space and id), kept as chunks come and read
- * again from the tables after a batch that failed or merged. An object's chunks must stay in the
- * tail while it has any there, since a find reads its chunks in event_chunks before those in the
- * tail; while what the tail holds is not known, every chunk goes there.
+ * What the tail holds: its records, counted as chunks come and again after a batch that failed or
+ * swept (never fewer than there are), and its objects (space and id), read when a chunk might
+ * skip the tail and kept from then on. An object's chunks must stay in the tail while it has any
+ * there, since a find reads its chunks in event_chunks before those in the tail.
  */
-const tail = { records: 0, objects: new Set(), known: false };
+const tail = { records: 0, /** @type {Set<string> | undefined} */ objects: undefined };
 
-function readTail() {
-  tail.known = false;
-  tail.records = 0;
-  tail.objects.clear();
+function recountTail() {
+  tail.objects = undefined;
   try {
-    for (const row of tailByObject.iterate()) {
-      tail.objects.add(`${row.space_id}\u0000${row.saved_object_id}`);
-      tail.records += row.n;
-    }
-    tail.known = true;
+    tail.records = countTail.get().n;
   } catch {
-    // Read again after the next batch.
+    // Counted again after the next batch; until then nothing skips the tail unread.
+    tail.records = Number.POSITIVE_INFINITY;
   }
 }
-readTail();
+recountTail();
 
-/** The tail moved into event_chunks; run inside a transaction, which readTail follows. */
+/** @param {string} key */
+function inTail(key) {
+  if (tail.records === 0) return false;
+  if (tail.objects === undefined) {
+    const objects = new Set();
+    for (const row of tailObjects.iterate()) {
+      objects.add(`${row.space_id}\u0000${row.saved_object_id}`);
+    }
+    tail.objects = objects;
+  }
+  return tail.objects.has(key);
+}
+
+/** The tail moved into event_chunks; run inside a transaction, which recountTail follows. */
 function mergeTail() {
   mergeTailChunks.run();
   clearTail.run();
@@ -149,14 +158,15 @@ const ops = {
     const few = (request.length - FIELDS) / 6 <= DIRECT_CHUNKS;
     for (let i = FIELDS; i < request.length; i += 6) {
       const [space, object, first, last, n, records] = request.slice(i, i + 6);
-      const key = `${space}\u0000${object}`;
-      if ((few || n >= DIRECT_RECORDS) && tail.known && !tail.objects.has(key)) {
+      const candidate = few || n >= DIRECT_RECORDS;
+      const key = candidate || tail.objects !== undefined ? `${space}\u0000${object}` : '';
+      if (candidate && !inTail(key)) {
         insertChunk.run(space, object, first, last, n, records);
         continue;
       }
-      const { seq } = insertTail.get(space, object, n);
-      insertTailRecords.run(seq, first, last, records);
-      tail.objects.add(key);
+      insertTail.run(space, object, n);
+      insertTailRecords.run(first, last, records);
+      tail.objects?.add(key);
       tail.records += n;
     }
   },
@@ -292,16 +302,16 @@ function flush() {
   } catch (err) {
     const error = errorOf(err);
     parentPort?.postMessage(batch.flatMap((request) => [request[0], undefined, error]));
-    readTail();
+    recountTail();
     return;
   }
   parentPort?.postMessage(replies);
   if (
-    !tail.known ||
+    !Number.isFinite(tail.records) ||
     batch.some((request) => request[1] === 'deleteEventsBefore') ||
     replies.some((reply, i) => i % 3 === 2 && reply !== undefined)
   ) {
-    readTail();
+    recountTail();
   }
   // After the answers: no caller waits on the merge.
   if (tail.records >= TAIL_RECORDS) {
@@ -309,10 +319,10 @@ function flush() {
       syncFor([]);
       mergeTailNow.immediate();
       tail.records = 0;
-      tail.objects.clear();
+      tail.objects = new Set();
     } catch {
       // Left in the tail, where it is read as well, for a later batch to merge.
-      readTail();
+      recountTail();
     }
   }
 }

@@ -192,11 +192,24 @@ describe('the event log in chunks', () => {
     store = openSqliteStore(dir, options);
     await store.events.append(records('a', 9));
     expect(await idsOf('a', 108, 4, 'asc')).toEqual([119, [131, 132, 133, 134]]);
+    // And so is a chunk that joins the tail after that: d's large chunk follows its small one.
+    await store.events.append(records('d', 1));
+    await store.events.append(records('d', 9));
+    expect(await idsOf('d', 0, 20, 'asc')).toEqual([10, range(142, 151)]);
     await store.events.append(records('a', 99));
     expect(await idsOf('a', 105, 5, 'asc')).toEqual([218, [116, 117, 118, 131, 132]]);
-    expect(await idsOf('a', 0, 3, 'desc')).toEqual([218, [240, 239, 238]]);
+    expect(await idsOf('a', 0, 3, 'desc')).toEqual([218, [250, 249, 248]]);
     await store.close();
-    expect(stored('event_chunks')).toEqual(['c:10', 'a:103', 'a:5', 'b:1', 'c:2', 'c:10', 'a:110']);
+    expect(stored('event_chunks')).toEqual([
+      'c:10',
+      'a:103',
+      'a:5',
+      'b:1',
+      'c:2',
+      'c:10',
+      'a:110',
+      'd:10',
+    ]);
     expect(stored('event_tail')).toEqual([]);
   });
 
