@@ -860,10 +860,14 @@ function pgEvents(pool: Pool): EventRepository {
       // One statement for the batch; unnest keeps the order, so seq follows it. The records go
       // as one text, the chunks' JSON joined by U+001E, which JSON text only ever holds escaped:
       // as an array literal, every quote in them would be escaped here and parsed back there.
+      // Its transaction commits without waiting for the WAL's flush (synchronous_commit off for
+      // it alone, as the embedded store skips the fsync of event-log batches): no caller waits on
+      // event-log records, and a flush per batch per instance was a disk sync each.
       await pool.query(
-        `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],
-                              string_to_array($6, E'\\x1e'))`,
+        `WITH unsynced AS (SELECT set_config('synchronous_commit', 'off', true))
+         INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
+         SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],
+                                string_to_array($6, E'\\x1e')) AS c, unsynced`,
         [
           chunks.map((c) => encodeText(c[0])),
           chunks.map((c) => encodeText(c[1])),
