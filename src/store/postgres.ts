@@ -857,9 +857,10 @@ function pgEvents(pool: Pool): EventRepository {
     async append(events) {
       if (events.length === 0) return;
       const chunks = chunksOf(events, encodeJson);
-      // One statement for the batch; unnest keeps the order, so seq follows it. The records go
-      // as one text, the chunks' JSON joined by U+001E, which JSON text only ever holds escaped:
-      // as an array literal, every quote in them would be escaped here and parsed back there.
+      // One statement for the batch: its chunks are of different objects, so only their order
+      // against other batches' (seq) matters. The records go as one text, the chunks' JSON
+      // joined by U+001E, which JSON text only ever holds escaped: as an array literal, every
+      // quote in them would be escaped here and parsed back there.
       // Its transaction commits without waiting for the WAL's flush (synchronous_commit off for
       // it alone, as the embedded store skips the fsync of event-log batches): no caller waits on
       // event-log records, and a flush per batch per instance was a disk sync each.
