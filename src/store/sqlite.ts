@@ -530,8 +530,10 @@ function sqliteRoles(db: Database.Database, changes: ChangeFeed): RoleRepository
  * connectors; the records of one object in one space become one row, a JSON array of
  * `[ts, doc]` pairs with their count and the oldest and newest `ts`. One row and two index
  * entries per connector and flush, where a row per record cost the writer thread three b-tree
- * inserts a run, and the text is made here, so the writer thread only stores it. A record's
- * `action` is not kept: `find` gives back documents only.
+ * inserts a run, and the text is made here, so the writer thread only stores it. The chunks of a
+ * flush spread over many connectors wait in a tail without an index by object until the writer
+ * thread merges them (sqlite-writer.mjs); `find` reads an object's chunks, then its tail. A
+ * record's `action` is not kept: `find` gives back documents only.
  */
 function sqliteEvents(db: Database.Database, writer: WriterThread): EventRepository {
   const ofObject = 'WHERE saved_object_id = ? AND space_id = ?';
