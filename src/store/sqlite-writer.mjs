@@ -20,9 +20,9 @@ import { withoutOldest } from './event-chunks.mjs';
 const db = new Database(workerData.file);
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
-// This connection deletes only event-log chunks and the tail, never a secret: what it deletes is
-// zeroed where that costs no extra write (FAST), but a page it frees is not written again as zeros,
-// which with ON doubled the writes of every merged tail. Secrets are deleted on the request
+// This connection deletes only event-log rows and keys, never a secret: what it deletes is zeroed
+// where that costs no extra write (FAST), but a page it frees is not written again as zeros,
+// which with ON doubled the writes of every tail made a run. Secrets are deleted on the request
 // thread's connection, where secure_delete is ON.
 db.pragma('secure_delete = FAST');
 // Each request runs in a savepoint, and a savepoint keeps the pages it changes in a statement
@@ -32,106 +32,105 @@ db.pragma('secure_delete = FAST');
 // of each page.
 db.pragma('temp_store = MEMORY');
 
-// The event log's chunks (see sqliteEvents in sqlite.ts): their text is made on the request
-// thread. When a flush holds chunks for many objects, of a record or a few each, as it does when
-// many connectors run, they go to the tail: two tables without an index by object, where a chunk
-// is two appends at the end of their b-trees whatever object it is for. Indexed by object as
-// they came, such chunks each landed on a leaf of their own in that index: a page written to the
-// WAL, and again at the checkpoint, for every record. Once the tail holds TAIL_RECORDS records,
-// mergeTail moves it into event_chunks in one transaction: the chunks of each object joined
-// (about MERGED_RECORDS records a chunk) and inserted in the order of the index, so each leaf is
-// written once for all the records a merge brings it. The chunks of a flush for a few objects,
-// and large chunks, of objects with nothing in the tail, are inserted into event_chunks as they
-// come: the leaves they write are few, or shared by many records.
-const insertTail = db.prepare(
-  'INSERT INTO event_tail (space_id, saved_object_id, n) VALUES (?, ?, ?)',
-);
-// Right after insertTail, on this connection: the row it made.
-const insertTailRecords = db.prepare(
-  `INSERT INTO event_tail_records (seq, first_ts, last_ts, records)
-   VALUES (last_insert_rowid(), ?, ?, ?)`,
-);
-/** About how many records a merged chunk holds (see mergeTailChunks). */
-const MERGED_RECORDS = 100;
-// Each object's tail chunks joined in order, their texts (JSON arrays of [ts, doc] pairs) spliced
-// without parsing them, into chunks of the tail chunks starting within each run of
-// MERGED_RECORDS records; inserted in the order of the by-object index.
-const mergeTailChunks = db.prepare(
-  `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
-   SELECT space_id, saved_object_id, MIN(first_ts), MAX(last_ts), SUM(n),
-     '[' || group_concat(substr(records, 2, length(records) - 2), ',' ORDER BY seq) || ']'
-   FROM (
-     SELECT t.seq, t.space_id, t.saved_object_id, t.n, r.first_ts, r.last_ts, r.records,
-       (SUM(t.n) OVER (PARTITION BY t.saved_object_id, t.space_id ORDER BY t.seq) - t.n)
-         / ${MERGED_RECORDS} AS part
-     FROM event_tail t JOIN event_tail_records r ON r.seq = t.seq
-   )
-   GROUP BY saved_object_id, space_id, part
-   ORDER BY saved_object_id, space_id, part`,
-);
-const tailObjects = db.prepare('SELECT DISTINCT space_id, saved_object_id FROM event_tail');
-const countTail = db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM event_tail');
-const clearTail = db.prepare('DELETE FROM event_tail');
-const clearTailRecords = db.prepare('DELETE FROM event_tail_records');
+// The event log (see sqliteEvents in sqlite.ts): a chunk's text is made on the request thread;
+// here its row is appended to event_chunks, and its key (object, seq and count) to event_tail. A
+// find locates an object's chunks by their keys, so the keys must be ordered by object somewhere,
+// and kept that way as they come they would put each chunk on a b-tree leaf of its own when many
+// connectors run: a flush for 10,000 connectors holds a record or two for each, and every one
+// was a page written to the WAL, and again at the checkpoint. So keys wait in the tail, appended
+// in the order they come (a find scans it: it is narrow and bounded), and once it holds
+// TAIL_KEYS of them they are sorted by object into a run of event_keys with a number above every
+// run before it: appended at the end of that table's b-tree, a page written once for the 70 or so
+// keys it holds. A find seeks each run in turn. RUNS_PER_LEVEL runs of the tail are sorted together
+// into one larger run, so the runs a find seeks stay few; those stay as they are, and the
+// records themselves are never moved. Run numbers follow the order of the records (a run is made
+// from the tail, or from every run of the tail at once, which are the newest), so a find walks
+// an object's keys in order run by run, then the tail's.
 const insertChunk = db.prepare(
   `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
    VALUES (?, ?, ?, ?, ?, ?)`,
 );
-/** The most chunks a flush holds for all of them to go to event_chunks as they come... */
-const DIRECT_CHUNKS = workerData.directChunks ?? 16;
-/** ...and the fewest records a chunk holds to go there in any flush. */
-const DIRECT_RECORDS = 8;
-/** When the tail is merged; a find scans its narrow table. */
-const TAIL_RECORDS = workerData.tailRecords ?? 16_384;
+// Right after insertChunk, on this connection: the key of the row it made.
+const insertTail = db.prepare(
+  `INSERT INTO event_tail (seq, space_id, saved_object_id, n)
+   VALUES (last_insert_rowid(), ?, ?, ?)`,
+);
+const countTail = db.prepare('SELECT COUNT(*) AS n FROM event_tail');
+const clearTail = db.prepare('DELETE FROM event_tail');
+const lastRun = db.prepare('SELECT COALESCE(MAX(run), 0) AS run FROM event_runs');
+const insertRun = db.prepare('INSERT INTO event_runs (run, level) VALUES (?, ?)');
+const countRuns = db.prepare('SELECT COUNT(*) AS n FROM event_runs WHERE level = ?');
+const tailToRun = db.prepare(
+  `INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
+   SELECT ?, saved_object_id, space_id, seq, n FROM event_tail
+   ORDER BY saved_object_id, space_id, seq`,
+);
+const runsToRun = db.prepare(
+  `INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
+   SELECT ?, saved_object_id, space_id, seq, n FROM event_keys
+   WHERE run IN (SELECT run FROM event_runs WHERE level = ?)
+   ORDER BY saved_object_id, space_id, seq`,
+);
+const deleteRunKeys = db.prepare(
+  'DELETE FROM event_keys WHERE run IN (SELECT run FROM event_runs WHERE level = ?)',
+);
+const deleteRuns = db.prepare('DELETE FROM event_runs WHERE level = ?');
+const deleteEmptyRuns = db.prepare(
+  `DELETE FROM event_runs
+   WHERE NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.run = event_runs.run)`,
+);
+/** A run made from the tail, and one made from such runs, which is not sorted again. */
+const TAIL_LEVEL = 0;
+const TOP_LEVEL = 1;
+/** When the tail becomes a run; a find scans its narrow table. */
+const TAIL_KEYS = workerData.tailKeys ?? 16_384;
+/** When the runs of the tail are sorted into one (of up to TAIL_KEYS times as many keys). */
+const RUNS_PER_LEVEL = workerData.runsPerLevel ?? 4;
 
 /**
- * What the tail holds: its records, counted as chunks come and again after a batch that failed or
- * swept (never fewer than there are), and its objects (space and id), read when a chunk might
- * skip the tail and kept from then on. An object's chunks must stay in the tail while it has any
- * there, since a find reads its chunks in event_chunks before those in the tail.
+ * How many keys the tail holds: counted as chunks come, and again after a batch that failed or
+ * swept (never fewer than there are).
  */
-const tail = { records: 0, /** @type {Set<string> | undefined} */ objects: undefined };
+let tailKeys = 0;
 
 function recountTail() {
-  tail.objects = undefined;
   try {
-    tail.records = countTail.get().n;
+    tailKeys = countTail.get().n;
   } catch {
-    // Counted again after the next batch; until then nothing skips the tail unread.
-    tail.records = Number.POSITIVE_INFINITY;
+    // Counted again after the next batch.
+    tailKeys = Number.POSITIVE_INFINITY;
   }
 }
 recountTail();
 
-/** @param {string} key */
-function inTail(key) {
-  if (tail.records === 0) return false;
-  if (tail.objects === undefined) {
-    const objects = new Set();
-    for (const row of tailObjects.iterate()) {
-      objects.add(`${row.space_id}\u0000${row.saved_object_id}`);
-    }
-    tail.objects = objects;
-  }
-  return tail.objects.has(key);
-}
-
-/** The tail moved into event_chunks; run inside a transaction, which recountTail follows. */
+/** The tail made a run, and the tail's runs one when there are enough; inside a transaction. */
 function mergeTail() {
-  mergeTailChunks.run();
+  const run = lastRun.get().run + 1;
+  if (tailToRun.run(run).changes === 0) return;
+  insertRun.run(run, TAIL_LEVEL);
   clearTail.run();
-  clearTailRecords.run();
+  if (countRuns.get(TAIL_LEVEL).n < RUNS_PER_LEVEL) return;
+  insertRun.run(run + 1, TOP_LEVEL);
+  runsToRun.run(run + 1, TAIL_LEVEL);
+  deleteRunKeys.run(TAIL_LEVEL);
+  deleteRuns.run(TAIL_LEVEL);
 }
 const mergeTailNow = db.transaction(mergeTail);
 // Chunks holding a record older than the cutoff, oldest first.
 const agedChunks = db.prepare(
-  'SELECT seq, n, last_ts FROM event_chunks WHERE first_ts < ? ORDER BY first_ts, seq LIMIT ?',
+  `SELECT seq, space_id, saved_object_id, n, last_ts FROM event_chunks WHERE first_ts < ?
+   ORDER BY first_ts, seq LIMIT ?`,
 );
 const chunkRecords = db.prepare('SELECT records FROM event_chunks WHERE seq = ?');
 const deleteChunk = db.prepare('DELETE FROM event_chunks WHERE seq = ?');
 const rewriteChunk = db.prepare(
   'UPDATE event_chunks SET first_ts = ?, last_ts = ?, n = ?, records = ? WHERE seq = ?',
 );
+// A chunk's key, in whichever run holds it.
+const ofKey =
+  'run IN (SELECT run FROM event_runs) AND saved_object_id = ? AND space_id = ? AND seq = ?';
+const deleteKey = db.prepare(`DELETE FROM event_keys WHERE ${ofKey}`);
+const recountKey = db.prepare(`UPDATE event_keys SET n = ? WHERE ${ofKey}`);
 const getIndex = db.prepare('SELECT next_seq_no FROM indices WHERE name = ?');
 const createIndex = db.prepare('INSERT INTO indices (name, next_seq_no) VALUES (?, 0)');
 const setSeq = db.prepare('UPDATE indices SET next_seq_no = ? WHERE name = ?');
@@ -159,25 +158,20 @@ const ops = {
    * @param {Request} request
    */
   appendEventChunks(request) {
-    const few = (request.length - FIELDS) / 6 <= DIRECT_CHUNKS;
     for (let i = FIELDS; i < request.length; i += 6) {
-      const [space, object, first, last, n, records] = request.slice(i, i + 6);
-      const candidate = few || n >= DIRECT_RECORDS;
-      const key = candidate || tail.objects !== undefined ? `${space}\u0000${object}` : '';
-      if (candidate && !inTail(key)) {
-        insertChunk.run(space, object, first, last, n, records);
-        continue;
-      }
+      const space = request[i];
+      const object = request[i + 1];
+      const n = request[i + 4];
+      insertChunk.run(space, object, request[i + 2], request[i + 3], n, request[i + 5]);
       insertTail.run(space, object, n);
-      insertTailRecords.run(first, last, records);
-      tail.objects?.add(key);
-      tail.records += n;
     }
+    tailKeys += (request.length - FIELDS) / 6;
   },
   /**
    * Up to `limit` records older than `timestamp`, oldest first: a chunk all older goes whole; one
    * that also holds newer records (or more old ones than the limit leaves room for) is rewritten
-   * without its oldest. The tail is merged first, so its records are swept as well.
+   * without its oldest, and its key with it. The tail is made a run first, so that every key is
+   * in a run, and runs left without keys are dropped.
    * @param {Request} request [id, op, timestamp, limit]
    */
   deleteEventsBefore(request) {
@@ -188,8 +182,10 @@ const ops = {
     for (const chunk of agedChunks.all(timestamp, limit)) {
       const room = limit - deleted;
       if (room === 0) break;
+      const key = [chunk.saved_object_id, chunk.space_id, chunk.seq];
       if (chunk.last_ts < timestamp && chunk.n <= room) {
         deleteChunk.run(chunk.seq);
+        deleteKey.run(...key);
         deleted += chunk.n;
         continue;
       }
@@ -198,10 +194,16 @@ const ops = {
         timestamp,
         room,
       );
-      if (kept.length === 0) deleteChunk.run(chunk.seq);
-      else rewriteChunk.run(first, last, kept.length, JSON.stringify(kept), chunk.seq);
+      if (kept.length === 0) {
+        deleteChunk.run(chunk.seq);
+        deleteKey.run(...key);
+      } else {
+        rewriteChunk.run(first, last, kept.length, JSON.stringify(kept), chunk.seq);
+        recountKey.run(kept.length, ...key);
+      }
       deleted += removed;
     }
+    deleteEmptyRuns.run();
     return deleted;
   },
   /**
@@ -311,19 +313,18 @@ function flush() {
   }
   parentPort?.postMessage(replies);
   if (
-    !Number.isFinite(tail.records) ||
+    !Number.isFinite(tailKeys) ||
     batch.some((request) => request[1] === 'deleteEventsBefore') ||
     replies.some((reply, i) => i % 3 === 2 && reply !== undefined)
   ) {
     recountTail();
   }
   // After the answers: no caller waits on the merge.
-  if (tail.records >= TAIL_RECORDS) {
+  if (tailKeys >= TAIL_KEYS) {
     try {
       syncFor([]);
       mergeTailNow.immediate();
-      tail.records = 0;
-      tail.objects = new Set();
+      tailKeys = 0;
     } catch {
       // Left in the tail, where it is read as well, for a later batch to merge.
       recountTail();

@@ -44,10 +44,10 @@ import {
  */
 
 export interface SqliteStoreOptions {
-  /** How many event-log records the tail holds before it is merged (sqlite-writer.mjs). */
-  eventTailRecords?: number;
-  /** Up to how many chunks a flush holds for all of them to skip the tail. */
-  eventDirectChunks?: number;
+  /** How many event-log keys the tail holds before it becomes a run (sqlite-writer.mjs). */
+  eventTailKeys?: number;
+  /** How many runs of the tail are sorted together into one. */
+  eventRunsPerLevel?: number;
 }
 
 const MIGRATIONS: readonly string[] = [
@@ -151,6 +151,47 @@ const MIGRATIONS: readonly string[] = [
      last_ts TEXT NOT NULL,
      records TEXT NOT NULL
    );`,
+  // The event log's keys in runs (see sqlite-writer.mjs): records stay in event_chunks where they
+  // are first written, and their keys are ordered by object in runs, not in an index of
+  // event_chunks. What the tail holds is joined into chunks (each object's, about 100 records a
+  // chunk, in order) as the writer used to merge it; then every chunk's key goes into one run, and
+  // the new tail holds keys of event_chunks.
+  `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
+     SELECT space_id, saved_object_id, MIN(first_ts), MAX(last_ts), SUM(n),
+       '[' || group_concat(substr(records, 2, length(records) - 2), ',' ORDER BY seq) || ']'
+     FROM (
+       SELECT t.seq, t.space_id, t.saved_object_id, t.n, r.first_ts, r.last_ts, r.records,
+         (SUM(t.n) OVER (PARTITION BY t.saved_object_id, t.space_id ORDER BY t.seq) - t.n)
+           / 100 AS part
+       FROM event_tail t JOIN event_tail_records r ON r.seq = t.seq
+     )
+     GROUP BY saved_object_id, space_id, part
+     ORDER BY saved_object_id, space_id, part;
+   DROP TABLE event_tail;
+   DROP TABLE event_tail_records;
+   DROP INDEX event_chunks_by_object;
+   CREATE TABLE event_tail (
+     seq INTEGER PRIMARY KEY,
+     space_id TEXT NOT NULL,
+     saved_object_id TEXT NOT NULL,
+     n INTEGER NOT NULL
+   );
+   CREATE TABLE event_runs (
+     run INTEGER PRIMARY KEY,
+     level INTEGER NOT NULL
+   );
+   CREATE TABLE event_keys (
+     run INTEGER NOT NULL,
+     saved_object_id TEXT NOT NULL,
+     space_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     n INTEGER NOT NULL,
+     PRIMARY KEY (run, saved_object_id, space_id, seq)
+   ) WITHOUT ROWID;
+   INSERT INTO event_runs (run, level) SELECT 1, 1 WHERE EXISTS (SELECT 1 FROM event_chunks);
+   INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
+     SELECT 1, saved_object_id, space_id, seq, n FROM event_chunks
+     ORDER BY saved_object_id, space_id, seq;`,
 ];
 
 interface ConnectorRow {
@@ -255,8 +296,8 @@ export function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {
   const users = sqliteUsers(db, changes);
   const roles = sqliteRoles(db, changes);
   const writer = new WriterThread(file, {
-    tailRecords: options.eventTailRecords,
-    directChunks: options.eventDirectChunks,
+    tailKeys: options.eventTailKeys,
+    runsPerLevel: options.eventRunsPerLevel,
   });
   const events = sqliteEvents(db, writer);
   const indices = sqliteIndices(db, writer);
@@ -528,37 +569,37 @@ function sqliteRoles(db: Database.Database, changes: ChangeFeed): RoleRepository
 /**
  * The event log in chunks. A flush hands the store the records of many runs, mostly of a few
  * connectors; the records of one object in one space become one row, a JSON array of
- * `[ts, doc]` pairs with their count and the oldest and newest `ts`. One row and two index
- * entries per connector and flush, where a row per record cost the writer thread three b-tree
- * inserts a run, and the text is made here, so the writer thread only stores it. The chunks of a
- * flush spread over many connectors wait in a tail without an index by object until the writer
- * thread merges them (sqlite-writer.mjs); `find` reads an object's chunks, then its tail. A
- * record's `action` is not kept: `find` gives back documents only.
+ * `[ts, doc]` pairs with their count and the oldest and newest `ts`. One row and one key per
+ * connector and flush, where a row per record cost the writer thread three b-tree inserts a run,
+ * and the text is made here, so the writer thread only stores it. The keys (object, chunk, count)
+ * wait in a tail until the writer thread sorts them by object into a run (sqlite-writer.mjs);
+ * `find` reads an object's keys run by run, then the tail's. A record's `action` is not kept:
+ * `find` gives back documents only.
  */
 function sqliteEvents(db: Database.Database, writer: WriterThread): EventRepository {
-  const ofObject = 'WHERE saved_object_id = ? AND space_id = ?';
+  const ofObject = 'saved_object_id = ? AND space_id = ?';
+  const inRuns = 'run IN (SELECT run FROM event_runs)';
   const count = db.prepare(
-    `SELECT (SELECT COALESCE(SUM(n), 0) FROM event_chunks ${ofObject})
-       + (SELECT COALESCE(SUM(n), 0) FROM event_tail ${ofObject}) AS n`,
+    `SELECT (SELECT COALESCE(SUM(n), 0) FROM event_keys WHERE ${inRuns} AND ${ofObject})
+       + (SELECT COALESCE(SUM(n), 0) FROM event_tail WHERE ${ofObject}) AS n`,
   );
-  // Where an object's records are, in order: its chunks, then those of the tail (newer than any
-  // chunk, since a merge moves the whole tail).
+  // Where an object's chunks are, in order: its keys run by run, then those of the tail (run
+  // numbers and the tail follow the order of the records).
   const walks = {
     asc: [
-      [db.prepare(`SELECT seq, n FROM event_chunks ${ofObject} ORDER BY seq ASC`), 'chunk'],
-      [db.prepare(`SELECT seq, n FROM event_tail ${ofObject} ORDER BY seq ASC`), 'tail'],
+      db.prepare(`SELECT seq, n FROM event_keys WHERE ${inRuns} AND ${ofObject} ORDER BY run, seq`),
+      db.prepare(`SELECT seq, n FROM event_tail WHERE ${ofObject} ORDER BY seq`),
     ],
     desc: [
-      [db.prepare(`SELECT seq, n FROM event_tail ${ofObject} ORDER BY seq DESC`), 'tail'],
-      [db.prepare(`SELECT seq, n FROM event_chunks ${ofObject} ORDER BY seq DESC`), 'chunk'],
+      db.prepare(`SELECT seq, n FROM event_tail WHERE ${ofObject} ORDER BY seq DESC`),
+      db.prepare(
+        `SELECT seq, n FROM event_keys WHERE ${inRuns} AND ${ofObject}
+         ORDER BY run DESC, seq DESC`,
+      ),
     ],
   } as const;
-  const recordsOf = {
-    chunk: db.prepare('SELECT records FROM event_chunks WHERE seq = ?'),
-    tail: db.prepare('SELECT records FROM event_tail_records WHERE seq = ?'),
-  };
-  // One read transaction: a merge committed halfway through cannot show a chunk twice or not at
-  // all.
+  const recordsOf = db.prepare('SELECT records FROM event_chunks WHERE seq = ?');
+  // One read transaction: a run made halfway through cannot show a key twice or not at all.
   const find = db.transaction((q: EventQuery): EventPage => {
     const total = (
       count.get(q.savedObjectId, q.spaceId, q.savedObjectId, q.spaceId) as {
@@ -568,9 +609,9 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
     // Walk the counts to the chunk holding record `offset`, and read the records of that chunk
     // and of those after it until the page is full.
     let skip = q.offset;
-    const pageChunks: Array<[keyof typeof recordsOf, number]> = [];
+    const pageChunks: number[] = [];
     let reached = 0;
-    walking: for (const [walk, where] of walks[q.sortOrder]) {
+    walking: for (const walk of walks[q.sortOrder]) {
       for (const { seq, n } of walk.iterate(q.savedObjectId, q.spaceId) as Iterable<{
         seq: number;
         n: number;
@@ -579,14 +620,12 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
           skip -= n;
           continue;
         }
-        pageChunks.push([where, seq]);
+        pageChunks.push(seq);
         reached += pageChunks.length === 1 ? n - skip : n;
         if (reached >= q.limit) break walking;
       }
     }
-    const texts = pageChunks.map(
-      ([where, seq]) => (recordsOf[where].get(seq) as { records: string }).records,
-    );
+    const texts = pageChunks.map((seq) => (recordsOf.get(seq) as { records: string }).records);
     return { total, data: pageOf(texts, JSON.parse, q.sortOrder, skip, q.limit) };
   });
   return {
@@ -632,7 +671,7 @@ class WriterThread {
 
   constructor(
     private readonly file: string,
-    private readonly tail: { tailRecords?: number; directChunks?: number },
+    private readonly tail: { tailKeys?: number; runsPerLevel?: number },
   ) {}
 
   /**

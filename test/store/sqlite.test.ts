@@ -126,8 +126,8 @@ describe('the writer thread', () => {
 });
 
 describe('the event log in chunks', () => {
-  it('keeps small chunks in a tail, merged by object once it holds enough records', async () => {
-    const dir = tempDir('kcs-tail-');
+  it('sorts the keys of the tail into runs, and runs into one, walked in order', async () => {
+    const dir = tempDir('kcs-runs-');
     dirs.push(dir);
     const ts = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
     let next = 0;
@@ -136,16 +136,26 @@ describe('the event log in chunks', () => {
         const i = next++;
         return { ts: ts(i), spaceId: 'default', savedObjectId, action: 'execute', doc: { i } };
       });
-    const range = (from: number, to: number) =>
-      Array.from({ length: to - from + 1 }, (_, k) => from + k);
-    const stored = (table: 'event_chunks' | 'event_tail') => {
+    const stored = () => {
       const db = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
-      const rows = db.prepare(`SELECT saved_object_id AS o, n FROM ${table} ORDER BY seq`).all();
+      const rows = <T>(sql: string) => db.prepare(sql).all() as T[];
+      const state = {
+        runs: rows<{ run: number; level: number }>(
+          'SELECT run, level FROM event_runs ORDER BY run',
+        ),
+        keys: rows<{ run: number; o: string; seq: number; n: number }>(
+          `SELECT run, saved_object_id AS o, seq, n FROM event_keys
+           ORDER BY run, saved_object_id, space_id, seq`,
+        ).map(({ run, o, seq, n }) => `${run}:${o}:${seq}:${n}`),
+        tail: rows<{ o: string; seq: number }>(
+          'SELECT saved_object_id AS o, seq FROM event_tail ORDER BY seq',
+        ).map(({ o, seq }) => `${o}:${seq}`),
+      };
       db.close();
-      return (rows as Array<{ o: string; n: number }>).map(({ o, n }) => `${o}:${n}`);
+      return state;
     };
-    // Every chunk of these flushes would skip the tail, they are so few, but for this 0.
-    const options = { eventTailRecords: 110, eventDirectChunks: 0 };
+    // A run every three keys, and the runs of the tail sorted into one by two.
+    const options = { eventTailKeys: 3, eventRunsPerLevel: 2 };
     let store = openSqliteStore(dir, options);
     const idsOf = async (
       savedObjectId: string,
@@ -163,107 +173,166 @@ describe('the event log in chunks', () => {
       return [found.total, found.data.map((d) => (d as { i: number }).i)];
     };
 
+    // Chunks (seq: records): 1 a:0,1  2 b:2  3 a:3 | run 1;  4 c:4  5 a:5,6  6 a:7 | run 2, and
+    // with run 1 sorted into run 3;  7 a:8,9,10  8 b:11  9 a:12 | run 4;  10 a:13,14 in the tail.
+    await store.events.append([...records('a', 2), ...records('b', 1)]);
+    await store.events.append(records('a', 1));
+    await store.events.append([...records('c', 1), ...records('a', 2)]);
+    await store.events.append(records('a', 1));
     await store.events.append([...records('a', 3), ...records('b', 1)]);
-    await store.events.append(records('a', 3));
-    // Large, but a has records in the tail: it goes there too.
-    await store.events.append(records('a', 97));
-    // Large, of an object with nothing in the tail: indexed as it comes.
-    await store.events.append(records('c', 10));
-    await store.events.append(records('a', 5));
-    // 111 records: the tail is merged after this flush, a's chunks that start within each run of
-    // 100 records joined.
-    await store.events.append(records('c', 2));
-    // c has nothing in the tail any more.
-    await store.events.append(records('c', 10));
+    await store.events.append(records('a', 1));
     await store.events.append(records('a', 2));
-    const a = [...range(0, 2), ...range(4, 103), ...range(114, 118), 131, 132];
-    expect(await idsOf('a', 0, 200, 'asc')).toEqual([110, a]);
-    expect(await idsOf('a', 0, 200, 'desc')).toEqual([110, [...a].reverse()]);
-    // From one chunk into the next, from the last into the tail, and back.
-    expect(await idsOf('a', 101, 5, 'asc')).toEqual([110, [102, 103, 114, 115, 116]]);
-    expect(await idsOf('a', 106, 3, 'asc')).toEqual([110, [117, 118, 131]]);
-    expect(await idsOf('a', 1, 3, 'desc')).toEqual([110, [131, 118, 117]]);
-    expect(await idsOf('c', 0, 50, 'asc')).toEqual([22, [...range(104, 113), ...range(119, 130)]]);
+    const a = [0, 1, 3, 5, 6, 7, 8, 9, 10, 12, 13, 14];
+    expect(await idsOf('a', 0, 20, 'asc')).toEqual([12, a]);
+    expect(await idsOf('a', 0, 20, 'desc')).toEqual([12, [...a].reverse()]);
+    // From one run into the next, from the last into the tail, and back.
+    expect(await idsOf('a', 5, 3, 'asc')).toEqual([12, [7, 8, 9]]);
+    expect(await idsOf('a', 8, 3, 'asc')).toEqual([12, [10, 12, 13]]);
+    expect(await idsOf('a', 1, 4, 'desc')).toEqual([12, [13, 12, 10, 9]]);
+    expect(await idsOf('a', 5, 2, 'desc')).toEqual([12, [8, 7]]);
+    expect(await idsOf('b', 0, 5, 'desc')).toEqual([2, [11, 2]]);
+    expect(await idsOf('c', 0, 5, 'asc')).toEqual([1, [4]]);
     await store.close();
-    expect(stored('event_chunks')).toEqual(['c:10', 'a:103', 'a:5', 'b:1', 'c:2', 'c:10']);
-    expect(stored('event_tail')).toEqual(['a:2']);
+    expect(stored()).toEqual({
+      runs: [
+        { run: 3, level: 1 },
+        { run: 4, level: 0 },
+      ],
+      keys: ['3:a:1:2', '3:a:3:1', '3:a:5:2', '3:a:6:1', '3:b:2:1', '3:c:4:1'].concat([
+        '4:a:7:3',
+        '4:a:9:1',
+        '4:b:8:1',
+      ]),
+      tail: ['a:10'],
+    });
 
-    // Reopened, what the tail holds is read again: a's large chunk joins its records there.
+    // Reopened, the tail's keys are counted again: the second of these makes it a run, which
+    // with run 4 is sorted into run 6.
     store = openSqliteStore(dir, options);
-    await store.events.append(records('a', 9));
-    expect(await idsOf('a', 108, 4, 'asc')).toEqual([119, [131, 132, 133, 134]]);
-    // And so is a chunk that joins the tail after that: d's large chunk follows its small one.
     await store.events.append(records('d', 1));
-    await store.events.append(records('d', 9));
-    expect(await idsOf('d', 0, 20, 'asc')).toEqual([10, range(142, 151)]);
-    await store.events.append(records('a', 99));
-    expect(await idsOf('a', 105, 5, 'asc')).toEqual([218, [116, 117, 118, 131, 132]]);
-    expect(await idsOf('a', 0, 3, 'desc')).toEqual([218, [250, 249, 248]]);
-    await store.close();
-    expect(stored('event_chunks')).toEqual([
-      'c:10',
-      'a:103',
-      'a:5',
-      'b:1',
-      'c:2',
-      'c:10',
-      'a:110',
-      'd:10',
+    await store.events.append(records('d', 1));
+    expect(await idsOf('d', 0, 5, 'asc')).toEqual([2, [15, 16]]);
+    expect(await idsOf('a', 9, 5, 'asc')).toEqual([12, [12, 13, 14]]);
+    expect(stored().runs).toEqual([
+      { run: 3, level: 1 },
+      { run: 6, level: 1 },
     ]);
-    expect(stored('event_tail')).toEqual([]);
+
+    // A sweep drops the keys of chunks it deletes and recounts those of chunks it rewrites.
+    expect(await store.events.deleteBefore(ts(6), 10)).toBe(6);
+    expect(await idsOf('a', 0, 20, 'asc')).toEqual([8, [6, 7, 8, 9, 10, 12, 13, 14]]);
+    expect(await idsOf('a', 1, 2, 'asc')).toEqual([8, [7, 8]]);
+    expect(await idsOf('b', 0, 5, 'asc')).toEqual([1, [11]]);
+    expect(await idsOf('c', 0, 5, 'asc')).toEqual([0, []]);
+    expect(stored().keys.filter((key) => key.startsWith('3:'))).toEqual(['3:a:5:1', '3:a:6:1']);
+    // And a run left without keys goes.
+    expect(await store.events.deleteBefore(ts(11), 100)).toBe(5);
+    expect(await idsOf('a', 0, 20, 'desc')).toEqual([3, [14, 13, 12]]);
+    await store.close();
+    expect(stored().runs).toEqual([{ run: 6, level: 1 }]);
   });
 
-  it('indexes the chunks of a flush for a few objects as they come', async () => {
-    const dir = tempDir('kcs-tail-');
+  it('moves the merged tail into chunks, and the key of every chunk into a run', async () => {
+    const dir = tempDir('kcs-runs-');
     dirs.push(dir);
-    const record = (savedObjectId: string, i: number) => ({
-      ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-      spaceId: 'default',
-      savedObjectId,
-      action: 'execute',
-      doc: { i },
-    });
-    const store = openSqliteStore(dir);
-    await store.events.append([record('a', 0), record('b', 1), record('c', 2)]);
-    // Seventeen objects, a record each: the tail.
-    await store.events.append(Array.from({ length: 17 }, (_, k) => record(`o${k}`, 3 + k)));
-    // Alone in its flush, but o0 has a record in the tail: after it, there.
-    await store.events.append([record('o0', 20)]);
-    await store.events.append([record('z', 21)]);
-    const found = await store.events.find({
-      savedObjectId: 'o0',
-      spaceId: 'default',
-      offset: 0,
-      limit: 10,
-      sortOrder: 'desc',
-    });
-    expect(found).toEqual({ total: 2, data: [{ i: 20 }, { i: 3 }] });
-    await store.close();
-    const db = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
-    const objects = (table: string) =>
-      (
-        db.prepare(`SELECT saved_object_id AS o FROM ${table} ORDER BY seq`).all() as Array<{
-          o: string;
-        }>
-      ).map(({ o }) => o);
-    expect(objects('event_chunks')).toEqual(['a', 'b', 'c', 'z']);
-    expect(objects('event_tail')).toEqual([...Array.from({ length: 17 }, (_, k) => `o${k}`), 'o0']);
+    await (await openSqliteStore(dir)).close();
+    // Back to the layout before the runs: chunks indexed by object, and a tail of chunks with
+    // their records beside them, numbered apart from event_chunks.
+    const db = new Database(join(dir, 'connectors.sqlite'));
+    const { v } = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
+      v: number;
+    };
+    const text = (...pairs: Array<[number, unknown]>) =>
+      JSON.stringify(pairs.map(([s, doc]) => [`2026-03-01T00:00:0${s}.000Z`, doc]));
+    db.exec(`DELETE FROM schema_migrations WHERE version = ${v};
+      DROP TABLE event_tail;
+      DROP TABLE event_keys;
+      DROP TABLE event_runs;
+      CREATE INDEX event_chunks_by_object ON event_chunks (saved_object_id, space_id, seq, n);
+      CREATE TABLE event_tail (seq INTEGER PRIMARY KEY, space_id TEXT NOT NULL,
+        saved_object_id TEXT NOT NULL, n INTEGER NOT NULL);
+      CREATE TABLE event_tail_records (seq INTEGER PRIMARY KEY, first_ts TEXT NOT NULL,
+        last_ts TEXT NOT NULL, records TEXT NOT NULL);`);
+    const chunk = db.prepare(
+      `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
+       VALUES ('default', ?, '', '', ?, ?)`,
+    );
+    const tail = db.prepare(
+      "INSERT INTO event_tail (space_id, saved_object_id, n) VALUES ('default', ?, ?)",
+    );
+    const tailRecords = db.prepare(
+      "INSERT INTO event_tail_records (seq, first_ts, last_ts, records) VALUES (?, '', '', ?)",
+    );
+    chunk.run('a', 2, text([0, ['a0']], [1, ['a1']]));
+    chunk.run('b', 1, text([2, ['b2']]));
+    tailRecords.run(tail.run('a', 1).lastInsertRowid, text([3, ['a3']]));
+    tailRecords.run(tail.run('c', 1).lastInsertRowid, text([4, ['c4']]));
+    tailRecords.run(tail.run('a', 2).lastInsertRowid, text([5, ['a5']], [6, { x: '",\\' }]));
     db.close();
+
+    const store = openSqliteStore(dir);
+    const find = (savedObjectId: string, sortOrder: 'asc' | 'desc') =>
+      store.events.find({ savedObjectId, spaceId: 'default', offset: 0, limit: 10, sortOrder });
+    const a = [['a0'], ['a1'], ['a3'], ['a5'], { x: '",\\' }];
+    expect(await find('a', 'asc')).toEqual({ total: 5, data: a });
+    expect(await find('a', 'desc')).toEqual({ total: 5, data: [...a].reverse() });
+    expect(await find('b', 'asc')).toEqual({ total: 1, data: [['b2']] });
+    expect(await find('c', 'asc')).toEqual({ total: 1, data: [['c4']] });
+    // Written after, found after.
+    await store.events.append([
+      {
+        ts: '2026-03-01T00:00:07.000Z',
+        spaceId: 'default',
+        savedObjectId: 'a',
+        action: 'execute',
+        doc: ['a7'],
+      },
+    ]);
+    expect(await find('a', 'desc')).toEqual({ total: 6, data: [['a7'], ...[...a].reverse()] });
+    await store.close();
+    const after = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
+    expect(after.prepare('SELECT run, level FROM event_runs').all()).toEqual([
+      { run: 1, level: 1 },
+    ]);
+    expect(
+      after
+        .prepare(
+          'SELECT saved_object_id AS o, seq, n FROM event_keys ORDER BY saved_object_id, seq',
+        )
+        .all(),
+    ).toEqual([
+      { o: 'a', seq: 1, n: 2 },
+      { o: 'a', seq: 3, n: 3 },
+      { o: 'b', seq: 2, n: 1 },
+      { o: 'c', seq: 4, n: 1 },
+    ]);
+    expect(after.prepare('SELECT seq, saved_object_id AS o FROM event_tail').all()).toEqual([
+      { seq: 5, o: 'a' },
+    ]);
+    expect(
+      after
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE name IN ('event_chunks_by_object', 'event_tail_records')",
+        )
+        .all(),
+    ).toEqual([]);
+    after.close();
   });
 
   it('moves the records of the row-per-record layout into chunks, in their order', async () => {
     const dir = tempDir('kcs-chunks-');
     dirs.push(dir);
     await (await openSqliteStore(dir)).close();
-    // Back to the layout before the chunks: the last two migrations (the chunks, their tail)
-    // undone, three records stored.
+    // Back to the layout before the chunks: the last three migrations (the chunks, their tail,
+    // their keys in runs) undone, three records stored.
     const db = new Database(join(dir, 'connectors.sqlite'));
     const { v } = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
       v: number;
     };
-    db.exec(`DELETE FROM schema_migrations WHERE version >= ${v - 1};
+    db.exec(`DELETE FROM schema_migrations WHERE version >= ${v - 2};
       DROP TABLE event_tail;
-      DROP TABLE event_tail_records;
+      DROP TABLE event_keys;
+      DROP TABLE event_runs;
       DROP TABLE event_chunks;
       CREATE TABLE event_log (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, space_id TEXT NOT NULL,
@@ -291,13 +360,16 @@ describe('the event log in chunks', () => {
     await store.close();
     const after = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
     const tables = after
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'event%'")
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'event%' ORDER BY name",
+      )
       .all();
     after.close();
     expect(tables).toEqual([
       { name: 'event_chunks' },
+      { name: 'event_keys' },
+      { name: 'event_runs' },
       { name: 'event_tail' },
-      { name: 'event_tail_records' },
     ]);
   });
 });
