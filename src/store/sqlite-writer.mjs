@@ -46,14 +46,27 @@ db.pragma('temp_store = MEMORY');
 // records themselves are never moved. Run numbers follow the order of the records (a run is made
 // from the tail, or from every run of the tail at once, which are the newest), so a find walks
 // an object's keys in order run by run, then the tail's.
-const insertChunk = db.prepare(
-  `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
-   VALUES (?, ?, ?, ?, ?, ?)`,
-);
-// Right after insertChunk, on this connection: the key of the row it made.
-const insertTail = db.prepare(
+/** The most chunks one INSERT writes; a request's are written by up to 7 of them (64, 32, ... 1). */
+const CHUNKS_PER_INSERT = 64;
+/** INSERTs of 1, 2, 4, ... CHUNKS_PER_INSERT chunks (six values each), made as first needed. */
+const insertChunks = new Map();
+/** @param {number} count a power of two */
+function insertChunksOf(count) {
+  let statement = insertChunks.get(count);
+  if (statement === undefined) {
+    statement = db.prepare(
+      `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
+       VALUES ${Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+    );
+    insertChunks.set(count, statement);
+  }
+  return statement;
+}
+const lastChunk = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM event_chunks');
+// The keys of the chunks after `seq`, just written: their pages are those last read or written.
+const tailFrom = db.prepare(
   `INSERT INTO event_tail (seq, space_id, saved_object_id, n)
-   VALUES (last_insert_rowid(), ?, ?, ?)`,
+   SELECT seq, space_id, saved_object_id, n FROM event_chunks WHERE seq > ?`,
 );
 const countTail = db.prepare('SELECT COUNT(*) AS n FROM event_tail');
 const clearTail = db.prepare('DELETE FROM event_tail');
@@ -158,14 +171,17 @@ const ops = {
    * @param {Request} request
    */
   appendEventChunks(request) {
-    for (let i = FIELDS; i < request.length; i += 6) {
-      const space = request[i];
-      const object = request[i + 1];
-      const n = request[i + 4];
-      insertChunk.run(space, object, request[i + 2], request[i + 3], n, request[i + 5]);
-      insertTail.run(space, object, n);
+    const after = lastChunk.get().seq;
+    const fields = request.length - FIELDS;
+    // One statement for many chunks: a statement's run costs about as much as a chunk's row.
+    for (let at = FIELDS, count = CHUNKS_PER_INSERT; at < request.length; count /= 2) {
+      while (request.length - at >= count * 6) {
+        insertChunksOf(count).run(request.slice(at, at + count * 6));
+        at += count * 6;
+      }
     }
-    tailKeys += (request.length - FIELDS) / 6;
+    tailFrom.run(after);
+    tailKeys += fields / 6;
   },
   /**
    * Up to `limit` records older than `timestamp`, oldest first: a chunk all older goes whole; one

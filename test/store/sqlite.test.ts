@@ -232,6 +232,59 @@ describe('the event log in chunks', () => {
     expect(stored().runs).toEqual([{ run: 6, level: 1 }]);
   });
 
+  it('writes a flush of many chunks, and keys each in the tail', async () => {
+    const dir = tempDir('kcs-runs-');
+    dirs.push(dir);
+    const store = openSqliteStore(dir);
+    const record = (k: number, i: number) => ({
+      ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      spaceId: 'default',
+      savedObjectId: `o${k}`,
+      action: 'execute',
+      doc: { k, i },
+    });
+    // 100 chunks in one flush (written 64, 32 and 4 at a time), then 3 in another.
+    await store.events.append(Array.from({ length: 100 }, (_, k) => record(k, k)));
+    await store.events.append([record(0, 100), record(99, 101), record(50, 102)]);
+    const find = (k: number) =>
+      store.events.find({
+        savedObjectId: `o${k}`,
+        spaceId: 'default',
+        offset: 0,
+        limit: 10,
+        sortOrder: 'asc',
+      });
+    expect(await find(0)).toEqual({
+      total: 2,
+      data: [
+        { k: 0, i: 0 },
+        { k: 0, i: 100 },
+      ],
+    });
+    expect(await find(63)).toEqual({ total: 1, data: [{ k: 63, i: 63 }] });
+    expect(await find(64)).toEqual({ total: 1, data: [{ k: 64, i: 64 }] });
+    expect(await find(99)).toEqual({
+      total: 2,
+      data: [
+        { k: 99, i: 99 },
+        { k: 99, i: 101 },
+      ],
+    });
+    await store.close();
+    const db = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
+    const rows = (table: string) =>
+      (
+        db.prepare(`SELECT seq, saved_object_id AS o FROM ${table} ORDER BY seq`).all() as Array<{
+          seq: number;
+          o: string;
+        }>
+      ).map(({ seq, o }) => `${seq}:${o}`);
+    const expected = [...Array.from({ length: 100 }, (_, k) => `${k + 1}:o${k}`), '101:o0'];
+    expect(rows('event_chunks')).toEqual([...expected, '102:o99', '103:o50']);
+    expect(rows('event_tail')).toEqual(rows('event_chunks'));
+    db.close();
+  });
+
   it('moves the merged tail into chunks, and the key of every chunk into a run', async () => {
     const dir = tempDir('kcs-runs-');
     dirs.push(dir);
