@@ -32,20 +32,22 @@ db.pragma('secure_delete = FAST');
 // of each page.
 db.pragma('temp_store = MEMORY');
 
-// The event log (see sqliteEvents in sqlite.ts): a chunk's text is made on the request thread;
-// here its row is appended to event_chunks, and its key (object, seq and count) to event_tail. A
-// find locates an object's chunks by their keys, so the keys must be ordered by object somewhere,
-// and kept that way as they come they would put each chunk on a b-tree leaf of its own when many
-// connectors run: a flush for 10,000 connectors holds a record or two for each, and every one
-// was a page written to the WAL, and again at the checkpoint. So keys wait in the tail, appended
-// in the order they come (a find scans it: it is narrow and bounded), and once it holds
-// TAIL_KEYS of them they are sorted by object into a run of event_keys with a number above every
-// run before it: appended at the end of that table's b-tree, a page written once for the 70 or so
-// keys it holds. A find seeks each run in turn. RUNS_PER_LEVEL runs of the tail are sorted together
-// into one larger run, so the runs a find seeks stay few; those stay as they are, and the
+// The event log (see sqliteEvents in sqlite.ts): a chunk's text is made on the request thread; here
+// its row is appended to event_chunks (which has no index), and its key (object, seq, count and
+// oldest ts) to event_tail. A find locates an object's chunks by their keys, so the keys must be
+// ordered by object somewhere, and kept that way as they come they would put each chunk on a b-tree
+// leaf of its own when many connectors run: a flush for 10,000 connectors holds a record or two for
+// each, and every one was a page written to the WAL, and again at the checkpoint. So keys wait in
+// the tail, appended in the order they come (a find scans it: it is narrow and bounded), and once
+// it holds TAIL_KEYS of them they are sorted by object into a run of event_keys with a number above
+// every run before it: appended at the end of that table's b-tree, a page written once for the 70
+// or so keys it holds. A find seeks each run in turn. RUNS_PER_LEVEL runs of the tail are sorted
+// together into one larger run, so the runs a find seeks stay few; those stay as they are, and the
 // records themselves are never moved. Run numbers follow the order of the records (a run is made
-// from the tail, or from every run of the tail at once, which are the newest), so a find walks
-// an object's keys in order run by run, then the tail's.
+// from the tail, or from every run of the tail at once, which are the newest), so a find walks an
+// object's keys in order run by run, then the tail's. The age sweep's order, event_ages (oldest ts,
+// seq), is written with each run of the tail, in one sorted insert: as an index of event_chunks it
+// cost an insert a chunk.
 /** The most chunks one INSERT writes; a request's are written by up to 7 of them (64, 32, ... 1). */
 const CHUNKS_PER_INSERT = 64;
 /** INSERTs of 1, 2, 4, ... CHUNKS_PER_INSERT chunks (six values each), made as first needed. */
@@ -65,8 +67,8 @@ function insertChunksOf(count) {
 const lastChunk = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM event_chunks');
 // The keys of the chunks after `seq`, just written: their pages are those last read or written.
 const tailFrom = db.prepare(
-  `INSERT INTO event_tail (seq, space_id, saved_object_id, n)
-   SELECT seq, space_id, saved_object_id, n FROM event_chunks WHERE seq > ?`,
+  `INSERT INTO event_tail (seq, space_id, saved_object_id, n, first_ts)
+   SELECT seq, space_id, saved_object_id, n, first_ts FROM event_chunks WHERE seq > ?`,
 );
 const countTail = db.prepare('SELECT COUNT(*) AS n FROM event_tail');
 const clearTail = db.prepare('DELETE FROM event_tail');
@@ -77,6 +79,10 @@ const tailToRun = db.prepare(
   `INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
    SELECT ?, saved_object_id, space_id, seq, n FROM event_tail
    ORDER BY saved_object_id, space_id, seq`,
+);
+// The age sweep's order (event_ages), kept as the keys are: a chunk's age goes in with its key.
+const tailAges = db.prepare(
+  'INSERT INTO event_ages (first_ts, seq) SELECT first_ts, seq FROM event_tail ORDER BY first_ts, seq',
 );
 const runsToRun = db.prepare(
   `INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
@@ -121,6 +127,7 @@ function mergeTail() {
   const run = lastRun.get().run + 1;
   if (tailToRun.run(run).changes === 0) return;
   insertRun.run(run, TAIL_LEVEL);
+  tailAges.run();
   clearTail.run();
   if (countRuns.get(TAIL_LEVEL).n < RUNS_PER_LEVEL) return;
   insertRun.run(run + 1, TOP_LEVEL);
@@ -131,9 +138,12 @@ function mergeTail() {
 const mergeTailNow = db.transaction(mergeTail);
 // Chunks holding a record older than the cutoff, oldest first.
 const agedChunks = db.prepare(
-  `SELECT seq, space_id, saved_object_id, n, last_ts FROM event_chunks WHERE first_ts < ?
-   ORDER BY first_ts, seq LIMIT ?`,
+  `SELECT a.seq, a.first_ts, c.space_id, c.saved_object_id, c.n, c.last_ts
+   FROM event_ages a JOIN event_chunks c ON c.seq = a.seq
+   WHERE a.first_ts < ? ORDER BY a.first_ts, a.seq LIMIT ?`,
 );
+const deleteAge = db.prepare('DELETE FROM event_ages WHERE first_ts = ? AND seq = ?');
+const changeAge = db.prepare('UPDATE event_ages SET first_ts = ? WHERE first_ts = ? AND seq = ?');
 const chunkRecords = db.prepare('SELECT records FROM event_chunks WHERE seq = ?');
 const deleteChunk = db.prepare('DELETE FROM event_chunks WHERE seq = ?');
 const rewriteChunk = db.prepare(
@@ -186,8 +196,8 @@ const ops = {
   /**
    * Up to `limit` records older than `timestamp`, oldest first: a chunk all older goes whole; one
    * that also holds newer records (or more old ones than the limit leaves room for) is rewritten
-   * without its oldest, and its key with it. The tail is made a run first, so that every key is
-   * in a run, and runs left without keys are dropped.
+   * without its oldest, and its key and age with it. The tail is made a run first, so that every
+   * chunk has its key in a run and its age in event_ages, and runs left without keys are dropped.
    * @param {Request} request [id, op, timestamp, limit]
    */
   deleteEventsBefore(request) {
@@ -202,6 +212,7 @@ const ops = {
       if (chunk.last_ts < timestamp && chunk.n <= room) {
         deleteChunk.run(chunk.seq);
         deleteKey.run(...key);
+        deleteAge.run(chunk.first_ts, chunk.seq);
         deleted += chunk.n;
         continue;
       }
@@ -213,9 +224,11 @@ const ops = {
       if (kept.length === 0) {
         deleteChunk.run(chunk.seq);
         deleteKey.run(...key);
+        deleteAge.run(chunk.first_ts, chunk.seq);
       } else {
         rewriteChunk.run(first, last, kept.length, JSON.stringify(kept), chunk.seq);
         recountKey.run(kept.length, ...key);
+        changeAge.run(first, chunk.first_ts, chunk.seq);
       }
       deleted += removed;
     }

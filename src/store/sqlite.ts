@@ -152,8 +152,8 @@ const MIGRATIONS: readonly string[] = [
      records TEXT NOT NULL
    );`,
   // The event log's keys in runs (see sqlite-writer.mjs): records stay in event_chunks where they
-  // are first written, and their keys are ordered by object in runs, not in an index of
-  // event_chunks. What the tail holds is joined into chunks (each object's, about 100 records a
+  // are first written, and their keys are ordered by object in runs, and their ages in
+  // event_ages, both written when the tail becomes a run, not in indexes of event_chunks. What the tail holds is joined into chunks (each object's, about 100 records a
   // chunk, in order) as the writer used to merge it; then every chunk's key goes into one run, and
   // the new tail holds keys of event_chunks.
   `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
@@ -170,12 +170,20 @@ const MIGRATIONS: readonly string[] = [
    DROP TABLE event_tail;
    DROP TABLE event_tail_records;
    DROP INDEX event_chunks_by_object;
+   DROP INDEX event_chunks_by_age;
    CREATE TABLE event_tail (
      seq INTEGER PRIMARY KEY,
      space_id TEXT NOT NULL,
      saved_object_id TEXT NOT NULL,
-     n INTEGER NOT NULL
+     n INTEGER NOT NULL,
+     first_ts TEXT NOT NULL
    );
+   CREATE TABLE event_ages (
+     first_ts TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     PRIMARY KEY (first_ts, seq)
+   ) WITHOUT ROWID;
+   INSERT INTO event_ages (first_ts, seq) SELECT first_ts, seq FROM event_chunks;
    CREATE TABLE event_runs (
      run INTEGER PRIMARY KEY,
      level INTEGER NOT NULL

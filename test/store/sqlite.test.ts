@@ -295,38 +295,42 @@ describe('the event log in chunks', () => {
     const { v } = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
       v: number;
     };
+    const at = (second: number) => `2026-03-01T00:00:0${second}.000Z`;
     const text = (...pairs: Array<[number, unknown]>) =>
-      JSON.stringify(pairs.map(([s, doc]) => [`2026-03-01T00:00:0${s}.000Z`, doc]));
+      JSON.stringify(pairs.map(([second, doc]) => [at(second), doc]));
     db.exec(`DELETE FROM schema_migrations WHERE version = ${v};
       DROP TABLE event_tail;
       DROP TABLE event_keys;
       DROP TABLE event_runs;
+      DROP TABLE event_ages;
       CREATE INDEX event_chunks_by_object ON event_chunks (saved_object_id, space_id, seq, n);
+      CREATE INDEX event_chunks_by_age ON event_chunks (first_ts);
       CREATE TABLE event_tail (seq INTEGER PRIMARY KEY, space_id TEXT NOT NULL,
         saved_object_id TEXT NOT NULL, n INTEGER NOT NULL);
       CREATE TABLE event_tail_records (seq INTEGER PRIMARY KEY, first_ts TEXT NOT NULL,
         last_ts TEXT NOT NULL, records TEXT NOT NULL);`);
     const chunk = db.prepare(
       `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
-       VALUES ('default', ?, '', '', ?, ?)`,
+       VALUES ('default', ?, ?, ?, ?, ?)`,
     );
     const tail = db.prepare(
       "INSERT INTO event_tail (space_id, saved_object_id, n) VALUES ('default', ?, ?)",
     );
     const tailRecords = db.prepare(
-      "INSERT INTO event_tail_records (seq, first_ts, last_ts, records) VALUES (?, '', '', ?)",
+      'INSERT INTO event_tail_records (seq, first_ts, last_ts, records) VALUES (?, ?, ?, ?)',
     );
-    chunk.run('a', 2, text([0, ['a0']], [1, ['a1']]));
-    chunk.run('b', 1, text([2, ['b2']]));
-    tailRecords.run(tail.run('a', 1).lastInsertRowid, text([3, ['a3']]));
-    tailRecords.run(tail.run('c', 1).lastInsertRowid, text([4, ['c4']]));
-    tailRecords.run(tail.run('a', 2).lastInsertRowid, text([5, ['a5']], [6, { x: '",\\' }]));
+    chunk.run('a', at(0), at(1), 2, text([0, ['a0']], [1, ['a1']]));
+    chunk.run('b', at(2), at(2), 1, text([2, ['b2']]));
+    tailRecords.run(tail.run('a', 1).lastInsertRowid, at(3), at(3), text([3, ['a3']]));
+    tailRecords.run(tail.run('c', 1).lastInsertRowid, at(4), at(4), text([4, ['c4']]));
+    const odd = { x: '",\\' };
+    tailRecords.run(tail.run('a', 2).lastInsertRowid, at(5), at(6), text([5, ['a5']], [6, odd]));
     db.close();
 
     const store = openSqliteStore(dir);
     const find = (savedObjectId: string, sortOrder: 'asc' | 'desc') =>
       store.events.find({ savedObjectId, spaceId: 'default', offset: 0, limit: 10, sortOrder });
-    const a = [['a0'], ['a1'], ['a3'], ['a5'], { x: '",\\' }];
+    const a = [['a0'], ['a1'], ['a3'], ['a5'], odd];
     expect(await find('a', 'asc')).toEqual({ total: 5, data: a });
     expect(await find('a', 'desc')).toEqual({ total: 5, data: [...a].reverse() });
     expect(await find('b', 'asc')).toEqual({ total: 1, data: [['b2']] });
@@ -342,10 +346,16 @@ describe('the event log in chunks', () => {
       },
     ]);
     expect(await find('a', 'desc')).toEqual({ total: 6, data: [['a7'], ...[...a].reverse()] });
+    // Their ages came along: the sweep finds the oldest, the migrated tail's among them.
+    expect(await store.events.deleteBefore(at(4), 10)).toBe(4);
+    expect(await find('a', 'asc')).toEqual({ total: 3, data: [['a5'], odd, ['a7']] });
+    expect(await find('c', 'asc')).toEqual({ total: 1, data: [['c4']] });
     await store.close();
     const after = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
+    // One run for what was there, and one for the tail the sweep made a run.
     expect(after.prepare('SELECT run, level FROM event_runs').all()).toEqual([
       { run: 1, level: 1 },
+      { run: 2, level: 0 },
     ]);
     expect(
       after
@@ -354,18 +364,21 @@ describe('the event log in chunks', () => {
         )
         .all(),
     ).toEqual([
-      { o: 'a', seq: 1, n: 2 },
-      { o: 'a', seq: 3, n: 3 },
-      { o: 'b', seq: 2, n: 1 },
+      { o: 'a', seq: 3, n: 2 },
+      { o: 'a', seq: 5, n: 1 },
       { o: 'c', seq: 4, n: 1 },
     ]);
-    expect(after.prepare('SELECT seq, saved_object_id AS o FROM event_tail').all()).toEqual([
-      { seq: 5, o: 'a' },
+    expect(after.prepare('SELECT first_ts, seq FROM event_ages').all()).toEqual([
+      { first_ts: at(4), seq: 4 },
+      { first_ts: at(5), seq: 3 },
+      { first_ts: at(7), seq: 5 },
     ]);
+    expect(after.prepare('SELECT COUNT(*) AS n FROM event_tail').get()).toEqual({ n: 0 });
     expect(
       after
         .prepare(
-          "SELECT name FROM sqlite_master WHERE name IN ('event_chunks_by_object', 'event_tail_records')",
+          `SELECT name FROM sqlite_master
+           WHERE name IN ('event_chunks_by_object', 'event_chunks_by_age', 'event_tail_records')`,
         )
         .all(),
     ).toEqual([]);
@@ -386,6 +399,7 @@ describe('the event log in chunks', () => {
       DROP TABLE event_tail;
       DROP TABLE event_keys;
       DROP TABLE event_runs;
+      DROP TABLE event_ages;
       DROP TABLE event_chunks;
       CREATE TABLE event_log (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, space_id TEXT NOT NULL,
@@ -419,6 +433,7 @@ describe('the event log in chunks', () => {
       .all();
     after.close();
     expect(tables).toEqual([
+      { name: 'event_ages' },
       { name: 'event_chunks' },
       { name: 'event_keys' },
       { name: 'event_runs' },
