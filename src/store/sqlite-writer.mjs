@@ -39,15 +39,14 @@ db.pragma('temp_store = MEMORY');
 // leaf of its own when many connectors run: a flush for 10,000 connectors holds a record or two for
 // each, and every one was a page written to the WAL, and again at the checkpoint. So keys wait in
 // the tail, appended in the order they come (a find scans it: it is narrow and bounded), and once
-// it holds TAIL_KEYS of them they are sorted by object into a run of event_keys with a number above
-// every run before it: appended at the end of that table's b-tree, a page written once for the 70
-// or so keys it holds. A find seeks each run in turn. RUNS_PER_LEVEL runs of the tail are sorted
-// together into one larger run, so the runs a find seeks stay few; those stay as they are, and the
-// records themselves are never moved. Run numbers follow the order of the records (a run is made
-// from the tail, or from every run of the tail at once, which are the newest), so a find walks an
-// object's keys in order run by run, then the tail's. The age sweep's order, event_ages (oldest ts,
-// seq), is written with each run of the tail, in one sorted insert: as an index of event_chunks it
-// cost an insert a chunk.
+// it holds TAIL_KEYS of them they are sorted by object into a run of event_keys (level 0) with a
+// number above every run before it: appended at the end of that table's b-tree, a page written once
+// for the 70 or so keys it holds. A find seeks each run in turn, so runs are merged as they pile
+// up: RUNS_PER_LEVEL runs of a level into one of the next (see mergeStep), each key moved once a
+// level, the records themselves never. Run numbers follow the order of the records, so a find walks
+// an object's keys in order run by run, then the tail's. The age sweep's order, event_ages (oldest
+// ts, seq), is written with each run of the tail, in one sorted insert: as an index of event_chunks
+// it cost an insert a chunk.
 /** The most chunks one INSERT writes; a request's are written by up to 7 of them (64, 32, ... 1). */
 const CHUNKS_PER_INSERT = 64;
 /** INSERTs of 1, 2, 4, ... CHUNKS_PER_INSERT chunks (six values each), made as first needed. */
@@ -74,7 +73,6 @@ const countTail = db.prepare('SELECT COUNT(*) AS n FROM event_tail');
 const clearTail = db.prepare('DELETE FROM event_tail');
 const lastRun = db.prepare('SELECT COALESCE(MAX(run), 0) AS run FROM event_runs');
 const insertRun = db.prepare('INSERT INTO event_runs (run, level) VALUES (?, ?)');
-const countRuns = db.prepare('SELECT COUNT(*) AS n FROM event_runs WHERE level = ?');
 const tailToRun = db.prepare(
   `INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
    SELECT ?, saved_object_id, space_id, seq, n FROM event_tail
@@ -84,27 +82,21 @@ const tailToRun = db.prepare(
 const tailAges = db.prepare(
   'INSERT INTO event_ages (first_ts, seq) SELECT first_ts, seq FROM event_tail ORDER BY first_ts, seq',
 );
-const runsToRun = db.prepare(
-  `INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
-   SELECT ?, saved_object_id, space_id, seq, n FROM event_keys
-   WHERE run IN (SELECT run FROM event_runs WHERE level = ?)
-   ORDER BY saved_object_id, space_id, seq`,
-);
-const deleteRunKeys = db.prepare(
-  'DELETE FROM event_keys WHERE run IN (SELECT run FROM event_runs WHERE level = ?)',
-);
-const deleteRuns = db.prepare('DELETE FROM event_runs WHERE level = ?');
 const deleteEmptyRuns = db.prepare(
   `DELETE FROM event_runs
-   WHERE NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.run = event_runs.run)`,
+   WHERE merging IS NULL AND run NOT IN (SELECT merging FROM event_runs WHERE merging IS NOT NULL)
+     AND NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.run = event_runs.run)`,
 );
-/** A run made from the tail, and one made from such runs, which is not sorted again. */
-const TAIL_LEVEL = 0;
-const TOP_LEVEL = 1;
+/** Run numbers of the tail's runs are multiples of this; a merge's run takes one just below. */
+const RUN_STEP = 1024;
 /** When the tail becomes a run; a find scans its narrow table. */
 const TAIL_KEYS = workerData.tailKeys ?? 16_384;
-/** When the runs of the tail are sorted into one (of up to TAIL_KEYS times as many keys). */
+/** How many runs of a level are merged into one of the next. */
 const RUNS_PER_LEVEL = workerData.runsPerLevel ?? 4;
+/** Runs at this level (the keys of an older layout, migrated) are not merged again. */
+const LAST_LEVEL = 16;
+/** About how many keys of the newest merging run a step of a merge moves. */
+const MERGE_SLICE = workerData.mergeSlice ?? 1024;
 
 /**
  * How many keys the tail holds: counted as chunks come, and again after a batch that failed or
@@ -122,20 +114,97 @@ function recountTail() {
 }
 recountTail();
 
-/** The tail made a run, and the tail's runs one when there are enough; inside a transaction. */
+/** The tail made a run of level 0; inside a transaction. */
 function mergeTail() {
-  const run = lastRun.get().run + 1;
+  const run = (Math.floor(lastRun.get().run / RUN_STEP) + 1) * RUN_STEP;
   if (tailToRun.run(run).changes === 0) return;
-  insertRun.run(run, TAIL_LEVEL);
+  insertRun.run(run, 0);
   tailAges.run();
   clearTail.run();
-  if (countRuns.get(TAIL_LEVEL).n < RUNS_PER_LEVEL) return;
-  insertRun.run(run + 1, TOP_LEVEL);
-  runsToRun.run(run + 1, TAIL_LEVEL);
-  deleteRunKeys.run(TAIL_LEVEL);
-  deleteRuns.run(TAIL_LEVEL);
+  mergeDue = true;
 }
 const mergeTailNow = db.transaction(mergeTail);
+
+// Runs merged into one of the next level, a slice at a time, so that no step holds the writer up
+// for long: the runs of a level, once there are RUNS_PER_LEVEL, are marked as merging into a new
+// run numbered just below the first of them, and each step moves the next keys (in key order,
+// about MERGE_SLICE of the newest run's) from all of them into it. The keys moved are, for each
+// object, its oldest ones, and the new run comes before the merging runs and after every older
+// one, so a find sees each key once and in order at every step. The last step drops the merged
+// runs. What is merging is in event_runs, so a merge a restart left halfway goes on.
+const merging = db.prepare(
+  `SELECT r.merging AS target FROM event_runs r WHERE r.merging IS NOT NULL LIMIT 1`,
+);
+const fullLevel = db.prepare(
+  `SELECT level, MIN(run) AS first FROM event_runs
+   WHERE merging IS NULL AND level < ${LAST_LEVEL}
+   GROUP BY level HAVING COUNT(*) >= ? ORDER BY level LIMIT 1`,
+);
+const markMerging = db.prepare(
+  'UPDATE event_runs SET merging = @target WHERE level = @level AND run > @target',
+);
+// The last key moved: the highest of the new run.
+const lastMoved = db.prepare(
+  `SELECT saved_object_id AS object, space_id AS space, seq FROM event_keys WHERE run = ?
+   ORDER BY saved_object_id DESC, space_id DESC, seq DESC LIMIT 1`,
+);
+const pastMoved =
+  '(saved_object_id, space_id, seq) > (@object, @space, @seq) AND run IN (SELECT run FROM event_runs WHERE merging = @target)';
+// The key a step ends with: MERGE_SLICE keys on in the newest merging run (the least swept).
+const sliceEnd = db.prepare(
+  `SELECT saved_object_id AS endObject, space_id AS endSpace, seq AS endSeq FROM event_keys
+   WHERE run = (SELECT MAX(run) FROM event_runs WHERE merging = @target)
+     AND (saved_object_id, space_id, seq) > (@object, @space, @seq)
+   ORDER BY saved_object_id, space_id, seq LIMIT 1 OFFSET ${MERGE_SLICE}`,
+);
+const upToEnd = '(saved_object_id, space_id, seq) <= (@endObject, @endSpace, @endSeq)';
+const moveSlice = db.prepare(
+  `INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
+   SELECT @target, saved_object_id, space_id, seq, n FROM event_keys
+   WHERE ${pastMoved} AND ${upToEnd} ORDER BY saved_object_id, space_id, seq`,
+);
+const dropSlice = db.prepare(`DELETE FROM event_keys WHERE ${pastMoved} AND ${upToEnd}`);
+const moveRest = db.prepare(
+  `INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
+   SELECT @target, saved_object_id, space_id, seq, n FROM event_keys
+   WHERE ${pastMoved} ORDER BY saved_object_id, space_id, seq`,
+);
+const dropRest = db.prepare(`DELETE FROM event_keys WHERE ${pastMoved}`);
+const dropMerged = db.prepare('DELETE FROM event_runs WHERE merging = ?');
+
+/** The new run of the merge going on, if any; read from event_runs when undefined. */
+let mergeTarget;
+/** Whether a level may hold enough runs for a merge: so after a run is made or merged. */
+let mergeDue = true;
+
+/** One step of the merge going on, or of a new one once a level holds enough runs. */
+function mergeStep() {
+  mergeTarget ??= merging.get()?.target;
+  if (mergeTarget === undefined) {
+    const full = fullLevel.get(RUNS_PER_LEVEL);
+    if (full === undefined) {
+      mergeDue = false;
+      return;
+    }
+    mergeTarget = full.first - 1;
+    insertRun.run(mergeTarget, full.level + 1);
+    markMerging.run({ target: mergeTarget, level: full.level });
+  }
+  const target = mergeTarget;
+  const from = { target, ...(lastMoved.get(target) ?? { object: '', space: '', seq: -1 }) };
+  const end = sliceEnd.get(from);
+  if (end !== undefined) {
+    moveSlice.run({ ...from, ...end });
+    dropSlice.run({ ...from, ...end });
+    return;
+  }
+  moveRest.run(from);
+  dropRest.run(from);
+  dropMerged.run(target);
+  mergeTarget = undefined;
+  mergeDue = true;
+}
+const mergeStepNow = db.transaction(mergeStep);
 // Chunks holding a record older than the cutoff, oldest first.
 const agedChunks = db.prepare(
   `SELECT a.seq, a.first_ts, c.space_id, c.saved_object_id, c.n, c.last_ts
@@ -348,15 +417,25 @@ function flush() {
   ) {
     recountTail();
   }
-  // After the answers: no caller waits on the merge.
+  // After the answers: no caller waits on these.
   if (tailKeys >= TAIL_KEYS) {
     try {
       syncFor([]);
       mergeTailNow.immediate();
       tailKeys = 0;
     } catch {
-      // Left in the tail, where it is read as well, for a later batch to merge.
+      // Left in the tail, where it is read as well, for a later batch to make a run.
       recountTail();
+    }
+  }
+  if (mergeTarget !== undefined || mergeDue) {
+    try {
+      syncFor([]);
+      mergeStepNow.immediate();
+    } catch {
+      // Rolled back: the next batch takes the step again, from what event_runs holds.
+      mergeTarget = undefined;
+      mergeDue = true;
     }
   }
 }

@@ -46,8 +46,10 @@ import {
 export interface SqliteStoreOptions {
   /** How many event-log keys the tail holds before it becomes a run (sqlite-writer.mjs). */
   eventTailKeys?: number;
-  /** How many runs of the tail are sorted together into one. */
+  /** How many runs of a level are merged into one of the next. */
   eventRunsPerLevel?: number;
+  /** About how many keys of the newest run a step of a merge moves. */
+  eventMergeSlice?: number;
 }
 
 const MIGRATIONS: readonly string[] = [
@@ -152,10 +154,11 @@ const MIGRATIONS: readonly string[] = [
      records TEXT NOT NULL
    );`,
   // The event log's keys in runs (see sqlite-writer.mjs): records stay in event_chunks where they
-  // are first written, and their keys are ordered by object in runs, and their ages in
-  // event_ages, both written when the tail becomes a run, not in indexes of event_chunks. What the tail holds is joined into chunks (each object's, about 100 records a
-  // chunk, in order) as the writer used to merge it; then every chunk's key goes into one run, and
-  // the new tail holds keys of event_chunks.
+  // are first written, their keys are ordered by object in runs and their ages in event_ages, both
+  // written when the tail becomes a run, not in indexes of event_chunks. What the tail holds is
+  // joined into chunks (each object's, about 100 records a chunk, in order) as the writer used to
+  // merge it; then every chunk's key goes into one run, at a level never merged again (16, the
+  // writer's LAST_LEVEL), and the new tail holds keys of event_chunks.
   `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
      SELECT space_id, saved_object_id, MIN(first_ts), MAX(last_ts), SUM(n),
        '[' || group_concat(substr(records, 2, length(records) - 2), ',' ORDER BY seq) || ']'
@@ -186,7 +189,8 @@ const MIGRATIONS: readonly string[] = [
    INSERT INTO event_ages (first_ts, seq) SELECT first_ts, seq FROM event_chunks;
    CREATE TABLE event_runs (
      run INTEGER PRIMARY KEY,
-     level INTEGER NOT NULL
+     level INTEGER NOT NULL,
+     merging INTEGER
    );
    CREATE TABLE event_keys (
      run INTEGER NOT NULL,
@@ -196,7 +200,7 @@ const MIGRATIONS: readonly string[] = [
      n INTEGER NOT NULL,
      PRIMARY KEY (run, saved_object_id, space_id, seq)
    ) WITHOUT ROWID;
-   INSERT INTO event_runs (run, level) SELECT 1, 1 WHERE EXISTS (SELECT 1 FROM event_chunks);
+   INSERT INTO event_runs (run, level) SELECT 1, 16 WHERE EXISTS (SELECT 1 FROM event_chunks);
    INSERT INTO event_keys (run, saved_object_id, space_id, seq, n)
      SELECT 1, saved_object_id, space_id, seq, n FROM event_chunks
      ORDER BY saved_object_id, space_id, seq;`,
@@ -306,6 +310,7 @@ export function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {
   const writer = new WriterThread(file, {
     tailKeys: options.eventTailKeys,
     runsPerLevel: options.eventRunsPerLevel,
+    mergeSlice: options.eventMergeSlice,
   });
   const events = sqliteEvents(db, writer);
   const indices = sqliteIndices(db, writer);
@@ -679,7 +684,7 @@ class WriterThread {
 
   constructor(
     private readonly file: string,
-    private readonly tail: { tailKeys?: number; runsPerLevel?: number },
+    private readonly tail: { tailKeys?: number; runsPerLevel?: number; mergeSlice?: number },
   ) {}
 
   /**

@@ -126,7 +126,7 @@ describe('the writer thread', () => {
 });
 
 describe('the event log in chunks', () => {
-  it('sorts the keys of the tail into runs, and runs into one, walked in order', async () => {
+  it('sorts the tail into runs and merges runs a slice at a time, walked in order', async () => {
     const dir = tempDir('kcs-runs-');
     dirs.push(dir);
     const ts = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
@@ -140,9 +140,9 @@ describe('the event log in chunks', () => {
       const db = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
       const rows = <T>(sql: string) => db.prepare(sql).all() as T[];
       const state = {
-        runs: rows<{ run: number; level: number }>(
-          'SELECT run, level FROM event_runs ORDER BY run',
-        ),
+        runs: rows<{ run: number; level: number; merging: number | null }>(
+          'SELECT run, level, merging FROM event_runs ORDER BY run',
+        ).map(({ run, level, merging }) => `${run}:${level}${merging ? `>${merging}` : ''}`),
         keys: rows<{ run: number; o: string; seq: number; n: number }>(
           `SELECT run, saved_object_id AS o, seq, n FROM event_keys
            ORDER BY run, saved_object_id, space_id, seq`,
@@ -154,8 +154,9 @@ describe('the event log in chunks', () => {
       db.close();
       return state;
     };
-    // A run every three keys, and the runs of the tail sorted into one by two.
-    const options = { eventTailKeys: 3, eventRunsPerLevel: 2 };
+    // A run every three keys, two runs of a level merged into one, each step of a merge moving
+    // the keys up to the next of the newest run.
+    const options = { eventTailKeys: 3, eventRunsPerLevel: 2, eventMergeSlice: 0 };
     let store = openSqliteStore(dir, options);
     const idsOf = async (
       savedObjectId: string,
@@ -173,12 +174,22 @@ describe('the event log in chunks', () => {
       return [found.total, found.data.map((d) => (d as { i: number }).i)];
     };
 
-    // Chunks (seq: records): 1 a:0,1  2 b:2  3 a:3 | run 1;  4 c:4  5 a:5,6  6 a:7 | run 2, and
-    // with run 1 sorted into run 3;  7 a:8,9,10  8 b:11  9 a:12 | run 4;  10 a:13,14 in the tail.
+    // Chunks (seq: records): 1 a:0,1  2 b:2  3 a:3, a run;  4 c:4  5 a:5,6  6 a:7, a run, and the
+    // two start merging: a's keys up to seq 5 move first, the rest of a's on the next flush.
     await store.events.append([...records('a', 2), ...records('b', 1)]);
     await store.events.append(records('a', 1));
     await store.events.append([...records('c', 1), ...records('a', 2)]);
     await store.events.append(records('a', 1));
+    expect(stored()).toEqual({
+      runs: ['1023:1', '1024:0>1023', '2048:0>1023'],
+      keys: ['1023:a:1:2', '1023:a:3:1', '1023:a:5:2', '1024:b:2:1', '2048:a:6:1', '2048:c:4:1'],
+      tail: [],
+    });
+    // Halfway through, each record is found once and in order.
+    expect(await idsOf('a', 0, 20, 'asc')).toEqual([6, [0, 1, 3, 5, 6, 7]]);
+    expect(await idsOf('a', 4, 5, 'asc')).toEqual([6, [6, 7]]);
+    expect(await idsOf('a', 0, 3, 'desc')).toEqual([6, [7, 6, 5]]);
+    // 7 a:8,9,10  8 b:11  9 a:12, a run (3072) as the merge ends;  10 a:13,14 in the tail.
     await store.events.append([...records('a', 3), ...records('b', 1)]);
     await store.events.append(records('a', 1));
     await store.events.append(records('a', 2));
@@ -194,29 +205,26 @@ describe('the event log in chunks', () => {
     expect(await idsOf('c', 0, 5, 'asc')).toEqual([1, [4]]);
     await store.close();
     expect(stored()).toEqual({
-      runs: [
-        { run: 3, level: 1 },
-        { run: 4, level: 0 },
-      ],
-      keys: ['3:a:1:2', '3:a:3:1', '3:a:5:2', '3:a:6:1', '3:b:2:1', '3:c:4:1'].concat([
-        '4:a:7:3',
-        '4:a:9:1',
-        '4:b:8:1',
-      ]),
+      runs: ['1023:1', '3072:0'],
+      keys: [
+        '1023:a:1:2',
+        '1023:a:3:1',
+        '1023:a:5:2',
+        '1023:a:6:1',
+        '1023:b:2:1',
+        '1023:c:4:1',
+      ].concat(['3072:a:7:3', '3072:a:9:1', '3072:b:8:1']),
       tail: ['a:10'],
     });
 
     // Reopened, the tail's keys are counted again: the second of these makes it a run, which
-    // with run 4 is sorted into run 6.
+    // starts merging with 3072.
     store = openSqliteStore(dir, options);
     await store.events.append(records('d', 1));
     await store.events.append(records('d', 1));
     expect(await idsOf('d', 0, 5, 'asc')).toEqual([2, [15, 16]]);
     expect(await idsOf('a', 9, 5, 'asc')).toEqual([12, [12, 13, 14]]);
-    expect(stored().runs).toEqual([
-      { run: 3, level: 1 },
-      { run: 6, level: 1 },
-    ]);
+    expect(stored().runs).toEqual(['1023:1', '3071:1', '3072:0>3071', '4096:0>3071']);
 
     // A sweep drops the keys of chunks it deletes and recounts those of chunks it rewrites.
     expect(await store.events.deleteBefore(ts(6), 10)).toBe(6);
@@ -224,12 +232,22 @@ describe('the event log in chunks', () => {
     expect(await idsOf('a', 1, 2, 'asc')).toEqual([8, [7, 8]]);
     expect(await idsOf('b', 0, 5, 'asc')).toEqual([1, [11]]);
     expect(await idsOf('c', 0, 5, 'asc')).toEqual([0, []]);
-    expect(stored().keys.filter((key) => key.startsWith('3:'))).toEqual(['3:a:5:1', '3:a:6:1']);
-    // And a run left without keys goes.
+    expect(stored().keys.filter((key) => key.startsWith('1023:'))).toEqual([
+      '1023:a:5:1',
+      '1023:a:6:1',
+    ]);
+    // And a run left without keys goes, but not one a merge is moving keys out of.
     expect(await store.events.deleteBefore(ts(11), 100)).toBe(5);
     expect(await idsOf('a', 0, 20, 'desc')).toEqual([3, [14, 13, 12]]);
     await store.close();
-    expect(stored().runs).toEqual([{ run: 6, level: 1 }]);
+    expect(stored().runs).toEqual(['3071:1', '3072:0>3071', '4096:0>3071']);
+
+    // A merge left halfway goes on after a restart.
+    store = openSqliteStore(dir, options);
+    await store.events.append(records('e', 1));
+    expect(await idsOf('d', 0, 5, 'desc')).toEqual([2, [16, 15]]);
+    await store.close();
+    expect(stored().runs).toEqual(['3071:1']);
   });
 
   it('writes a flush of many chunks, and keys each in the tail', async () => {
@@ -354,8 +372,8 @@ describe('the event log in chunks', () => {
     const after = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
     // One run for what was there, and one for the tail the sweep made a run.
     expect(after.prepare('SELECT run, level FROM event_runs').all()).toEqual([
-      { run: 1, level: 1 },
-      { run: 2, level: 0 },
+      { run: 1, level: 16 },
+      { run: 1024, level: 0 },
     ]);
     expect(
       after
