@@ -95,7 +95,7 @@ const TAIL_KEYS = workerData.tailKeys ?? 16_384;
 const RUNS_PER_LEVEL = workerData.runsPerLevel ?? 4;
 /** Runs at this level (the keys of an older layout, migrated) are not merged again. */
 const LAST_LEVEL = 16;
-/** About how many keys of the newest merging run a step of a merge moves. */
+/** About how many keys of one merging run a step of a merge moves. */
 const MERGE_SLICE = workerData.mergeSlice ?? 1024;
 
 /**
@@ -128,7 +128,7 @@ const mergeTailNow = db.transaction(mergeTail);
 // Runs merged into one of the next level, a slice at a time, so that no step holds the writer up
 // for long: the runs of a level, once there are RUNS_PER_LEVEL, are marked as merging into a new
 // run numbered just below the first of them, and each step moves the next keys (in key order,
-// about MERGE_SLICE of the newest run's) from all of them into it. The keys moved are, for each
+// about MERGE_SLICE of one run's) from all of them into it. The keys moved are, for each
 // object, its oldest ones, and the new run comes before the merging runs and after every older
 // one, so a find sees each key once and in order at every step. The last step drops the merged
 // runs. What is merging is in event_runs, so a merge a restart left halfway goes on.
@@ -148,13 +148,13 @@ const lastMoved = db.prepare(
   `SELECT saved_object_id AS object, space_id AS space, seq FROM event_keys WHERE run = ?
    ORDER BY saved_object_id DESC, space_id DESC, seq DESC LIMIT 1`,
 );
-const pastMoved =
-  '(saved_object_id, space_id, seq) > (@object, @space, @seq) AND run IN (SELECT run FROM event_runs WHERE merging = @target)';
-// The key a step ends with: MERGE_SLICE keys on in the newest merging run (the least swept).
+const pastMoved = `(saved_object_id, space_id, seq) > (@object, @space, @seq)
+  AND run IN (SELECT run FROM event_runs WHERE merging = @target)`;
+const mergingRuns = db.prepare('SELECT run FROM event_runs WHERE merging = ? ORDER BY run DESC');
+// The key a step ends with: MERGE_SLICE keys on in a merging run.
 const sliceEnd = db.prepare(
   `SELECT saved_object_id AS endObject, space_id AS endSpace, seq AS endSeq FROM event_keys
-   WHERE run = (SELECT MAX(run) FROM event_runs WHERE merging = @target)
-     AND (saved_object_id, space_id, seq) > (@object, @space, @seq)
+   WHERE run = @run AND (saved_object_id, space_id, seq) > (@object, @space, @seq)
    ORDER BY saved_object_id, space_id, seq LIMIT 1 OFFSET ${MERGE_SLICE}`,
 );
 const upToEnd = '(saved_object_id, space_id, seq) <= (@endObject, @endSpace, @endSeq)';
@@ -192,7 +192,13 @@ function mergeStep() {
   }
   const target = mergeTarget;
   const from = { target, ...(lastMoved.get(target) ?? { object: '', space: '', seq: -1 }) };
-  const end = sliceEnd.get(from);
+  // The slice ends MERGE_SLICE keys on in the newest merging run (the least swept) that still
+  // has that many: what is left when none has is less than that in each.
+  let end;
+  for (const { run } of mergingRuns.all(target)) {
+    end = sliceEnd.get({ ...from, run });
+    if (end !== undefined) break;
+  }
   if (end !== undefined) {
     moveSlice.run({ ...from, ...end });
     dropSlice.run({ ...from, ...end });

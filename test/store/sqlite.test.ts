@@ -250,6 +250,54 @@ describe('the event log in chunks', () => {
     expect(stored().runs).toEqual(['3071:1']);
   });
 
+  it('ends each step of a merge within a run that has keys past it', async () => {
+    const dir = tempDir('kcs-runs-');
+    dirs.push(dir);
+    const store = openSqliteStore(dir, {
+      eventTailKeys: 2,
+      eventRunsPerLevel: 2,
+      eventMergeSlice: 0,
+    });
+    let i = 0;
+    const append = (...objects: string[]) =>
+      store.events.append(
+        objects.map((savedObjectId) => ({
+          ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+          spaceId: 'default',
+          savedObjectId,
+          action: 'execute',
+          doc: { i: i++ },
+        })),
+      );
+    const runs = () => {
+      const db = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
+      const rows = db.prepare('SELECT run, merging FROM event_runs ORDER BY run').all() as Array<{
+        run: number;
+        merging: number | null;
+      }>;
+      db.close();
+      return rows.map(({ run, merging }) => (merging ? `${run}>${merging}` : `${run}`));
+    };
+    // Runs 1024 (a, z) and 2048 (a, b) merge into 1023: a's keys, then b's, then z's, which only
+    // the older run holds, each on a step of its own; then the merged runs go.
+    await append('z', 'a');
+    await append('a', 'b');
+    await append('c');
+    await append('c');
+    expect(runs()).toEqual(['1023', '1024>1023', '2048>1023', '3072']);
+    await append('d');
+    expect(runs()).toEqual(['1023', '3072']);
+    const found = await store.events.find({
+      savedObjectId: 'z',
+      spaceId: 'default',
+      offset: 0,
+      limit: 5,
+      sortOrder: 'asc',
+    });
+    expect(found).toEqual({ total: 1, data: [{ i: 0 }] });
+    await store.close();
+  });
+
   it('writes a flush of many chunks, and keys each in the tail', async () => {
     const dir = tempDir('kcs-runs-');
     dirs.push(dir);
