@@ -125,6 +125,27 @@ describe('the writer thread', () => {
   });
 });
 
+/** The tables of the event log's runs, dropped to take back the migration that made them. */
+const DROP_RUNS = `DROP TABLE event_tail;
+  DROP TABLE event_keys;
+  DROP TABLE event_runs;
+  DROP TABLE event_ages;`;
+
+/**
+ * A new store's database with its last `count` migrations taken back by `sql`, which restores
+ * the layout before them; open for the test to fill.
+ */
+async function undoMigrations(dir: string, count: number, sql: string): Promise<Database.Database> {
+  await openSqliteStore(dir).close();
+  const db = new Database(join(dir, 'connectors.sqlite'));
+  const { v } = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
+    v: number;
+  };
+  db.prepare('DELETE FROM schema_migrations WHERE version > ?').run(v - count);
+  db.exec(sql);
+  return db;
+}
+
 describe('the event log in chunks', () => {
   it('sorts the tail into runs and merges runs a slice at a time, walked in order', async () => {
     const dir = tempDir('kcs-runs-');
@@ -354,27 +375,22 @@ describe('the event log in chunks', () => {
   it('moves the merged tail into chunks, and the key of every chunk into a run', async () => {
     const dir = tempDir('kcs-runs-');
     dirs.push(dir);
-    await (await openSqliteStore(dir)).close();
     // Back to the layout before the runs: chunks indexed by object, and a tail of chunks with
     // their records beside them, numbered apart from event_chunks.
-    const db = new Database(join(dir, 'connectors.sqlite'));
-    const { v } = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
-      v: number;
-    };
-    const at = (second: number) => `2026-03-01T00:00:0${second}.000Z`;
-    const text = (...pairs: Array<[number, unknown]>) =>
-      JSON.stringify(pairs.map(([second, doc]) => [at(second), doc]));
-    db.exec(`DELETE FROM schema_migrations WHERE version = ${v};
-      DROP TABLE event_tail;
-      DROP TABLE event_keys;
-      DROP TABLE event_runs;
-      DROP TABLE event_ages;
+    const db = await undoMigrations(
+      dir,
+      1,
+      `${DROP_RUNS}
       CREATE INDEX event_chunks_by_object ON event_chunks (saved_object_id, space_id, seq, n);
       CREATE INDEX event_chunks_by_age ON event_chunks (first_ts);
       CREATE TABLE event_tail (seq INTEGER PRIMARY KEY, space_id TEXT NOT NULL,
         saved_object_id TEXT NOT NULL, n INTEGER NOT NULL);
       CREATE TABLE event_tail_records (seq INTEGER PRIMARY KEY, first_ts TEXT NOT NULL,
-        last_ts TEXT NOT NULL, records TEXT NOT NULL);`);
+        last_ts TEXT NOT NULL, records TEXT NOT NULL);`,
+    );
+    const at = (second: number) => `2026-03-01T00:00:0${second}.000Z`;
+    const text = (...pairs: Array<[number, unknown]>) =>
+      JSON.stringify(pairs.map(([second, doc]) => [at(second), doc]));
     const chunk = db.prepare(
       `INSERT INTO event_chunks (space_id, saved_object_id, first_ts, last_ts, n, records)
        VALUES ('default', ?, ?, ?, ?, ?)`,
@@ -454,24 +470,19 @@ describe('the event log in chunks', () => {
   it('moves the records of the row-per-record layout into chunks, in their order', async () => {
     const dir = tempDir('kcs-chunks-');
     dirs.push(dir);
-    await (await openSqliteStore(dir)).close();
     // Back to the layout before the chunks: the last three migrations (the chunks, their tail,
     // their keys in runs) undone, three records stored.
-    const db = new Database(join(dir, 'connectors.sqlite'));
-    const { v } = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
-      v: number;
-    };
-    db.exec(`DELETE FROM schema_migrations WHERE version >= ${v - 2};
-      DROP TABLE event_tail;
-      DROP TABLE event_keys;
-      DROP TABLE event_runs;
-      DROP TABLE event_ages;
+    const db = await undoMigrations(
+      dir,
+      3,
+      `${DROP_RUNS}
       DROP TABLE event_chunks;
       CREATE TABLE event_log (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, space_id TEXT NOT NULL,
         saved_object_id TEXT NOT NULL, action TEXT NOT NULL, doc TEXT NOT NULL);
       CREATE INDEX event_log_by_object ON event_log (saved_object_id, space_id, seq);
-      CREATE INDEX event_log_by_ts ON event_log (ts);`);
+      CREATE INDEX event_log_by_ts ON event_log (ts);`,
+    );
     const insert = db.prepare(
       "INSERT INTO event_log (ts, space_id, saved_object_id, action, doc) VALUES (?, 'default', ?, 'execute', ?)",
     );
