@@ -48,7 +48,7 @@ export interface SqliteStoreOptions {
   eventTailKeys?: number;
   /** How many runs of a level are merged into one of the next. */
   eventRunsPerLevel?: number;
-  /** About how many keys of the newest run a step of a merge moves. */
+  /** About how many keys of one merging run a step of a merge moves. */
   eventMergeSlice?: number;
 }
 
@@ -585,8 +585,8 @@ function sqliteRoles(db: Database.Database, changes: ChangeFeed): RoleRepository
  * `[ts, doc]` pairs with their count and the oldest and newest `ts`. One row and one key per
  * connector and flush, where a row per record cost the writer thread three b-tree inserts a run,
  * and the text is made here, so the writer thread only stores it. The keys (object, chunk, count)
- * wait in a tail until the writer thread sorts them by object into a run (sqlite-writer.mjs);
- * `find` reads an object's keys run by run, then the tail's. A record's `action` is not kept:
+ * wait in a tail until the writer thread sorts them by object into a run, and runs are merged by
+ * level (sqlite-writer.mjs); `find` reads an object's keys run by run, then the tail's. A record's `action` is not kept:
  * `find` gives back documents only.
  */
 function sqliteEvents(db: Database.Database, writer: WriterThread): EventRepository {
@@ -612,7 +612,8 @@ function sqliteEvents(db: Database.Database, writer: WriterThread): EventReposit
     ],
   } as const;
   const recordsOf = db.prepare('SELECT records FROM event_chunks WHERE seq = ?');
-  // One read transaction: a run made halfway through cannot show a key twice or not at all.
+  // One read transaction: a run made or a merge step taken halfway through cannot show a key
+  // twice or not at all.
   const find = db.transaction((q: EventQuery): EventPage => {
     const total = (
       count.get(q.savedObjectId, q.spaceId, q.savedObjectId, q.spaceId) as {
