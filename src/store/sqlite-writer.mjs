@@ -257,7 +257,6 @@ const ops = {
    */
   appendEventChunks(request) {
     const after = lastChunk.get().seq;
-    const fields = request.length - FIELDS;
     // One statement for many chunks: a statement's run costs about as much as a chunk's row.
     for (let at = FIELDS, count = CHUNKS_PER_INSERT; at < request.length; count /= 2) {
       while (request.length - at >= count * 6) {
@@ -266,7 +265,7 @@ const ops = {
       }
     }
     tailFrom.run(after);
-    tailKeys += fields / 6;
+    tailKeys += (request.length - FIELDS) / 6;
   },
   /**
    * Up to `limit` records older than `timestamp`, oldest first: a chunk all older goes whole; one
@@ -284,10 +283,13 @@ const ops = {
       const room = limit - deleted;
       if (room === 0) break;
       const key = [chunk.saved_object_id, chunk.space_id, chunk.seq];
-      if (chunk.last_ts < timestamp && chunk.n <= room) {
+      const drop = () => {
         deleteChunk.run(chunk.seq);
         deleteKey.run(...key);
         deleteAge.run(chunk.first_ts, chunk.seq);
+      };
+      if (chunk.last_ts < timestamp && chunk.n <= room) {
+        drop();
         deleted += chunk.n;
         continue;
       }
@@ -297,9 +299,7 @@ const ops = {
         room,
       );
       if (kept.length === 0) {
-        deleteChunk.run(chunk.seq);
-        deleteKey.run(...key);
-        deleteAge.run(chunk.first_ts, chunk.seq);
+        drop();
       } else {
         rewriteChunk.run(first, last, kept.length, JSON.stringify(kept), chunk.seq);
         recountKey.run(kept.length, ...key);
