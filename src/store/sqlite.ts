@@ -581,13 +581,13 @@ function sqliteRoles(db: Database.Database, changes: ChangeFeed): RoleRepository
 
 /**
  * The event log in chunks. A flush hands the store the records of many runs, mostly of a few
- * connectors; the records of one object in one space become one row, a JSON array of
- * `[ts, doc]` pairs with their count and the oldest and newest `ts`. One row and one key per
- * connector and flush, where a row per record cost the writer thread three b-tree inserts a run,
- * and the text is made here, so the writer thread only stores it. The keys (object, chunk, count)
- * wait in a tail until the writer thread sorts them by object into a run, and runs are merged by
- * level (sqlite-writer.mjs); `find` reads an object's keys run by run, then the tail's. A record's `action` is not kept:
- * `find` gives back documents only.
+ * connectors; the records of one object in one space become one row, a JSON array of `[ts, doc]`
+ * pairs with their count and the oldest and newest `ts`. One row and one key per connector and
+ * flush, where a row per record cost the writer thread three b-tree inserts a run, and the text is
+ * made here, so the writer thread only stores it. The keys (object, chunk, count) wait in a tail
+ * until the writer thread sorts them by object into a run, and runs are merged by level
+ * (sqlite-writer.mjs); `find` reads an object's keys run by run, then the tail's. A record's
+ * `action` is not kept: `find` gives back documents only.
  */
 function sqliteEvents(db: Database.Database, writer: WriterThread): EventRepository {
   const ofObject = 'saved_object_id = ? AND space_id = ?';
@@ -685,7 +685,7 @@ class WriterThread {
 
   constructor(
     private readonly file: string,
-    private readonly tail: { tailKeys?: number; runsPerLevel?: number; mergeSlice?: number },
+    private readonly eventLog: { tailKeys?: number; runsPerLevel?: number; mergeSlice?: number },
   ) {}
 
   /**
@@ -721,7 +721,7 @@ class WriterThread {
   private start(): Worker {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
-      workerData: { file: this.file, ...this.tail },
+      workerData: { file: this.file, ...this.eventLog },
       // It holds one batch at a time: a small young generation keeps its memory small.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
