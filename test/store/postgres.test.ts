@@ -1,3 +1,4 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { StoreChange } from '../../src/store/changes.js';
 import { encodeJson, encodeText } from '../../src/store/pg-codec.js';
@@ -301,6 +302,45 @@ if (available) {
       expect(after).toEqual(before.filter((d) => d.day >= 10));
     });
 
+    it('parses the event-log append and the index write once per connection, not per batch', async () => {
+      const db = await freshDatabase();
+      const proxy = await parseCounter(db.url);
+      const store = await openPostgresStore({
+        url: proxy.url,
+        poolSize: 1,
+        statementTimeoutMs: 10_000,
+        connectionTimeoutMs: 5_000,
+      });
+      try {
+        for (let batch = 0; batch < 3; batch++) {
+          await store.events.append([
+            {
+              ts: `2026-04-0${batch + 1}T00:00:00.000Z`,
+              spaceId: 'default',
+              savedObjectId: 'c1',
+              action: 'execute',
+              doc: { batch },
+            },
+          ]);
+          await store.indices.bulkCreate('logs', [{ batch }], () => `doc-${batch}`);
+        }
+        const page = await store.events.find({
+          savedObjectId: 'c1',
+          spaceId: 'default',
+          offset: 0,
+          limit: 10,
+          sortOrder: 'asc',
+        });
+        expect(page.data).toEqual([{ batch: 0 }, { batch: 1 }, { batch: 2 }]);
+        expect((await store.indices.search('logs', 0, 10)).total).toBe(3);
+        expect(proxy.parses('INSERT INTO event_chunks')).toEqual(['kcs-append-event-chunks']);
+        expect(proxy.parses('INSERT INTO index_docs')).toEqual(['kcs-index-docs']);
+      } finally {
+        await store.close();
+        await proxy.close();
+      }
+    });
+
     it('moves the records of the row-per-record layout into chunks, exactly and in order', async () => {
       const db = await freshDatabase();
       await openStore(db.url).then((store) => store.close());
@@ -365,4 +405,66 @@ if (available) {
   describe.skip('store contract: postgres (PostgreSQL unreachable)', () => {
     it('runs when PostgreSQL is reachable', () => {});
   });
+}
+
+/**
+ * A loopback proxy to the database that reads what clients send: the statement name of each
+ * Parse message (type 'P': name, then query text, NUL-terminated) whose query holds `text`.
+ */
+async function parseCounter(url: string): Promise<{
+  url: string;
+  parses(text: string): string[];
+  close(): Promise<void>;
+}> {
+  const target = new URL(url);
+  const seen: Array<{ name: string; query: string }> = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    let buffered = Buffer.alloc(0);
+    let started = false;
+    client.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        // The startup message has no type byte: a length, then the rest.
+        const head = started ? 1 : 0;
+        if (buffered.length < head + 4) break;
+        const size = head + buffered.readUInt32BE(head);
+        if (buffered.length < size) break;
+        if (started && buffered[0] === 0x50) {
+          const body = buffered.subarray(5, size);
+          const nameEnd = body.indexOf(0);
+          const queryEnd = body.indexOf(0, nameEnd + 1);
+          seen.push({
+            name: body.subarray(0, nameEnd).toString(),
+            query: body.subarray(nameEnd + 1, queryEnd).toString(),
+          });
+        }
+        started = true;
+        buffered = buffered.subarray(size);
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => client.write(chunk));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  const proxied = new URL(url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(address.port);
+  return {
+    url: proxied.toString(),
+    parses: (text) => seen.filter((p) => p.query.includes(text)).map((p) => p.name),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
 }
