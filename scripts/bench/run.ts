@@ -25,13 +25,19 @@ import { wrk, wrkInstalled } from './wrk.js';
  * generators built differently (JavaScript on Node's event loop, C on epoll), one set of ratios
  * each, checked against the same goals.
  *
- * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per case and round (5), BENCH_WARMUP
- * seconds of unmeasured load per case before its first round (2), BENCH_CONNECTIONS (50), BENCH_CONNECTORS (10000), BENCH_POSTGRES_URL, BENCH_WRK (0: autocannon
- * only, even with wrk installed), BENCH_WRK_THREADS (1).
+ * Five short rounds rather than three long ones, for the same time a case: the two cases of a pair
+ * run within six seconds of each other instead of ten, so less of the machine's drift falls
+ * between them, and the median of five ratios stands through two rounds taken in a slow spell of
+ * the machine, where that of three stands through one.
+ *
+ * Environment: BENCH_ROUNDS (5), BENCH_DURATION seconds per case and round (3), BENCH_WARMUP
+ * seconds of unmeasured load per case before its first round (2), BENCH_CONNECTIONS (50),
+ * BENCH_CONNECTORS (10000), BENCH_POSTGRES_URL, BENCH_WRK (0: autocannon only, even with wrk
+ * installed), BENCH_WRK_THREADS (1).
  */
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const DURATION = Number(process.env.BENCH_DURATION ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const MANY_CONNECTORS = Number(process.env.BENCH_CONNECTORS ?? 10_000);
