@@ -304,7 +304,7 @@ if (available) {
 
     it('parses the event-log append and the index write once per connection, not per batch', async () => {
       const db = await freshDatabase();
-      const proxy = await parseCounter(db.url);
+      const proxy = await parseWatcher(db.url);
       const store = await openPostgresStore({
         url: proxy.url,
         poolSize: 1,
@@ -408,10 +408,11 @@ if (available) {
 }
 
 /**
- * A loopback proxy to the database that reads what clients send: the statement name of each
- * Parse message (type 'P': name, then query text, NUL-terminated) whose query holds `text`.
+ * A loopback proxy to the database that reads what clients send: `parses(text)` gives the
+ * statement name of each Parse message (type 'P': name, then query text, NUL-terminated) whose
+ * query holds `text`, in the order sent.
  */
-async function parseCounter(url: string): Promise<{
+async function parseWatcher(url: string): Promise<{
   url: string;
   parses(text: string): string[];
   close(): Promise<void>;
@@ -458,6 +459,8 @@ async function parseCounter(url: string): Promise<{
   const proxied = new URL(url);
   proxied.hostname = '127.0.0.1';
   proxied.port = String(address.port);
+  // Encrypted, the messages could not be read.
+  proxied.searchParams.set('sslmode', 'disable');
   return {
     url: proxied.toString(),
     parses: (text) => seen.filter((p) => p.query.includes(text)).map((p) => p.name),
