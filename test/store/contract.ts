@@ -500,10 +500,12 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
     it('numbers calls made together without gaps, a failed call writing nothing', async () => {
       let n = 0;
       const ids = () => `together-${n++}`;
-      const [first, failed, other, second] = await Promise.allSettled([
+      const [first, failed, failedAlone, other, second] = await Promise.allSettled([
         store.indices.bulkCreate('together', [{ a: 1 }, { a: 2 }], ids),
         // Two documents under one id: the second insert fails and the call is undone whole.
         store.indices.bulkCreate('together', [{ a: 'x' }, { a: 'y' }], () => 'same-id'),
+        // One document under an id the first call took: it fails alone.
+        store.indices.bulkCreate('together', [{ a: 'z' }], () => 'together-0'),
         store.indices.bulkCreate('together-other', [{ b: 1 }], ids),
         store.indices.bulkCreate('together', [{ a: 3 }], ids),
       ]);
@@ -515,6 +517,7 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
         ],
       });
       expect(failed.status).toBe('rejected');
+      expect(failedAlone.status).toBe('rejected');
       expect(other).toEqual({
         status: 'fulfilled',
         value: [{ id: 'together-2', version: 1, seqNo: 0 }],
