@@ -9,8 +9,8 @@
 // nested arrays (about 1.5 against 3 us a message on the request thread).
 //
 // The requests that arrived while the previous batch was committing commit together as the next
-// (group commit): one transaction and one WAL sync for all of them, each in its own savepoint so
-// one failing leaves the others intact. A request is answered only after the commit, so an
+// (group commit): one transaction and one WAL sync for all of them, each in its own savepoint (or
+// one statement, see oneStatement) so one failing leaves the others intact. A request is answered only after the commit, so an
 // acknowledged write (an indexed document) is on disk; event-log records, which no caller is
 // promised, are not synced on their own (see syncFor).
 import { parentPort, workerData } from 'node:worker_threads';
@@ -25,7 +25,7 @@ db.pragma('busy_timeout = 5000');
 // which with ON doubled the writes of every tail made a run. Secrets are deleted on the request
 // thread's connection, where secure_delete is ON.
 db.pragma('secure_delete = FAST');
-// Each request runs in a savepoint, and a savepoint keeps the pages it changes in a statement
+// A request runs in a savepoint, and a savepoint keeps the pages it changes in a statement
 // journal. Past 64 KiB SQLite spills that journal to a temporary file, and a batch of event-log
 // chunks for many connectors (one b-tree leaf each) goes past it: a file opened, written and
 // dropped per batch: a fifth of this thread's time with 10,000 connectors. In memory it is a copy
@@ -328,8 +328,8 @@ const ops = {
       insertDoc.run(index, request[i], seq, request[i + 1]);
       seq += 1;
     }
-    // Only once every document of the call is in: a call that fails is rolled back to its
-    // savepoint and leaves the numbering as it found it.
+    // Only once every document of the call is in: a call that fails is undone (its savepoint, or
+    // its one statement) and leaves the numbering as it found it.
     nextSeqNos.set(index, seq);
     return first;
   },
@@ -382,8 +382,8 @@ function errorOf(err) {
 }
 
 /**
- * One batch in one transaction, each request in a savepoint of its own, its answer or its error
- * pushed to `replies`.
+ * One batch in one transaction, each request in a savepoint of its own unless it is one statement
+ * (oneStatement), its answer or its error pushed to `replies`.
  */
 const writeBatch = db.transaction(
   /**
