@@ -3,8 +3,9 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConnectorResult } from '../../src/connectors/types.js';
 import { executionEvent } from '../../src/event-log/execution.js';
-import { EventLogWriter } from '../../src/event-log/writer.js';
+import { EventLogWriter, FLUSH_DELAY_MS, MAX_BATCH } from '../../src/event-log/writer.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { EventRepository } from '../../src/store/types.js';
 import { tempDir } from '../helpers/server.js';
 
 /** One row per run, read back as Kibana's execute-start/execute pairs, paged over documents. */
@@ -137,5 +138,50 @@ describe('event log pages', () => {
       event: { action: 'execute-start' },
       message: 'action started: .webhook:old: old run',
     });
+  });
+
+  it('hands a batch to the store when it is full, or a delay after its first record', async () => {
+    const batches: number[] = [];
+    const counting: EventRepository = {
+      ...store.events,
+      append: (events) => {
+        batches.push(events.length);
+        return store.events.append(events);
+      },
+    };
+    const writer = new EventLogWriter(counting, pino({ level: 'silent' }));
+    const runs = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => run(100 + from + i));
+
+    // A full batch goes at once, within the turn that filled it.
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    writer.write(runs(0, MAX_BATCH - 1));
+    await turn();
+    expect(batches).toEqual([]);
+    writer.write(runs(MAX_BATCH - 1, 1));
+    await turn();
+    expect(batches).toEqual([MAX_BATCH]);
+
+    // A smaller one waits for the delay, counted from its first record.
+    const started = performance.now();
+    writer.write(runs(MAX_BATCH, 3));
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS / 2));
+    writer.write(runs(MAX_BATCH + 3, 2));
+    expect(batches).toEqual([MAX_BATCH]);
+    await expect.poll(() => batches, { interval: 1 }).toEqual([MAX_BATCH, 5]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(FLUSH_DELAY_MS - 1);
+    expect(performance.now() - started).toBeLessThan(FLUSH_DELAY_MS * 2);
+    await writer.flush();
+    expect(
+      (
+        await writer.find({
+          savedObjectId: 'c1',
+          spaceId: 'default',
+          page: 1,
+          perPage: 1,
+          sortOrder: 'asc',
+        })
+      ).total,
+    ).toBe(2 * (3 + MAX_BATCH + 5));
   });
 });
