@@ -10,9 +10,9 @@
 //
 // The requests that arrived while the previous batch was committing commit together as the next
 // (group commit): one transaction and one WAL sync for all of them, each in its own savepoint (or
-// one statement, see oneStatement) so one failing leaves the others intact. A request is answered only after the commit, so an
-// acknowledged write (an indexed document) is on disk; event-log records, which no caller is
-// promised, are not synced on their own (see syncFor).
+// one statement, see oneStatement) so one failing leaves the others intact. A request is answered
+// only after the commit, so an acknowledged write (an indexed document) is on disk; event-log
+// records, which no caller is promised, are not synced on their own (see syncFor).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { withoutOldest } from './event-chunks.mjs';
