@@ -12,17 +12,28 @@
  * @param {(records: Array<[string, unknown]>) => string} text
  */
 export function chunksOf(events, text) {
-  /** @type {Map<string, typeof events[number][]>} */
-  const byObject = new Map();
+  // By space, then by object: no key is made per record, and the objects of a space are found
+  // by the ids the records already hold.
+  /** @type {Map<string, Map<string, typeof events[number][]>>} */
+  const bySpace = new Map();
+  /** @type {typeof events[number][][]} */
+  const groups = [];
   for (const event of events) {
-    const key = `${event.spaceId}\u0000${event.savedObjectId}`;
-    const group = byObject.get(key);
-    if (group === undefined) byObject.set(key, [event]);
-    else group.push(event);
+    let objects = bySpace.get(event.spaceId);
+    if (objects === undefined) {
+      objects = new Map();
+      bySpace.set(event.spaceId, objects);
+    }
+    const group = objects.get(event.savedObjectId);
+    if (group === undefined) {
+      const made = [event];
+      objects.set(event.savedObjectId, made);
+      groups.push(made);
+    } else group.push(event);
   }
   /** @type {Array<[string, string, string, string, number, string]>} */
   const chunks = [];
-  for (const group of byObject.values()) {
+  for (const group of groups) {
     const { spaceId, savedObjectId, ts } = group[0];
     let first = ts;
     let last = ts;

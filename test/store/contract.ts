@@ -243,6 +243,33 @@ export function storeContract(engine: string, open: () => Promise<Store>): void 
       ).toEqual([doc(3)]);
     });
 
+    it('keeps apart the records of one batch by object and by space', async () => {
+      const record = (spaceId: string, savedObjectId: string, n: number) => ({
+        ts: new Date(Date.UTC(2026, 1, 3, 0, 0, n)).toISOString(),
+        spaceId,
+        savedObjectId,
+        action: 'execute',
+        doc: { n },
+      });
+      await store.events.append([
+        record('s1', 'mixed', 1),
+        record('s2', 'mixed', 2),
+        record('s1', 'other', 3),
+        record('s1', 'mixed', 4),
+        record('s2', 'mixed', 5),
+        record('s1', 'mixed', 6),
+      ]);
+      const all = async (spaceId: string, savedObjectId: string, sortOrder: 'asc' | 'desc') =>
+        store.events.find({ savedObjectId, spaceId, offset: 0, limit: 10, sortOrder });
+      expect(await all('s1', 'mixed', 'asc')).toEqual({
+        total: 3,
+        data: [{ n: 1 }, { n: 4 }, { n: 6 }],
+      });
+      expect(await all('s2', 'mixed', 'desc')).toEqual({ total: 2, data: [{ n: 5 }, { n: 2 }] });
+      expect(await all('s1', 'other', 'asc')).toEqual({ total: 1, data: [{ n: 3 }] });
+      expect(await all('s2', 'other', 'asc')).toEqual({ total: 0, data: [] });
+    });
+
     it('keeps an event-log document exactly, whatever text it holds', async () => {
       const doc = [
         1,
