@@ -427,7 +427,10 @@ export class ConnectorsClient {
       return {
         id,
         name: stored.name,
-        typeId: stored.typeId,
+        // The registry's own string where the type is known: every run looks its type up by it,
+        // and one string shared by all the connectors of a type stays in the CPU's caches where
+        // a copy per connector read from the store would not.
+        typeId: this.type(stored.typeId)?.id ?? stored.typeId,
         config: stored.config,
         secrets,
         isPreconfigured: false,
@@ -506,7 +509,7 @@ export class ConnectorsClient {
     if (!connector.isPreconfigured && !this.deps.registry.isEnabledInConfig(connector.typeId)) {
       throw forbidden(notEnabledMessage(connector.typeId));
     }
-    const type = this.type(connector.typeId);
+    const type = resolved;
     if (type === undefined) throw badRequest(notRegisteredMessage(connector.typeId));
 
     const executionId = randomUUID();
