@@ -493,8 +493,8 @@ export class ConnectorsClient {
   ): Promise<ExecutionOutcome> {
     // Most runs find their connector in memory and need not wait for it.
     const connector = this.loadedNow(caller, id) ?? (await this.load(caller, id));
-    const resolved = connector === undefined ? undefined : this.type(connector.typeId);
-    const extra = resolved === undefined ? [] : executePrivileges(resolved, params);
+    const type = connector === undefined ? undefined : this.type(connector.typeId);
+    const extra = type === undefined ? [] : executePrivileges(type, params);
     this.authorize(caller, { action: 'connector_execute', id }, () =>
       this.deps.authorization.ensureActions(
         caller.principal,
@@ -509,7 +509,6 @@ export class ConnectorsClient {
     if (!connector.isPreconfigured && !this.deps.registry.isEnabledInConfig(connector.typeId)) {
       throw forbidden(notEnabledMessage(connector.typeId));
     }
-    const type = resolved;
     if (type === undefined) throw badRequest(notRegisteredMessage(connector.typeId));
 
     const executionId = randomUUID();
