@@ -428,8 +428,8 @@ export class ConnectorsClient {
         id,
         name: stored.name,
         // The registry's own string where the type is known: every run looks its type up by it,
-        // and one string shared by all the connectors of a type stays in the CPU's caches where
-        // a copy per connector read from the store would not.
+        // and that string matches the registry's key by identity, where each connector's own copy
+        // read from the store was compared byte by byte (and, among many connectors, cold).
         typeId: this.type(stored.typeId)?.id ?? stored.typeId,
         config: stored.config,
         secrets,
