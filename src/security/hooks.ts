@@ -75,7 +75,7 @@ export function registerSecurityHooks(
         request.principal = principal;
         return undefined;
       };
-      const recalled = authenticator.recall(header);
+      const recalled = authenticator.recall(header, request.raw.socket);
       if (recalled !== null) {
         done(admit(recalled));
         return;
