@@ -555,8 +555,10 @@ export class ConnectorsClient {
     metrics?.finished(result, lastAnswer, durationMs / 1e3);
     this.deps.eventLog.write([
       executionEvent({
+        // The stored connector's id string, one per connector, rather than the request's copy:
+        // grouping a batch's records by connector then matches strings by identity.
         connector: {
-          id,
+          id: connector.id,
           name: connector.name,
           typeId: type.id,
           isInMemory: connector.isPreconfigured,
