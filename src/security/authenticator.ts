@@ -74,10 +74,9 @@ interface CacheEntry {
  * generation it was found in. A client on a keep-alive connection sends the same header with every
  * request; matched against this, the request skips the SHA-256 of the header that finds its cache
  * entry, which took 3.4 us of a paced `.server-log` run's request thread (`perf`; 0.5 us in a loop
- * of its own, where OpenSSL's code and tables stay in the CPU's caches). Every forget bumps the
- * generation, so what stops credentials in the cache stops them on every connection too. The
- * header stays with the connection that sent it, as that connection's request headers do, and
- * goes with it.
+ * of its own). Every forget bumps the generation, so what stops credentials in the cache stops
+ * them on every connection too. The header stays with the connection that sent it, as that
+ * connection's request headers do, and goes with it.
  */
 interface ConnectionMemo {
   header: string;
