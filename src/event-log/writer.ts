@@ -19,7 +19,10 @@ export interface EventFind {
 // a database at about 3,000 runs a second each cost it 27 us a run with a 20 ms delay, 17 with 50
 // (one instance at 6,000 a second: 20 and 13). The count keeps the queue short under full load:
 // records that wait in it outlive young-generation collections, and held 50 ms at 12,600 runs a
-// second they were most of what each collection copied.
+// second they were most of what each collection copied. Below full load the delay decides, and the
+// waiting records are still most of what a collection keeps (at 4,200 a second about 110 of 130
+// kB); queued as references and numbers, or as JSON text, instead, the batch's own task on the
+// request thread grew and the paced p99 got worse (README, Performance).
 export const FLUSH_DELAY_MS = 50;
 export const MAX_BATCH = 256;
 
