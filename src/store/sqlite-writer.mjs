@@ -87,7 +87,11 @@ const deleteEmptyRuns = db.prepare(
    WHERE merging IS NULL AND run NOT IN (SELECT merging FROM event_runs WHERE merging IS NOT NULL)
      AND NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.run = event_runs.run)`,
 );
-/** Run numbers of the tail's runs are multiples of this; a merge's run takes one just below. */
+/**
+ * Run numbers of the tail's runs are multiples of this, each at least this far above every run
+ * there is when it is made; a merge's run takes the number just below the first of the runs it
+ * merges, so the runs merged from one tail run, a level at a time, take the numbers below it.
+ */
 const RUN_STEP = 1024;
 /** When the tail becomes a run; a find scans its narrow table. */
 const TAIL_KEYS = workerData.tailKeys ?? 16_384;
@@ -116,7 +120,9 @@ recountTail();
 
 /** The tail made a run of level 0; inside a transaction. */
 function mergeTail() {
-  const run = (Math.floor(lastRun.get().run / RUN_STEP) + 1) * RUN_STEP;
+  // Past the next multiple of RUN_STEP: the newest run may be a merge's, numbered just below the
+  // tail run it started from, and a run numbered right above it would leave its merge no room.
+  const run = Math.ceil(lastRun.get().run / RUN_STEP) * RUN_STEP + RUN_STEP;
   if (tailToRun.run(run).changes === 0) return;
   insertRun.run(run, 0);
   tailAges.run();
@@ -143,6 +149,8 @@ const fullLevel = db.prepare(
 const markMerging = db.prepare(
   'UPDATE event_runs SET merging = @target WHERE level = @level AND run > @target',
 );
+const runAt = db.prepare('SELECT 1 FROM event_runs WHERE run = ?');
+const mergeAlong = db.prepare('UPDATE event_runs SET merging = ? WHERE run = ?');
 // The last key moved: the highest of the new run.
 const lastMoved = db.prepare(
   `SELECT saved_object_id AS object, space_id AS space, seq FROM event_keys WHERE run = ?
@@ -186,9 +194,15 @@ function mergeStep() {
       mergeDue = false;
       return;
     }
-    mergeTarget = full.first - 1;
-    insertRun.run(mergeTarget, full.level + 1);
-    markMerging.run({ target: mergeTarget, level: full.level });
+    // A store whose tail runs were numbered right above a merge's run can have an older run at
+    // the number a merge takes: it is merged along, and the merge takes the number below it.
+    let target = full.first - 1;
+    const along = [];
+    while (runAt.get(target) !== undefined) along.push(target--);
+    mergeTarget = target;
+    insertRun.run(target, full.level + 1);
+    markMerging.run({ target, level: full.level });
+    for (const run of along) mergeAlong.run(target, run);
   }
   const target = mergeTarget;
   const from = { target, ...(lastMoved.get(target) ?? { object: '', space: '', seq: -1 }) };

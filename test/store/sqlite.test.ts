@@ -322,6 +322,92 @@ describe('the event log in chunks', () => {
     await store.close();
   });
 
+  describe('numbers runs so that every merge has a number to take', () => {
+    const file = (dir: string) => join(dir, 'connectors.sqlite');
+    const runsIn = (dir: string) => {
+      const db = new Database(file(dir), { readonly: true });
+      const rows = db
+        .prepare('SELECT run, level, merging FROM event_runs ORDER BY run')
+        .all() as Array<{ run: number; level: number; merging: number | null }>;
+      db.close();
+      return rows.map(
+        ({ run, level, merging }) => `${run}:${level}${merging ? `>${merging}` : ''}`,
+      );
+    };
+    // A run every two keys, two runs of a level merged into one, each merge in one step.
+    const options = { eventTailKeys: 2, eventRunsPerLevel: 2, eventMergeSlice: 100 };
+    const writer = (store: ReturnType<typeof openSqliteStore>) => {
+      let i = 0;
+      return (...objects: string[]) =>
+        store.events.append(
+          objects.map((savedObjectId) => ({
+            ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+            spaceId: 'default',
+            savedObjectId,
+            action: 'execute',
+            doc: { i: i++ },
+          })),
+        );
+    };
+    const idsOf = async (store: ReturnType<typeof openSqliteStore>, savedObjectId: string) => {
+      const found = await store.events.find({
+        savedObjectId,
+        spaceId: 'default',
+        offset: 0,
+        limit: 20,
+        sortOrder: 'asc',
+      });
+      return [found.total, found.data.map((d) => (d as { i: number }).i)];
+    };
+
+    it('after a merge that ended before the next run was made', async () => {
+      const dir = tempDir('kcs-runs-');
+      dirs.push(dir);
+      const store = openSqliteStore(dir, options);
+      const append = writer(store);
+      await append('a', 'b');
+      await append('a', 'c');
+      // 1024 and 2048 merged into 1023 after the batch that made 2048, before any other run.
+      await expect.poll(() => runsIn(dir)).toEqual(['1023:1']);
+      await append('a', 'd');
+      await expect.poll(() => runsIn(dir)).toEqual(['1023:1', '2048:0']);
+      // The next run's merge takes 2047, and the level above it, full, merges into 1022.
+      await append('a', 'e');
+      await append('a');
+      await expect.poll(() => runsIn(dir)).toEqual(['1022:2']);
+      expect(await idsOf(store, 'a')).toEqual([5, [0, 2, 4, 6, 8]]);
+      expect(await idsOf(store, 'e')).toEqual([1, [7]]);
+      await store.close();
+    });
+
+    it('in a store made before, by merging along the run in the way', async () => {
+      const dir = tempDir('kcs-runs-');
+      dirs.push(dir);
+      let store = openSqliteStore(dir, options);
+      let append = writer(store);
+      await append('a', 'b');
+      await append('a', 'c');
+      await expect.poll(() => runsIn(dir)).toEqual(['1023:1']);
+      await append('a', 'd');
+      await store.close();
+      // As a store numbering tail runs right above the newest run left them: 1024 below 2048.
+      const db = new Database(file(dir));
+      db.exec('UPDATE event_runs SET run = 1024 WHERE run = 2048');
+      db.exec('UPDATE event_keys SET run = 1024 WHERE run = 2048');
+      db.close();
+      expect(runsIn(dir)).toEqual(['1023:1', '1024:0']);
+
+      store = openSqliteStore(dir, options);
+      append = writer(store);
+      await append('e', 'f');
+      // 1024 and the new 2048 merge, with 1023, which had the number the merge takes, into 1022.
+      await expect.poll(() => runsIn(dir)).toEqual(['1022:1']);
+      expect(await idsOf(store, 'a')).toEqual([3, [0, 2, 4]]);
+      expect(await idsOf(store, 'f')).toEqual([1, [1]]);
+      await store.close();
+    });
+  });
+
   it('writes a flush of many chunks, and keys each in the tail', async () => {
     const dir = tempDir('kcs-runs-');
     dirs.push(dir);
@@ -440,7 +526,7 @@ describe('the event log in chunks', () => {
     // One run for what was there, and one for the tail the sweep made a run.
     expect(after.prepare('SELECT run, level FROM event_runs').all()).toEqual([
       { run: 1, level: 16 },
-      { run: 1024, level: 0 },
+      { run: 2048, level: 0 },
     ]);
     expect(
       after
