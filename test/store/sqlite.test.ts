@@ -147,6 +147,21 @@ async function undoMigrations(dir: string, count: number, sql: string): Promise<
 }
 
 describe('the event log in chunks', () => {
+  /** Appends a record for each object named, one a second, numbered from 0 in `doc.i`. */
+  const appenderTo = (store: ReturnType<typeof openSqliteStore>) => {
+    let i = 0;
+    return (...objects: string[]) =>
+      store.events.append(
+        objects.map((savedObjectId) => ({
+          ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+          spaceId: 'default',
+          savedObjectId,
+          action: 'execute',
+          doc: { i: i++ },
+        })),
+      );
+  };
+
   it('sorts the tail into runs and merges runs a slice at a time, walked in order', async () => {
     const dir = tempDir('kcs-runs-');
     dirs.push(dir);
@@ -282,17 +297,7 @@ describe('the event log in chunks', () => {
       eventRunsPerLevel: 2,
       eventMergeSlice: 0,
     });
-    let i = 0;
-    const append = (...objects: string[]) =>
-      store.events.append(
-        objects.map((savedObjectId) => ({
-          ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-          spaceId: 'default',
-          savedObjectId,
-          action: 'execute',
-          doc: { i: i++ },
-        })),
-      );
+    const append = appenderTo(store);
     const runs = () => {
       const db = new Database(join(dir, 'connectors.sqlite'), { readonly: true });
       const rows = db.prepare('SELECT run, merging FROM event_runs ORDER BY run').all() as Array<{
@@ -336,19 +341,6 @@ describe('the event log in chunks', () => {
     };
     // A run every two keys, two runs of a level merged into one, each merge in one step.
     const options = { eventTailKeys: 2, eventRunsPerLevel: 2, eventMergeSlice: 100 };
-    const writer = (store: ReturnType<typeof openSqliteStore>) => {
-      let i = 0;
-      return (...objects: string[]) =>
-        store.events.append(
-          objects.map((savedObjectId) => ({
-            ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-            spaceId: 'default',
-            savedObjectId,
-            action: 'execute',
-            doc: { i: i++ },
-          })),
-        );
-    };
     const idsOf = async (store: ReturnType<typeof openSqliteStore>, savedObjectId: string) => {
       const found = await store.events.find({
         savedObjectId,
@@ -360,16 +352,22 @@ describe('the event log in chunks', () => {
       return [found.total, found.data.map((d) => (d as { i: number }).i)];
     };
 
-    it('after a merge that ended before the next run was made', async () => {
+    /** Three runs' keys written, the first two merged before the third run was made. */
+    const mergedOnce = async () => {
       const dir = tempDir('kcs-runs-');
       dirs.push(dir);
       const store = openSqliteStore(dir, options);
-      const append = writer(store);
+      const append = appenderTo(store);
       await append('a', 'b');
       await append('a', 'c');
       // 1024 and 2048 merged into 1023 after the batch that made 2048, before any other run.
       await expect.poll(() => runsIn(dir)).toEqual(['1023:1']);
       await append('a', 'd');
+      return { dir, store, append };
+    };
+
+    it('after a merge that ended before the next run was made', async () => {
+      const { dir, store, append } = await mergedOnce();
       await expect.poll(() => runsIn(dir)).toEqual(['1023:1', '2048:0']);
       // The next run's merge takes 2047, and the level above it, full, merges into 1022.
       await append('a', 'e');
@@ -381,15 +379,8 @@ describe('the event log in chunks', () => {
     });
 
     it('in a store made before, by merging along the run in the way', async () => {
-      const dir = tempDir('kcs-runs-');
-      dirs.push(dir);
-      let store = openSqliteStore(dir, options);
-      let append = writer(store);
-      await append('a', 'b');
-      await append('a', 'c');
-      await expect.poll(() => runsIn(dir)).toEqual(['1023:1']);
-      await append('a', 'd');
-      await store.close();
+      const { dir, store: before } = await mergedOnce();
+      await before.close();
       // As a store numbering tail runs right above the newest run left them: 1024 below 2048.
       const db = new Database(file(dir));
       db.exec('UPDATE event_runs SET run = 1024 WHERE run = 2048');
@@ -397,8 +388,8 @@ describe('the event log in chunks', () => {
       db.close();
       expect(runsIn(dir)).toEqual(['1023:1', '1024:0']);
 
-      store = openSqliteStore(dir, options);
-      append = writer(store);
+      const store = openSqliteStore(dir, options);
+      const append = appenderTo(store);
       await append('e', 'f');
       // 1024 and the new 2048 merge, with 1023, which had the number the merge takes, into 1022.
       await expect.poll(() => runsIn(dir)).toEqual(['1022:1']);
