@@ -59,3 +59,44 @@ export function serverNodeFlags(root: string, entry = 'dist/main.mjs'): string[]
   if (!match) throw new Error(`${entry} does not start with a node hashbang: ${first}`);
   return (match[1] ?? '').split(' ').filter(Boolean);
 }
+
+/** The machine's CPU time so far, all CPUs together, in clock ticks (the first line of /proc/stat). */
+export interface CpuTimes {
+  total: number;
+  /** Idle, or waiting on I/O. */
+  idle: number;
+  /** Taken by the hypervisor for other guests while this machine had work to run. */
+  steal: number;
+}
+
+export function cpuTimes(): CpuTimes | undefined {
+  let line: string;
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  } catch {
+    return undefined;
+  }
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is in user)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  if (steal === undefined || Number.isNaN(steal)) return undefined;
+  return {
+    total: [user, nice, system, idle, iowait, irq, softirq, steal].reduce(
+      (sum: number, n) => sum + (n ?? 0),
+      0,
+    ),
+    idle: (idle ?? 0) + (iowait ?? 0),
+    steal,
+  };
+}
+
+/** Between two readings: the share of CPU time busy with this machine's work, and stolen. */
+export function cpuShares(from: CpuTimes, to: CpuTimes): { busy: number; stolen: number } {
+  const total = to.total - from.total;
+  if (total <= 0) return { busy: 0, stolen: 0 };
+  const stolen = (to.steal - from.steal) / total;
+  return { busy: 1 - (to.idle - from.idle) / total - stolen, stolen };
+}

@@ -4,7 +4,16 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client, escapeIdentifier } from 'pg';
-import { api, basicAuth, freePort, memory, serverNodeFlags } from './lib.js';
+import {
+  api,
+  basicAuth,
+  type CpuTimes,
+  cpuShares,
+  cpuTimes,
+  freePort,
+  memory,
+  serverNodeFlags,
+} from './lib.js';
 import type { PacedOptions, PacedResult } from './paced.js';
 import { wrk, wrkInstalled } from './wrk.js';
 
@@ -345,6 +354,18 @@ class PairedRounds {
   }
 }
 
+/**
+ * How busy the machine was during each phase, and how much of its CPU time the hypervisor gave
+ * other guests: on a shared virtual machine a phase's figures are read against these.
+ */
+const phases: Array<{ name: string; from?: CpuTimes; to?: CpuTimes }> = [];
+
+async function phase(name: string, work: () => unknown): Promise<void> {
+  const from = cpuTimes();
+  await work();
+  phases.push({ name, from, to: cpuTimes() });
+}
+
 /** Stops servers a phase no longer needs, so they take no CPU from the phases after it. */
 async function stop(...procs: Proc[]): Promise<void> {
   await Promise.all(
@@ -455,9 +476,9 @@ async function main(): Promise<void> {
     ],
   ];
   const bench = new PairedRounds();
-  await bench.run(mainPairs);
+  await phase('main pairs', () => bench.run(mainPairs));
   const wrkBench = WRK ? new PairedRounds('wrk') : undefined;
-  await wrkBench?.run(mainPairs);
+  if (wrkBench !== undefined) await phase('main pairs (wrk)', () => wrkBench.run(mainPairs));
   if (!WRK) {
     process.stdout.write(
       process.env.BENCH_WRK === '0'
@@ -485,18 +506,20 @@ async function main(): Promise<void> {
     });
   const steadyRuns: PacedResult[] = [];
   const steadyRefRuns: PacedResult[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const runRef = () => steadyRefRuns.push(steadyOf(`${ref.url}/echo/${logId}`));
-    const runOurs = () =>
-      steadyRuns.push(steadyOf(`${ours.url}/api/actions/connector/${logId}/_execute`));
-    if (round % 2 === 0) {
-      runRef();
-      runOurs();
-    } else {
-      runOurs();
-      runRef();
+  await phase('paced latency', () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const runRef = () => steadyRefRuns.push(steadyOf(`${ref.url}/echo/${logId}`));
+      const runOurs = () =>
+        steadyRuns.push(steadyOf(`${ours.url}/api/actions/connector/${logId}/_execute`));
+      if (round % 2 === 0) {
+        runRef();
+        runOurs();
+      } else {
+        runOurs();
+        runRef();
+      }
     }
-  }
+  });
   const medianOf = (runs: PacedResult[]): PacedResult => ({
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
@@ -527,13 +550,15 @@ async function main(): Promise<void> {
       ...spread(first, sharedIds),
       servers: servers.map((server) => server.url),
     });
-    await bench.run([
-      [
-        postgresLabel,
-        ['exec_postgres_1_instance', onPostgres([first])],
-        ['exec_postgres_2_instances', onPostgres(shared)],
-      ],
-    ]);
+    await phase('PostgreSQL', () =>
+      bench.run([
+        [
+          postgresLabel,
+          ['exec_postgres_1_instance', onPostgres([first])],
+          ['exec_postgres_2_instances', onPostgres(shared)],
+        ],
+      ]),
+    );
     await stop(...shared);
     await database.drop();
     database = undefined;
@@ -554,13 +579,15 @@ async function main(): Promise<void> {
   await runEach(few.url, fewIds);
   await runEach(many.url, manyIds);
   const manyLabel = `exec with ${MANY_CONNECTORS} connectors / with 10`;
-  await bench.run([
-    [
-      manyLabel,
-      ['exec_10_connectors', spread(few, fewIds)],
-      ['exec_many_connectors', spread(many, manyIds)],
-    ],
-  ]);
+  await phase('store size', () =>
+    bench.run([
+      [
+        manyLabel,
+        ['exec_10_connectors', spread(few, fewIds)],
+        ['exec_many_connectors', spread(many, manyIds)],
+      ],
+    ]),
+  );
   await stop(few, many);
 
   const peakRef = memory(ref.child).peak;
@@ -589,7 +616,12 @@ async function main(): Promise<void> {
     steady.p99 <= 5,
   ]);
   const coldDiff = median(coldOurs) - median(coldRef);
-  rows.push(['cold start, server − reference (ms)', coldDiff.toFixed(0), '≤ 150', coldDiff <= 150]);
+  rows.push([
+    'cold start, server − reference (ms)',
+    String(Math.round(coldDiff)),
+    '≤ 150',
+    coldDiff <= 150,
+  ]);
   rows.push([
     'RSS idle, server / reference',
     (idleOurs / idleRef).toFixed(2),
@@ -629,6 +661,18 @@ async function main(): Promise<void> {
   out.push(
     `RSS: server idle ${(idleOurs / 2 ** 20).toFixed(1)} MiB, peak ${(peakOurs / 2 ** 20).toFixed(1)} MiB; reference idle ${(idleRef / 2 ** 20).toFixed(1)} MiB, peak ${(peakRef / 2 ** 20).toFixed(1)} MiB`,
   );
+  out.push(
+    '',
+    "The machine during each phase's rounds (all CPUs, /proc/stat): busy with its own work, and taken by the hypervisor for other guests.",
+    '',
+    '| phase | busy % | stolen % |',
+    '|---|---:|---:|',
+  );
+  for (const { name, from, to } of phases) {
+    if (from === undefined || to === undefined) continue;
+    const { busy, stolen } = cpuShares(from, to);
+    out.push(`| ${name} | ${(busy * 100).toFixed(0)} | ${(stolen * 100).toFixed(1)} |`);
+  }
   out.push('', '| target | measured | goal | |', '|---|---:|---|---|');
   for (const [label, value, goal, ok] of rows)
     out.push(`| ${label} | ${value} | ${goal} | ${ok ? 'PASS' : 'FAIL'} |`);
