@@ -5,7 +5,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadSettings } from '../src/config/load.js';
-import { atEndOfTurn, endOfTurn } from '../src/end-of-turn.js';
+import { atEndOfTurn, endOfTurn, MAX_HOLD_MS } from '../src/end-of-turn.js';
 import { badRequest } from '../src/errors.js';
 import { ENCRYPTION_KEY, tempDir } from './helpers/server.js';
 
@@ -47,6 +47,47 @@ describe('work held to the end of the loop turn', () => {
       atEndOfTurn(() => marks.push('inner'));
     });
     expect(await settled(marks, 3)).toEqual(['outer', 'immediate queued by outer', 'inner']);
+  });
+});
+
+describe('a long turn', () => {
+  it('runs the queue at once when its oldest work has waited MAX_HOLD_MS', async () => {
+    await readFile(import.meta.filename);
+    const marks: string[] = [];
+    atEndOfTurn(() => marks.push('first'));
+    atEndOfTurn(() => marks.push('second'));
+    expect(marks).toEqual([]);
+    // The turn goes on working past the hold.
+    const until = performance.now() + MAX_HOLD_MS;
+    let spins = 0;
+    while (performance.now() < until) spins += 1;
+    expect(spins).toBeGreaterThan(0);
+    atEndOfTurn(() => marks.push('third'));
+    expect(marks).toEqual(['first', 'second', 'third']);
+    // What comes after waits again, for the end of the turn or its own hold.
+    atEndOfTurn(() => marks.push('fourth'));
+    expect(marks).toEqual(['first', 'second', 'third']);
+    expect(await settled(marks, 4)).toEqual(['first', 'second', 'third', 'fourth']);
+  });
+
+  it('does not run work queued by queued work before the next turn, however long it ran', async () => {
+    await readFile(import.meta.filename);
+    const marks: string[] = [];
+    atEndOfTurn(() => {
+      marks.push('outer');
+      setImmediate(() => marks.push('immediate queued by outer'));
+      atEndOfTurn(() => marks.push('inner 1'));
+      const until = performance.now() + MAX_HOLD_MS;
+      while (performance.now() < until) marks.length += 0;
+      atEndOfTurn(() => marks.push('inner 2'));
+      expect(marks).toEqual(['outer']);
+    });
+    expect(await settled(marks, 4)).toEqual([
+      'outer',
+      'immediate queued by outer',
+      'inner 1',
+      'inner 2',
+    ]);
   });
 });
 
