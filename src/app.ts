@@ -443,9 +443,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     reply.header('kbn-name', serverName);
     done();
   });
-  // Every answer, error or not, is written at the end of the loop turn that made it (see
-  // atEndOfTurn). A throw while writing takes fastify's own error path, as a send that throws in
-  // a handler does.
+  // Every answer, error or not, is written at the end of the loop turn that made it, or once the
+  // oldest held answer has waited a millisecond in a long turn (see atEndOfTurn). A throw while
+  // writing takes fastify's own error path, as a send that throws in a handler does.
   app.addHook('onSend', (_request, _reply, payload, done) => {
     atEndOfTurn(() => {
       try {
