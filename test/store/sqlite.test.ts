@@ -413,6 +413,8 @@ describe('the event log in chunks', () => {
     // 100 chunks in one flush (written 64, 32 and 4 at a time), then 3 in another.
     await store.events.append(Array.from({ length: 100 }, (_, k) => record(k, k)));
     await store.events.append([record(0, 100), record(99, 101), record(50, 102)]);
+    // One chunk per object in a flush, in the order the objects first come.
+    await store.events.append([record(7, 103), record(8, 104), record(7, 105)]);
     const find = (k: number) =>
       store.events.find({
         savedObjectId: `o${k}`,
@@ -426,6 +428,14 @@ describe('the event log in chunks', () => {
       data: [
         { k: 0, i: 0 },
         { k: 0, i: 100 },
+      ],
+    });
+    expect(await find(7)).toEqual({
+      total: 3,
+      data: [
+        { k: 7, i: 7 },
+        { k: 7, i: 103 },
+        { k: 7, i: 105 },
       ],
     });
     expect(await find(63)).toEqual({ total: 1, data: [{ k: 63, i: 63 }] });
@@ -447,7 +457,7 @@ describe('the event log in chunks', () => {
         }>
       ).map(({ seq, o }) => `${seq}:${o}`);
     const expected = [...Array.from({ length: 100 }, (_, k) => `${k + 1}:o${k}`), '101:o0'];
-    expect(rows('event_chunks')).toEqual([...expected, '102:o99', '103:o50']);
+    expect(rows('event_chunks')).toEqual([...expected, '102:o99', '103:o50', '104:o7', '105:o8']);
     expect(rows('event_tail')).toEqual(rows('event_chunks'));
     db.close();
   });
