@@ -77,6 +77,8 @@ interface Proc {
   child: ChildProcess;
   url: string;
   coldStartMs: number;
+  /** A server's data folder (path.data). */
+  dir?: string;
 }
 
 interface Load {
@@ -120,10 +122,13 @@ async function start(name: string, args: string[], env: Record<string, string>):
   return { name, child, url, coldStartMs };
 }
 
-function startServer(sinkUrl: string, env: Record<string, string> = {}): Promise<Proc> {
-  const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-'));
-  dirs.push(dir);
-  return start('server', ['dist/main.mjs'], {
+async function startServer(
+  sinkUrl: string,
+  env: Record<string, string> = {},
+  dir = mkdtempSync(join(tmpdir(), 'kcs-bench-')),
+): Promise<Proc> {
+  if (!dirs.includes(dir)) dirs.push(dir);
+  const proc = await start('server', ['dist/main.mjs'], {
     SERVER_HOST: '127.0.0.1',
     PATH_DATA: dir,
     ELASTIC_PASSWORD: PASSWORD,
@@ -132,6 +137,7 @@ function startServer(sinkUrl: string, env: Record<string, string> = {}): Promise
     SINK: sinkUrl,
     ...env,
   });
+  return { ...proc, dir };
 }
 
 /** Runs `work` as the PostgreSQL admin; undefined when the server does not answer. */
@@ -372,6 +378,16 @@ async function phase(name: string, work: () => unknown): Promise<void> {
   phases.push({ name, from, to: cpuTimes() });
 }
 
+/** The server stopped as an operator stops it (SIGTERM), then started again on its store. */
+async function restart(server: Proc, sinkUrl: string): Promise<Proc> {
+  if (server.dir === undefined) throw new Error(`${server.name} has no data folder to restart on`);
+  await new Promise<void>((resolve) => {
+    server.child.once('exit', () => resolve());
+    server.child.kill('SIGTERM');
+  });
+  return startServer(sinkUrl, {}, server.dir);
+}
+
 /** Stops servers a phase no longer needs, so they take no CPU from the phases after it. */
 async function stop(...procs: Proc[]): Promise<void> {
   await Promise.all(
@@ -574,14 +590,21 @@ async function main(): Promise<void> {
     );
   }
 
-  // The store-size pair: two more servers, 10 connectors against MANY_CONNECTORS, each connector
-  // run once before the rounds, so the rounds measure runs of connectors already loaded and
-  // checked on both alike. They stop when their pair is done.
-  const few = await startServer(sink);
-  const many = await startServer(sink);
-  const fewIds = await createConnectors(few.url, 10);
+  // The store-size pair: two more servers, 10 connectors against MANY_CONNECTORS. Each server is
+  // started again on its store once its connectors are created, as a store is filled over time
+  // and across restarts: a process that has just answered 10,000 creates runs its code as V8
+  // compiled it for that mix, which is the creates' history, not the store's size (a 10-connector
+  // server that had created, run and deleted 10,000 others ran slower over its 10 than the
+  // 10,000-connector server over 10 of its own). Each connector is then run once before the
+  // rounds, so the rounds measure runs of connectors already loaded and checked on both alike.
+  // They stop when their pair is done.
+  const filledFew = await startServer(sink);
+  const filledMany = await startServer(sink);
+  const fewIds = await createConnectors(filledFew.url, 10);
   process.stdout.write(`creating ${MANY_CONNECTORS} connectors…\n`);
-  const manyIds = await createConnectors(many.url, MANY_CONNECTORS);
+  const manyIds = await createConnectors(filledMany.url, MANY_CONNECTORS);
+  const few = await restart(filledFew, sink);
+  const many = await restart(filledMany, sink);
   await runEach(few.url, fewIds);
   await runEach(many.url, manyIds);
   const manyLabel = `exec with ${MANY_CONNECTORS} connectors / with 10`;
