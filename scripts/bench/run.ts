@@ -381,10 +381,12 @@ async function phase(name: string, work: () => unknown): Promise<void> {
 /** The server stopped as an operator stops it (SIGTERM), then started again on its store. */
 async function restart(server: Proc, sinkUrl: string): Promise<Proc> {
   if (server.dir === undefined) throw new Error(`${server.name} has no data folder to restart on`);
-  await new Promise<void>((resolve) => {
-    server.child.once('exit', () => resolve());
-    server.child.kill('SIGTERM');
-  });
+  if (server.child.exitCode === null) {
+    await new Promise<void>((resolve) => {
+      server.child.once('exit', () => resolve());
+      server.child.kill('SIGTERM');
+    });
+  }
   return startServer(sinkUrl, {}, server.dir);
 }
 
