@@ -378,30 +378,25 @@ async function phase(name: string, work: () => unknown): Promise<void> {
   phases.push({ name, from, to: cpuTimes() });
 }
 
+/** Sends `signal` to a process still running and waits for it to exit. */
+function ended(proc: Proc, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (proc.child.exitCode !== null) return resolve();
+    proc.child.once('exit', () => resolve());
+    proc.child.kill(signal);
+  });
+}
+
 /** The server stopped as an operator stops it (SIGTERM), then started again on its store. */
 async function restart(server: Proc, sinkUrl: string): Promise<Proc> {
   if (server.dir === undefined) throw new Error(`${server.name} has no data folder to restart on`);
-  if (server.child.exitCode === null) {
-    await new Promise<void>((resolve) => {
-      server.child.once('exit', () => resolve());
-      server.child.kill('SIGTERM');
-    });
-  }
+  await ended(server, 'SIGTERM');
   return startServer(sinkUrl, {}, server.dir);
 }
 
 /** Stops servers a phase no longer needs, so they take no CPU from the phases after it. */
 async function stop(...procs: Proc[]): Promise<void> {
-  await Promise.all(
-    procs.map(
-      (proc) =>
-        new Promise<void>((resolve) => {
-          if (proc.child.exitCode !== null) return resolve();
-          proc.child.once('exit', () => resolve());
-          proc.child.kill('SIGKILL');
-        }),
-    ),
-  );
+  await Promise.all(procs.map((proc) => ended(proc, 'SIGKILL')));
 }
 
 async function main(): Promise<void> {
