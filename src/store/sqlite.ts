@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { atEndOfTurn } from '../end-of-turn.js';
 import { ChangeFeed } from './changes.js';
 import { chunksOf, pageOf } from './event-chunks.mjs';
 import {
@@ -686,6 +687,9 @@ class WriterThread {
     number,
     { resolve: (value: unknown) => void; reject: (err: Error) => void }
   >();
+  /** Calls made while the thread was busy, to be posted as one message: see call(). */
+  private held: (string | number)[] = [];
+  private heldCount = 0;
 
   constructor(
     private readonly file: string,
@@ -693,28 +697,50 @@ class WriterThread {
   ) {}
 
   /**
-   * Each call is posted as it is made. The thread commits whatever reached it while it was busy
-   * with the previous batch in one transaction (group commit), so batches still form under load,
-   * and a write starts while the request thread is still on the requests that came with it.
-   * Holding a turn's calls to post them together at its end made the two threads take turns: at
-   * full load the request thread sat idle a third of the time, waiting on commits of work it had
-   * finished long before.
+   * A call made while no other is under way is posted at once, so the write starts while the
+   * request thread is still on the requests that came with it (holding every call of a turn to
+   * its end made the two threads take turns: at full load the request thread sat idle a third of
+   * the time, waiting on commits of work it had finished long before). A call made while others
+   * are under way could not start before their batch commits anyway: it is held, and the calls
+   * held in a turn go at its end (or after MAX_HOLD_MS, see end-of-turn.ts), in the order made,
+   * as one message: a message costs the request thread more than the fields it carries, and the
+   * thread a wake-up and an event. The thread commits whatever reached it while it was busy in
+   * one transaction (group commit).
+   *
+   * A message is one or more calls, each as its length and then [id, op, ...fields].
    */
   call(op: string, fields: readonly (string | number)[]): Promise<unknown> {
     const worker = this.start();
     const id = this.nextId++;
     // While a write is under way the thread keeps the process alive: a process that stops
     // finishes its last writes (the event log flushed at close) before it exits.
-    if (this.pending.size === 0) worker.ref();
+    const idle = this.pending.size === 0;
+    if (idle) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage([id, op, ...fields]);
+      if (idle) {
+        worker.postMessage([fields.length + 2, id, op, ...fields]);
+        return;
+      }
+      const held = this.held;
+      held.push(fields.length + 2, id, op);
+      for (const field of fields) held.push(field);
+      if (this.heldCount++ === 0) atEndOfTurn(this.postHeld);
     });
   }
+
+  private readonly postHeld = (): void => {
+    if (this.heldCount === 0) return;
+    const message = this.held;
+    this.held = [];
+    this.heldCount = 0;
+    this.worker?.postMessage(message);
+  };
 
   async close(): Promise<void> {
     const worker = this.worker;
     if (worker === undefined) return;
+    this.postHeld();
     this.worker = undefined;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.ref();
@@ -746,6 +772,8 @@ class WriterThread {
       if (this.worker === worker) this.worker = undefined;
       for (const call of this.pending.values()) call.reject(err);
       this.pending.clear();
+      this.held = [];
+      this.heldCount = 0;
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {

@@ -123,6 +123,35 @@ describe('the writer thread', () => {
     });
     await reopened.close();
   });
+
+  it('writes calls held behind one under way when the store closes in their turn', async () => {
+    const dir = tempDir('kcs-held-');
+    dirs.push(dir);
+    const store = await openSqliteStore(dir);
+    let n = 0;
+    const ids = () => `doc-${n++}`;
+    // The first call is posted at once; the two made while it is under way are held for the end
+    // of the turn, and the store closes before that end.
+    const calls = [
+      store.indices.bulkCreate('held', [{ a: 0 }], ids),
+      store.indices.bulkCreate('held', [{ a: 1 }, { a: 2 }], ids),
+      store.indices.bulkCreate('held', [{ a: 3 }], ids),
+    ];
+    await store.close();
+    expect(await Promise.all(calls)).toEqual([
+      [{ id: 'doc-0', version: 1, seqNo: 0 }],
+      [
+        { id: 'doc-1', version: 1, seqNo: 1 },
+        { id: 'doc-2', version: 1, seqNo: 2 },
+      ],
+      [{ id: 'doc-3', version: 1, seqNo: 3 }],
+    ]);
+    const reopened = await openSqliteStore(dir);
+    expect((await reopened.indices.search('held', 0, 10)).hits.map((hit) => hit.source)).toEqual(
+      [0, 1, 2, 3].map((a) => ({ a })),
+    );
+    await reopened.close();
+  });
 });
 
 /** The tables of the event log's runs, dropped to take back the migration that made them. */
