@@ -517,7 +517,7 @@ async function main(): Promise<void> {
   const capacity: number[] = [];
   for (let round = 0; round < 3; round++) capacity.push((await load(logCase)).rps);
   const halfRate = Math.round(median(capacity) / 2);
-  const steadyOf = (url: string, duration = PACED_DURATION) =>
+  const steadyOf = (url: string, duration = PACED_DURATION, warmup?: number) =>
     pacedApart({
       url,
       method: 'POST',
@@ -526,6 +526,7 @@ async function main(): Promise<void> {
       rate: halfRate,
       connections: CONNECTIONS,
       duration,
+      warmup,
     });
   const refPacedUrl = `${ref.url}/echo/${logId}`;
   const oursPacedUrl = `${ours.url}/api/actions/connector/${logId}/_execute`;
@@ -538,8 +539,8 @@ async function main(): Promise<void> {
     // its five in each of four runs.
     if (WARMUP > 0) {
       process.stdout.write(`warm-up, ${WARMUP}s each at ${halfRate} req/s: reference, server\n`);
-      steadyOf(refPacedUrl, WARMUP);
-      steadyOf(oursPacedUrl, WARMUP);
+      steadyOf(refPacedUrl, WARMUP, 0);
+      steadyOf(oursPacedUrl, WARMUP, 0);
     }
     for (let round = 0; round < PACED_ROUNDS; round++) {
       const runRef = () => steadyRefRuns.push(steadyOf(refPacedUrl));
